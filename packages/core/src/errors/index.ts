@@ -1,0 +1,2 @@
+export * from "./engram-error.js";
+export * from "./error-codes.js";

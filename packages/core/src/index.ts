@@ -1,0 +1,5 @@
+/**
+ * @engram/core — contracts and pure lifecycle logic. No I/O, no database.
+ * Each area has its own index; this file is the table of contents.
+ */
+export * from "./errors/index.js";
