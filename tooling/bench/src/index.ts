@@ -1,0 +1,3 @@
+export * from "./machine.js";
+export * from "./measure.js";
+export * from "./report.js";
