@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 export function engramVitestConfig(props = {}) {
   return defineConfig({
     test: {
+      // The JSON report feeds tooling/scripts/test-summary.mjs (one "N passed, N failed" line in CI).
+      reporters: ["default", ["json", { outputFile: "test-results/vitest.json" }]],
       projects: [
         {
           extends: true,
