@@ -1,0 +1,2 @@
+export * from "./safe-id.js";
+export * from "./session-source.js";
