@@ -8,7 +8,11 @@ export class EngramError extends Error {
   readonly code: ErrorCode;
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; details?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "EngramError";
     this.code = code;
@@ -22,7 +26,11 @@ export class EngramError extends Error {
   /** The JSON body HTTP layers send: `{ error: { code, message, details? } }`. */
   toJSON(): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
     return {
-      error: { code: this.code, message: this.message, ...(this.details ? { details: { ...this.details } } : {}) },
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.details ? { details: { ...this.details } } : {}),
+      },
     };
   }
 }
@@ -62,7 +70,9 @@ export class ContentTooLargeError extends EngramError {
 /** A referenced session does not exist. */
 export class SessionNotFoundError extends EngramError {
   constructor(sessionId: string) {
-    super("SESSION_NOT_FOUND", `Session ${JSON.stringify(sessionId)} does not exist`, { details: { sessionId } });
+    super("SESSION_NOT_FOUND", `Session ${JSON.stringify(sessionId)} does not exist`, {
+      details: { sessionId },
+    });
     this.name = "SessionNotFoundError";
   }
 }

@@ -20,7 +20,10 @@ export const ERROR_CODES = {
   TOOL_NAME_RESERVED: { status: 400, summary: "A provider tried to register a reserved tool name." },
   PROVIDER_FAILED: { status: 502, summary: "A memory provider raised an error." },
   PROVIDER_TIMEOUT: { status: 504, summary: "A memory provider did not answer in time." },
-  PLUGIN_INCOMPATIBLE: { status: 500, summary: "A plugin targets a core version range this core does not satisfy." },
+  PLUGIN_INCOMPATIBLE: {
+    status: 500,
+    summary: "A plugin targets a core version range this core does not satisfy.",
+  },
   // auth
   UNAUTHORIZED: { status: 401, summary: "Credentials are missing or wrong." },
   FORBIDDEN: { status: 403, summary: "The caller may not access this resource." },
