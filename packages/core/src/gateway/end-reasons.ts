@@ -3,7 +3,7 @@
  * gateway shut down): the conversation itself never ended, so it may be reopened. The others are
  * deliberate user actions and must never be undone silently.
  */
-export const END_REASONS = {
+export const GATEWAY_END_REASONS = {
   /** The user started over (/new, /reset) or a reset policy expired the session. */
   sessionReset: "session_reset",
   /** The user switched to another session (/resume). */
@@ -12,14 +12,16 @@ export const END_REASONS = {
   agentClose: "agent_close",
 } as const;
 
-export type EndReason = (typeof END_REASONS)[keyof typeof END_REASONS];
+export type GatewayEndReason = (typeof GATEWAY_END_REASONS)[keyof typeof GATEWAY_END_REASONS];
 
 /** End reasons after which a peer's latest session may be reopened and routed to again. */
-export const RECOVERABLE_END_REASONS: ReadonlySet<string> = new Set([END_REASONS.agentClose]);
+export const RECOVERABLE_END_REASONS: ReadonlySet<string> = new Set([GATEWAY_END_REASONS.agentClose]);
 
 /**
  * Whether a stored session may be recovered for its peer: it is still open, or it was ended only by a
  * recoverable reason. Any other end reason (a /new, a switch, an unknown one) yields a fresh session.
+ * A row counts as ended when either `endedAt` or `endReason` is set, so a half-written end (reason
+ * without timestamp) is never silently reopened.
  */
 export function isRecoverableSession(row: {
   readonly endedAt?: number | null | undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { healedSessionId, resolveCompressionTip } from "./compression-tip.js";
-import { END_REASONS, isRecoverableSession, RECOVERABLE_END_REASONS } from "./end-reasons.js";
+import { GATEWAY_END_REASONS, isRecoverableSession, RECOVERABLE_END_REASONS } from "./end-reasons.js";
 import { sanitizeModelOverride } from "./model-override.js";
 
 describe("resolveCompressionTip", () => {
@@ -57,7 +57,7 @@ describe("healedSessionId", () => {
 
 describe("isRecoverableSession", () => {
   it("recovers open sessions and sessions ended only by gateway cleanup", () => {
-    expect(RECOVERABLE_END_REASONS.has(END_REASONS.agentClose)).toBe(true);
+    expect(RECOVERABLE_END_REASONS.has(GATEWAY_END_REASONS.agentClose)).toBe(true);
     expect(isRecoverableSession({})).toBe(true);
     expect(isRecoverableSession({ endedAt: null, endReason: null })).toBe(true);
     expect(isRecoverableSession({ endedAt: 1, endReason: "agent_close" })).toBe(true);

@@ -3,13 +3,16 @@ import { hashChatId, hashSenderId } from "./pii-redaction.js";
 import {
   buildSessionContextPrompt,
   describeSessionSource,
-  type SessionContext,
+  type GatewaySessionContext,
 } from "./session-context-prompt.js";
 import type { SessionSource } from "./session-source.js";
 
 const telegramDm: SessionSource = { platform: "telegram", chatId: "12345", chatType: "dm", userId: "777" };
 
-const context = (source: SessionSource, extra: Partial<SessionContext> = {}): SessionContext => ({
+const context = (
+  source: SessionSource,
+  extra: Partial<GatewaySessionContext> = {},
+): GatewaySessionContext => ({
   source,
   connectedPlatforms: ["telegram", "discord"],
   homeChannels: [{ platform: "telegram", chatId: "telegram:555", name: "Home base" }],

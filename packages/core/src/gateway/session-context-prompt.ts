@@ -10,7 +10,7 @@ export interface HomeChannel {
 }
 
 /** What the agent is told about where it is running. */
-export interface SessionContext {
+export interface GatewaySessionContext {
   readonly source: SessionSource;
   /** Platforms the gateway is connected to, in display order. */
   readonly connectedPlatforms: readonly string[];
@@ -106,7 +106,7 @@ function describeRedacted(source: SessionSource): string {
  *   across turns and does not defeat prompt caching.
  */
 export function buildSessionContextPrompt(
-  context: SessionContext,
+  context: GatewaySessionContext,
   props: SessionContextPromptProps = {},
 ): string {
   const { source } = context;
