@@ -7,6 +7,7 @@ export * from "./reset-policy.js";
 export * from "./safe-id.js";
 export * from "./session-context-prompt.js";
 export * from "./session-continuity.js";
+export * from "./session-id.js";
 export * from "./session-key.js";
 export * from "./session-source.js";
 export * from "./sha256.js";

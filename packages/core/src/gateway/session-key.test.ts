@@ -225,6 +225,8 @@ describe("buildSessionKey", () => {
     ["a backslash", group({ userId: "a\\b" }), {}],
     ["a control character", dm({ threadId: "t\u0000" }), {}],
     ["a path-unsafe profile", dm(), { profile: "../x" }],
+    ["a colon in the profile", dm(), { profile: "a:b" }],
+    ["a colon in the platform", dm({ platform: "tele:gram" }), {}],
   ])("rejects a hand-built source whose key would carry %s", (_what, source, props) => {
     expect(() => buildSessionKey(source, props)).toThrowError(
       expect.objectContaining({ code: "INVALID_ID" }),

@@ -61,9 +61,16 @@ export function isSharedMultiUserSession(source: SessionSource, props: SessionIs
  * `threadSessionsPerUser`, elsewhere with `groupSessionsPerUser` (default on).
  *
  * @throws InvalidIdError when the key would not be path-safe (a hand-built source carrying `/`, `..`,
- *   control characters, ...); sources from `parseSessionSource` never trigger this.
+ *   control characters, ...), or when the profile or platform contains `:` and would shift the
+ *   positional layout; sources from `parseSessionSource` never trigger this.
  */
 export function buildSessionKey(source: SessionSource, props: SessionKeyProps = {}): string {
+  // Positional readers take parts[1] as the namespace and parts[2] as the platform; a colon in either
+  // would shift every later segment.
+  if (props.profile?.includes(":")) throw new InvalidIdError("profile", props.profile, "contains ':'");
+  if (source.platform.includes(":") || source.platform === "") {
+    throw new InvalidIdError("platform", source.platform, "empty or contains ':'");
+  }
   const key = composeSessionKey(source, props);
   const violation = findIdViolation(key, { maxLength: MAX_SESSION_KEY_LENGTH });
   if (violation !== undefined) throw new InvalidIdError("session key", key, violation);
