@@ -1,0 +1,165 @@
+import { mkdir } from "node:fs/promises";
+import { resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { InvalidArgumentError } from "@engram/core";
+import { Kysely, PostgresDialect, sql } from "kysely";
+import { PGliteDialect } from "kysely-pglite-dialect";
+import pg from "pg";
+import type { DB } from "./schema/index.js";
+
+/** Which engine a {@link Database} talks to. Both speak the same SQL; one dialect, one set of migrations. */
+export type DatabaseBackend = "postgres" | "pglite";
+
+/** Where the zero-setup PGlite data lives when neither `url`, `dataDir` nor `memory` is given. */
+export const DEFAULT_PGLITE_DATA_DIR = "./.engram/data";
+
+export interface CreateDatabaseProps {
+  /** PostgreSQL connection string. When set, a `pg` pool is used and the PGlite options are ignored. */
+  readonly url?: string;
+  /** PGlite data folder (created when missing). Defaults to {@link DEFAULT_PGLITE_DATA_DIR}. */
+  readonly dataDir?: string;
+  /** Run PGlite in memory (nothing persisted). Wins over `dataDir`. */
+  readonly memory?: boolean;
+  /**
+   * Schema every query runs in (the connection's `search_path`); created when missing. Used for test
+   * isolation on a shared server. Lowercase letters, digits and `_` only. Defaults to `public`.
+   */
+  readonly schema?: string;
+  /** Largest number of pooled Postgres connections (default 10). PGlite has exactly one. */
+  readonly maxConnections?: number;
+  /**
+   * Start an in-memory PGlite from a `dumpDataDir()` tarball instead of running initdb (seconds faster).
+   * Ignored for Postgres. The test harness uses it to clone a template.
+   */
+  readonly pgliteTemplate?: Blob;
+}
+
+/**
+ * An open database: the Kysely handle plus the means to close it. Generic over the table types so a
+ * package that owns other tables opens the same database with its own `DB` type
+ * (`createDatabase<MyDB>()` or `database.db.withTables<MyTables>()`).
+ */
+export interface Database<T = DB> extends AsyncDisposable {
+  readonly db: Kysely<T>;
+  readonly backend: DatabaseBackend;
+  /** The schema queries run in (`public` unless `schema` was given). */
+  readonly schema: string;
+  /** The PGlite instance behind `db`, for dumps in tests; `undefined` on Postgres. */
+  readonly pglite: PGlite | undefined;
+  /** Closes the pool or the PGlite instance. Idempotent. */
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Throws `InvalidArgumentError` unless `schema` is a plain lowercase identifier (no quoting needed). */
+export function assertSchemaName(schema: string): void {
+  if (!SCHEMA_NAME.test(schema)) {
+    throw new InvalidArgumentError(
+      "schema",
+      `${JSON.stringify(schema)} must match ${SCHEMA_NAME.source} (lowercase identifier, at most 63 characters)`,
+    );
+  }
+}
+
+/**
+ * Opens a database: Postgres through a `pg` pool when `url` is given, otherwise PGlite (in memory, or
+ * at `dataDir`). The schema named by `schema` exists before this resolves, and every connection of
+ * the returned handle uses it as its `search_path`.
+ */
+export async function createDatabase<T = DB>(props: CreateDatabaseProps = {}): Promise<Database<T>> {
+  const schema = props.schema ?? "public";
+  assertSchemaName(schema);
+  return props.url ? openPostgres<T>(props.url, schema, props) : openPGlite<T>(schema, props);
+}
+
+async function openPostgres<T>(
+  url: string,
+  schema: string,
+  props: CreateDatabaseProps,
+): Promise<Database<T>> {
+  if (schema !== "public") await ensureSchemaOnServer(url, schema);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: props.maxConnections ?? 10,
+    types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
+    // Set at connect time, so it holds for every pooled connection and survives ROLLBACK.
+    ...(schema === "public" ? {} : { options: `-c search_path=${schema}` }),
+  });
+  const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
+  return handle(db, "postgres", schema, undefined);
+}
+
+const INT8_OID = 20;
+
+// PGlite returns int8 (bigint, bigserial, count(*)) as a JS number and `pg` as a string. Parse it as a
+// number on this pool only (not pg's global registry), so both backends hand out the same row shapes.
+// Values above 2^53 would lose precision; ids and counters never get there.
+function pgTypeParser(oid: number, format?: "text" | "binary"): unknown {
+  if (oid === INT8_OID && format !== "binary") return (value: string) => Number(value);
+  return format === "binary" ? pg.types.getTypeParser(oid, "binary") : pg.types.getTypeParser(oid);
+}
+
+async function ensureSchemaOnServer(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await createSchemaIfMissing((text) => client.query(text), schema);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createSchemaIfMissing(run: (text: string) => Promise<unknown>, schema: string): Promise<void> {
+  try {
+    // `schema` passed assertSchemaName, so it needs no quoting.
+    await run(`create schema if not exists ${schema}`);
+  } catch (error) {
+    // Two sessions creating the same schema at once can both miss it and one then fails on the
+    // catalog's unique index (23505) even with IF NOT EXISTS; the schema exists either way.
+    if ((error as { code?: string }).code !== "23505") throw error;
+  }
+}
+
+async function openPGlite<T>(schema: string, props: CreateDatabaseProps): Promise<Database<T>> {
+  let pglite: PGlite;
+  if (props.pgliteTemplate) {
+    pglite = await PGlite.create({ loadDataDir: props.pgliteTemplate });
+  } else if (props.memory) {
+    pglite = await PGlite.create();
+  } else {
+    const dataDir = resolve(props.dataDir ?? DEFAULT_PGLITE_DATA_DIR);
+    await mkdir(dataDir, { recursive: true });
+    pglite = await PGlite.create({ dataDir });
+  }
+  if (schema !== "public") {
+    // PGlite has one session, so a session-level search_path holds for every query.
+    await createSchemaIfMissing((text) => pglite.exec(text), schema);
+    await pglite.exec(`set search_path to ${schema}`);
+  }
+  // The dialect closes PGlite when Kysely is destroyed.
+  const db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
+  return handle(db, "pglite", schema, pglite);
+}
+
+function handle<T>(
+  db: Kysely<T>,
+  backend: DatabaseBackend,
+  schema: string,
+  pglite: PGlite | undefined,
+): Database<T> {
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= db.destroy();
+    return closing;
+  };
+  return { db, backend, schema, pglite, close, [Symbol.asyncDispose]: close };
+}
+
+/** The schema unqualified names resolve to on `db`'s connection (`current_schema()`). */
+export async function currentSchema(db: Kysely<unknown>): Promise<string> {
+  const result = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = result.rows[0]?.schema;
+  if (!schema) throw new InvalidArgumentError("db", "has no current schema (empty search_path)");
+  return schema;
+}

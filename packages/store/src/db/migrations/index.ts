@@ -1,0 +1,14 @@
+import type { Migration } from "kysely";
+import * as m001 from "./001-transcripts.js";
+
+/**
+ * Every migration of `@engram/store`, in order (Kysely sorts by key). Add a new entry per change; never
+ * edit or rename a shipped one. Run them with `migrateStore(db)`.
+ */
+export const storeMigrations: Record<string, Migration> = {
+  "001-transcripts": m001,
+};
+
+/** Names of the bookkeeping tables for {@link storeMigrations}; fixed forever. */
+export const STORE_MIGRATION_TABLE = "engram_store_migration";
+export const STORE_MIGRATION_LOCK_TABLE = "engram_store_migration_lock";

@@ -1,0 +1,6 @@
+/**
+ * @engram/store — Kysely schema, migrations and PostgreSQL/PGlite implementations of core's ports.
+ * Each area has its own index; this file is the table of contents. Test helpers live on the
+ * `@engram/store/testing` subpath.
+ */
+export * from "./db/index.js";
