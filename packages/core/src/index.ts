@@ -4,3 +4,4 @@
  */
 export * from "./errors/index.js";
 export * from "./gateway/index.js";
+export * from "./ports/index.js";

@@ -1,0 +1,285 @@
+/**
+ * Transcript store port: sessions (one conversation each) and their ordered messages, the canonical
+ * record of what was said (seed 004 `state.db`). Implemented by `@engram/store`'s
+ * `PostgresTranscriptStore`; every implementation must pass the store conformance suite.
+ *
+ * Times are epoch milliseconds. JSON-valued fields (`parts`, `toolCalls`, ...) hold anything
+ * `JSON.stringify` round-trips. Ids are validated with `assertSafeId` at this boundary.
+ */
+
+/** End reason written when a session is continued in a child after context compression. */
+export const COMPRESSION_END_REASON = "compression";
+
+/** Default cap on one message's stored size (content plus serialised JSON fields), in bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export type TranscriptRole = "system" | "user" | "assistant" | "tool";
+
+export const TRANSCRIPT_ROLES: readonly TranscriptRole[] = ["system", "user", "assistant", "tool"];
+
+/** Where a session's messages come from and whom the gateway routes them to. */
+export interface TranscriptPeer {
+  /** Platform or origin (`telegram`, `web`, `cli`, ...). */
+  readonly source: string;
+  readonly userId?: string | null;
+  readonly sessionKey?: string | null;
+  readonly chatId?: string | null;
+  readonly chatType?: string | null;
+  readonly threadId?: string | null;
+}
+
+export interface NewTranscriptSession extends TranscriptPeer {
+  readonly id: string;
+  readonly title?: string | null;
+  readonly model?: string | null;
+  readonly parentSessionId?: string | null;
+  readonly projectId?: string | null;
+  readonly profile?: string | null;
+  /** Defaults to the store's clock. */
+  readonly startedAt?: number;
+}
+
+export interface TranscriptSession {
+  readonly id: string;
+  readonly source: string;
+  readonly userId: string | null;
+  readonly sessionKey: string | null;
+  readonly chatId: string | null;
+  readonly chatType: string | null;
+  readonly threadId: string | null;
+  readonly title: string | null;
+  readonly model: string | null;
+  readonly parentSessionId: string | null;
+  readonly startedAt: number;
+  readonly endedAt: number | null;
+  readonly endReason: string | null;
+  readonly messageCount: number;
+  readonly toolCallCount: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly costUsd: number;
+  readonly pinned: boolean;
+  readonly archived: boolean;
+  readonly projectId: string | null;
+  readonly profile: string | null;
+  readonly updatedAt: number;
+}
+
+/** Token and cost usage a message adds to its session's counters. */
+export interface TranscriptUsage {
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly costUsd?: number;
+}
+
+export interface NewTranscriptMessage {
+  readonly role: TranscriptRole;
+  readonly content?: string | null;
+  readonly parts?: unknown;
+  readonly toolName?: string | null;
+  /** Tool calls the assistant made; when an array, its length is added to `toolCallCount`. */
+  readonly toolCalls?: unknown;
+  readonly toolResults?: unknown;
+  readonly toolCallId?: string | null;
+  readonly reasoning?: string | null;
+  readonly reasoningDetails?: unknown;
+  /** Platform-side id (Telegram update id, ...): at most one message per session carries it. */
+  readonly platformMessageId?: string | null;
+  readonly observed?: boolean;
+  /** Defaults to the store's clock. */
+  readonly createdAt?: number;
+  readonly usage?: TranscriptUsage;
+}
+
+export interface TranscriptMessage {
+  /** Increases with every append; the order of the transcript. */
+  readonly id: number;
+  readonly sessionId: string;
+  readonly role: TranscriptRole;
+  readonly content: string | null;
+  readonly parts: unknown;
+  readonly toolName: string | null;
+  readonly toolCalls: unknown;
+  readonly toolResults: unknown;
+  readonly toolCallId: string | null;
+  readonly reasoning: string | null;
+  readonly reasoningDetails: unknown;
+  readonly platformMessageId: string | null;
+  readonly observed: boolean;
+  /** False once rewound (soft delete): hidden from prompts and search, kept for audit. */
+  readonly active: boolean;
+  readonly compacted: boolean;
+  readonly createdAt: number;
+}
+
+export interface AppendTranscriptMessageResult {
+  readonly messageId: number;
+  /** True when a message with the same `platformMessageId` already existed; nothing was written. */
+  readonly duplicate: boolean;
+}
+
+export interface EndTranscriptSessionResult {
+  /** True when this call wrote the end; false when the session had already ended. */
+  readonly ended: boolean;
+  /** The reason that stands (this call's, or the earlier writer's). */
+  readonly endReason: string;
+}
+
+export interface TranscriptRewindResult {
+  /** Messages soft-deleted by this call. */
+  readonly rewoundCount: number;
+  readonly targetMessageId: number;
+  /** Text of the user message rewound to (for putting back into the input box). */
+  readonly targetText: string;
+}
+
+export interface TranscriptUserMessage {
+  readonly id: number;
+  readonly content: string;
+  readonly createdAt: number;
+}
+
+/** Who may see what: listing and search never cross these bounds. Unset fields do not filter. */
+export interface TranscriptScope {
+  readonly source?: string;
+  readonly userId?: string | null;
+  readonly projectId?: string | null;
+}
+
+export interface ListTranscriptSessionsOptions {
+  readonly scope: TranscriptScope;
+  readonly includeArchived?: boolean;
+  /** Include ended sessions (default true). */
+  readonly includeEnded?: boolean;
+  /** Default 50, at most 500. */
+  readonly limit?: number;
+  readonly offset?: number;
+  /** Length of the preview snippets in characters (default 120). */
+  readonly previewChars?: number;
+}
+
+export interface TranscriptSessionListItem {
+  readonly session: TranscriptSession;
+  /** Start of the first active user message, or null. */
+  readonly firstUserMessage: string | null;
+  /** Start of the newest active message, or null. */
+  readonly lastMessage: {
+    readonly role: TranscriptRole;
+    readonly snippet: string;
+    readonly createdAt: number;
+  } | null;
+}
+
+export interface SearchTranscriptOptions {
+  /** Web-search syntax: words, "quoted phrases", -excluded, or. */
+  readonly query: string;
+  readonly scope: TranscriptScope;
+  readonly sessionId?: string;
+  /** Default 20, at most 200. */
+  readonly limit?: number;
+}
+
+export interface TranscriptSearchHit {
+  readonly messageId: number;
+  readonly sessionId: string;
+  readonly role: TranscriptRole;
+  readonly snippet: string;
+  readonly createdAt: number;
+}
+
+export type TranscriptSessionPatch = {
+  readonly title?: string | null;
+  readonly model?: string | null;
+  readonly pinned?: boolean;
+  readonly archived?: boolean;
+  readonly projectId?: string | null;
+  readonly profile?: string | null;
+};
+
+/**
+ * Sessions and messages. Guarantees every implementation keeps:
+ *
+ * - Bad input (unsafe id, unknown role, message over the size limit, unknown session) throws a typed
+ *   error (`INVALID_ID`, `INVALID_ARGUMENT`, `CONTENT_TOO_LARGE`, `SESSION_NOT_FOUND`) and writes nothing.
+ * - Counters are exact under concurrency: N racing `appendMessage` calls add exactly N.
+ * - `endSession` is first-writer-wins: a second end never overwrites the reason; only `reopenSession`
+ *   clears it.
+ * - `replaceMessages` is all or nothing.
+ * - Deleted sessions are invisible to every read and free their title.
+ */
+export interface TranscriptStore {
+  /**
+   * Creates the session, or, when the id exists, fills only its empty (null) columns from `input` and
+   * returns the stored row. A title taken by another live session throws `CONFLICT`.
+   */
+  createSession(input: NewTranscriptSession): Promise<TranscriptSession>;
+  getSession(sessionId: string): Promise<TranscriptSession | undefined>;
+  /** Sets title/model/flags. A title taken by another live session throws `CONFLICT`. */
+  updateSession(sessionId: string, patch: TranscriptSessionPatch): Promise<TranscriptSession>;
+  /** Soft delete: hidden from reads, title freed; messages kept until pruned. */
+  deleteSession(sessionId: string): Promise<void>;
+
+  /** Ends the session unless it has ended already (first writer wins). */
+  endSession(sessionId: string, reason: string): Promise<EndTranscriptSessionResult>;
+  /** Clears end time and reason. Returns whether the session had been ended. */
+  reopenSession(sessionId: string): Promise<boolean>;
+
+  /**
+   * Appends one message and bumps the session counters in the same transaction. A repeated
+   * `platformMessageId` returns the existing message with `duplicate: true` and changes nothing.
+   */
+  appendMessage(sessionId: string, message: NewTranscriptMessage): Promise<AppendTranscriptMessageResult>;
+  /** Messages in order; soft-deleted ones only with `includeInactive`. */
+  getMessages(sessionId: string, options?: { includeInactive?: boolean }): Promise<TranscriptMessage[]>;
+  /** Replaces the whole transcript (retry, compress): all or nothing. Returns the new message count. */
+  replaceMessages(sessionId: string, messages: readonly NewTranscriptMessage[]): Promise<number>;
+  /**
+   * Soft-deletes the active user message `messageId` and every active message after it. Throws
+   * `NOT_FOUND` when `messageId` is not an active user message of the session.
+   */
+  rewindToUserMessage(sessionId: string, messageId: number): Promise<TranscriptRewindResult>;
+  /**
+   * Reactivates the rewound tail: inactive, non-compacted messages after the newest active one (once
+   * something new was appended after a rewind, nothing is restorable). Returns how many came back.
+   */
+  restoreRewound(sessionId: string): Promise<number>;
+  /** Active user messages, newest first. */
+  listRecentUserMessages(sessionId: string, limit: number): Promise<TranscriptUserMessage[]>;
+  hasPlatformMessageId(sessionId: string, platformMessageId: string): Promise<boolean>;
+  /** Flags active messages up to and including `throughMessageId` as compacted (summarised elsewhere). */
+  markCompacted(sessionId: string, throughMessageId: number): Promise<number>;
+  countMessages(sessionId: string, options?: { includeInactive?: boolean }): Promise<number>;
+
+  /**
+   * Ends `parentId` with reason {@link COMPRESSION_END_REASON} and creates the continuation `child`
+   * (its peer columns default to the parent's), in one transaction. Throws `CONFLICT` when the parent
+   * had already ended for another reason.
+   */
+  startCompressionContinuation(
+    parentId: string,
+    child: Omit<NewTranscriptSession, "source" | "parentSessionId"> & Partial<TranscriptPeer>,
+  ): Promise<TranscriptSession>;
+  /**
+   * The newest compression continuation reachable from `sessionId` (itself when none), or `undefined`
+   * for an unknown session. Cycle-safe: stops before an id repeats, and after a bounded number of hops.
+   */
+  getCompressionTip(sessionId: string): Promise<string | undefined>;
+
+  /**
+   * The peer's most recent live session if it may be resumed: open, or ended only for a recoverable
+   * reason (`RECOVERABLE_END_REASONS`). `undefined` when the newest one ended for any other reason.
+   */
+  findLatestSessionForPeer(peer: TranscriptPeer): Promise<TranscriptSession | undefined>;
+  /** Stores the routing columns given in `peer` on the session (unset fields are left alone). */
+  recordPeer(sessionId: string, peer: TranscriptPeer): Promise<void>;
+
+  /** Full-text search over active messages of live sessions inside `scope`, best match first. */
+  searchMessages(options: SearchTranscriptOptions): Promise<TranscriptSearchHit[]>;
+  /** Pinned first, then most recently updated; previews without loading message bodies. */
+  listSessions(options: ListTranscriptSessionsOptions): Promise<TranscriptSessionListItem[]>;
+  countSessions(scope: TranscriptScope, options?: { includeArchived?: boolean }): Promise<number>;
+  /** `base` when free among live sessions, else `base #2`, `base #3`, ... */
+  nextAvailableTitle(base: string): Promise<string>;
+  /** Hard-deletes unpinned sessions that ended before `olderThan` (epoch ms), with their messages. */
+  pruneEndedSessions(olderThan: number): Promise<number>;
+}
