@@ -5,3 +5,5 @@
 export * from "./errors/index.js";
 export * from "./gateway/index.js";
 export * from "./ports/index.js";
+export * from "./memory/index.js";
+export * from "./plugin/index.js";
