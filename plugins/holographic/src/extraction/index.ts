@@ -1,0 +1,3 @@
+export * from "./entity-name.js";
+export * from "./extract-entities.js";
+export * from "./parse-aliases.js";

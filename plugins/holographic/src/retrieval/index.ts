@@ -1,0 +1,6 @@
+export * from "./contradiction.js";
+export * from "./fused-score.js";
+export * from "./jaccard.js";
+export * from "./temporal-decay.js";
+export * from "./tokenize.js";
+export * from "./trust.js";
