@@ -4,3 +4,4 @@
  * `@engram/store/testing` subpath.
  */
 export * from "./db/index.js";
+export * from "./transcripts/index.js";
