@@ -7,6 +7,9 @@
  * `JSON.stringify` round-trips. Ids are validated with `assertSafeId` at this boundary.
  */
 
+/** DI token of the host's `TranscriptStore` (`container.register<TranscriptStore>(TRANSCRIPT_STORE, ...)`). */
+export const TRANSCRIPT_STORE: unique symbol = Symbol.for("engram.core.TranscriptStore");
+
 /** End reason written when a session is continued in a child after context compression. */
 export const COMPRESSION_END_REASON = "compression";
 
