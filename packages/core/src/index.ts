@@ -4,6 +4,6 @@
  */
 export * from "./errors/index.js";
 export * from "./gateway/index.js";
-export * from "./ports/index.js";
 export * from "./memory/index.js";
 export * from "./plugin/index.js";
+export * from "./ports/index.js";

@@ -75,6 +75,30 @@ describe("MemoryManager registration", () => {
   });
 });
 
+describe("MemoryManager props", () => {
+  it("rejects timeouts and limits that cannot work with INVALID_ARGUMENT", () => {
+    const bad: MemoryManagerProps[] = [
+      { hookTimeoutMs: Number.POSITIVE_INFINITY },
+      { hookTimeoutMs: -1 },
+      { toolTimeoutMs: Number.NaN },
+      { toolTimeoutMs: 2 ** 31 },
+      { maxProviders: 0 },
+      { maxProviders: 1.5 },
+    ];
+    for (const props of bad) {
+      expect(() => new MemoryManager(props), JSON.stringify(props)).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+      );
+    }
+    expect(() => new MemoryManager().shutdownAll({ deadlineMs: Number.POSITIVE_INFINITY })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT" }),
+    );
+    expect(new MemoryManager({ maxProviders: Number.POSITIVE_INFINITY, hookTimeoutMs: 0 }).closed).toBe(
+      false,
+    );
+  });
+});
+
 describe("MemoryManager tool routing", () => {
   it("skips malformed schemas with a warning and still routes the provider's valid tools", () => {
     const log = recordingLogger();

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import type { EngramError } from "../errors/engram-error.js";
+import { type EngramError, InvalidArgumentError } from "../errors/engram-error.js";
 import type { ErrorCode } from "../errors/error-codes.js";
 import { type Logger, noopLogger } from "./logger.js";
 import { fenceMemoryContext, sanitizeContext } from "./memory-context.js";
@@ -123,6 +123,18 @@ interface Entry {
 }
 
 const DEFAULT_SHUTDOWN_DEADLINE_MS = 10_000;
+// setTimeout treats anything above 2^31-1 ms (and Infinity) as 1 ms, which would time every call out.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checkDuration(argument: string, value: number): number {
+  if (!Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new InvalidArgumentError(
+      argument,
+      `must be a finite number of ms in [0, ${MAX_TIMER_MS}], got ${value}`,
+    );
+  }
+  return value;
+}
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return (
@@ -162,10 +174,20 @@ export class MemoryManager {
   readonly #log: Logger;
   #shutdown: Promise<ShutdownReport> | undefined;
 
+  /** Throws `INVALID_ARGUMENT` for a timeout that is not a finite number of ms or a `maxProviders` < 1. */
   constructor(props: MemoryManagerProps = {}) {
-    this.#hookTimeoutMs = props.hookTimeoutMs ?? 5_000;
-    this.#toolTimeoutMs = props.toolTimeoutMs ?? 30_000;
+    this.#hookTimeoutMs = checkDuration("hookTimeoutMs", props.hookTimeoutMs ?? 5_000);
+    this.#toolTimeoutMs = checkDuration("toolTimeoutMs", props.toolTimeoutMs ?? 30_000);
     this.#maxProviders = props.maxProviders ?? Number.POSITIVE_INFINITY;
+    if (
+      !(this.#maxProviders >= 1) ||
+      !(Number.isInteger(this.#maxProviders) || this.#maxProviders === Infinity)
+    ) {
+      throw new InvalidArgumentError(
+        "maxProviders",
+        `must be a whole number >= 1, got ${this.#maxProviders}`,
+      );
+    }
     this.#reserved = new Set(props.reservedToolNames ?? DEFAULT_RESERVED_TOOL_NAMES);
     this.#log = props.logger ?? noopLogger;
   }
@@ -394,7 +416,9 @@ export class MemoryManager {
    * (default 10000) even if providers hang. Calling it again returns the same report.
    */
   shutdownAll(props: { deadlineMs?: number } = {}): Promise<ShutdownReport> {
-    this.#shutdown ??= this.#runShutdown(props.deadlineMs ?? DEFAULT_SHUTDOWN_DEADLINE_MS);
+    if (this.#shutdown) return this.#shutdown;
+    const deadlineMs = checkDuration("deadlineMs", props.deadlineMs ?? DEFAULT_SHUTDOWN_DEADLINE_MS);
+    this.#shutdown = this.#runShutdown(deadlineMs);
     return this.#shutdown;
   }
 
