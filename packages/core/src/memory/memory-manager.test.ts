@@ -317,6 +317,28 @@ describe("MemoryManager fan-out isolation", () => {
     expect(log.warnings).toContainEqual(expect.objectContaining({ provider: "hung", timeoutMs: 50 }));
   });
 
+  it("calls providers concurrently: one waiting on another does not deadlock the fan-out", async () => {
+    const barrier = gate();
+    const { manager } = managerWith(
+      [
+        ["waits", { prefetch: () => barrier.wait.then(() => "after barrier") }],
+        [
+          "opens",
+          {
+            prefetch: async () => {
+              await delay(1);
+              barrier.open();
+              return "opened";
+            },
+          },
+        ],
+      ],
+      { hookTimeoutMs: 2_000 },
+    );
+    const { results } = await manager.prefetchAll("q", hook);
+    expect(results.map((r) => r.ok && r.value)).toEqual(["after barrier", "opened"]);
+  });
+
   it("stays silent on the console when no logger is given", async () => {
     const spies = (["log", "warn", "error", "info", "debug"] as const).map((m) =>
       vi.spyOn(console, m).mockImplementation(() => {}),

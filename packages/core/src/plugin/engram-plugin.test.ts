@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { readFileSync } from "node:fs";
 import { container as rootContainer } from "tsyringe";
-import { describe, expect, it } from "vitest";
+import { describe, expect, expectTypeOf, it } from "vitest";
 import { type EngramError, isEngramError } from "../errors/engram-error.js";
 import { MemoryManager } from "../memory/memory-manager.js";
 import { ScriptedProvider } from "../memory/test-support/scripted-provider.js";
@@ -95,6 +95,22 @@ describe("definePlugin", () => {
     expect(codeOf(() => definePlugin({ ...base, ...override } as PluginDefinition<{ path: string }>))).toBe(
       "INVALID_ARGUMENT",
     );
+  });
+});
+
+describe("definePlugin typing", () => {
+  it("infers the config type of register from configSchema", () => {
+    const plugin = definePlugin({
+      ...base,
+      configSchema: { parse: (input: unknown) => ({ limit: Number(input) }) },
+      register(_container, config) {
+        expectTypeOf(config).toEqualTypeOf<{ limit: number }>();
+      },
+    });
+    expectTypeOf(plugin.configSchema).toEqualTypeOf<
+      { parse(input: unknown): { limit: number } } | undefined
+    >();
+    expect(plugin.configSchema?.parse("3")).toEqual({ limit: 3 });
   });
 });
 
