@@ -354,6 +354,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
     assertSafeId("session id", sessionId);
     const prepared = prepareMessage(message, this.#maxMessageBytes, this.#clock.now());
     const now = this.#now();
+    if (prepared.platformMessageId === null) return this.#appendInOneStatement(sessionId, prepared, now);
     return this.#guard("appendMessage", () =>
       this.#db.transaction().execute(async (trx) => {
         // The row lock serialises appends to one session: the dedupe check below cannot race, and
@@ -388,6 +389,44 @@ export class PostgresTranscriptStore implements TranscriptStore {
         return { messageId: Number(inserted.id), duplicate: false };
       }),
     );
+  }
+
+  /**
+   * The common append (no platform id, so nothing to dedupe) in one round trip: the counter UPDATE
+   * locks the session row first and the INSERT reads from it, so the message id is drawn under the
+   * lock (ids follow commit order within a session) and a missing session inserts nothing.
+   */
+  #appendInOneStatement(
+    sessionId: string,
+    message: PreparedMessage,
+    now: Date,
+  ): Promise<AppendTranscriptMessageResult> {
+    return this.#guard("appendMessage", async () => {
+      const { rows } = await sql<{ id: number }>`
+        with bumped as (
+          update sessions
+          set message_count = message_count + 1,
+              tool_call_count = tool_call_count + ${message.toolCallCount},
+              input_tokens = input_tokens + ${message.inputTokens},
+              output_tokens = output_tokens + ${message.outputTokens},
+              cost_usd = cost_usd + ${message.costUsd},
+              updated_at = ${now}
+          where id = ${sessionId} and deleted_at is null
+          returning id
+        )
+        insert into messages (session_id, role, content, parts, tool_name, tool_calls, tool_results,
+                              tool_call_id, reasoning, reasoning_details, observed, created_at)
+        select id, ${message.role}::text, ${message.content}::text, ${message.parts}::jsonb,
+               ${message.toolName}::text, ${message.toolCalls}::jsonb, ${message.toolResults}::jsonb,
+               ${message.toolCallId}::text, ${message.reasoning}::text, ${message.reasoningDetails}::jsonb,
+               ${message.observed}::boolean, ${message.createdAt}::timestamptz
+        from bumped
+        returning id
+      `.execute(this.#db);
+      const inserted = rows[0];
+      if (!inserted) throw new SessionNotFoundError(sessionId);
+      return { messageId: Number(inserted.id), duplicate: false };
+    });
   }
 
   async getMessages(
@@ -748,8 +787,20 @@ export class PostgresTranscriptStore implements TranscriptStore {
     }
     const chars = clampLimit(options.previewChars, 120, 2000);
     return this.#guard("listSessions", async () => {
-      let query = this.#db
-        .selectFrom("sessions as s")
+      // Pick the page first (an index scan in listing order), then fetch previews for that page only:
+      // a lateral join over the whole table would run once per session before the LIMIT.
+      let page = this.#db.selectFrom("sessions as s").selectAll("s").where("s.deleted_at", "is", null);
+      page = scoped(page as never, options.scope) as unknown as typeof page;
+      if (!options.includeArchived) page = page.where("s.archived", "=", false);
+      if (options.includeEnded === false) page = page.where("s.ended_at", "is", null);
+      page = page
+        .orderBy("s.pinned", "desc")
+        .orderBy("s.updated_at", "desc")
+        .orderBy("s.id", "desc")
+        .limit(limit)
+        .offset(offset);
+      const rows = await this.#db
+        .selectFrom(page.as("s"))
         // Previews come from one indexed row each and are cut in SQL: bodies never leave the database.
         .leftJoinLateral(
           (eb) =>
@@ -787,16 +838,9 @@ export class PostgresTranscriptStore implements TranscriptStore {
           "last_message.created_at as last_created_at",
           "last_message.text as last_text",
         ])
-        .where("s.deleted_at", "is", null);
-      query = scoped(query as never, options.scope) as unknown as typeof query;
-      if (!options.includeArchived) query = query.where("s.archived", "=", false);
-      if (options.includeEnded === false) query = query.where("s.ended_at", "is", null);
-      const rows = await query
         .orderBy("s.pinned", "desc")
         .orderBy("s.updated_at", "desc")
         .orderBy("s.id", "desc")
-        .limit(limit)
-        .offset(offset)
         .execute();
       return rows.map((row) => {
         const { first_user_text, last_role, last_created_at, last_text, ...session } = row;

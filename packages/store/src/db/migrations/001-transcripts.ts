@@ -52,7 +52,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on("sessions")
     .columns(["source", "user_id", "updated_at"])
     .execute();
-  await db.schema.createIndex("sessions_recent_idx").on("sessions").columns(["updated_at", "id"]).execute();
+  // The listing order (pinned first, newest first) over live sessions: a first page is an index scan.
+  await db.schema
+    .createIndex("sessions_list_idx")
+    .on("sessions")
+    .expression(sql`pinned desc, updated_at desc, id desc`)
+    .where(sql.ref("deleted_at"), "is", null)
+    .execute();
   await db.schema.createIndex("sessions_ended_idx").on("sessions").column("ended_at").execute();
 
   await db.schema
