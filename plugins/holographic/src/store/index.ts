@@ -1,0 +1,4 @@
+export * from "./entity-resolution.js";
+export * from "./fact-index.js";
+export * from "./holographic-fact-store.js";
+export type * from "./types.js";
