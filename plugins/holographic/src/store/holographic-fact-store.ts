@@ -396,7 +396,7 @@ export class HolographicFactStore {
       if (batch.length === 0) return;
       try {
         const results = await this.writeAdds(batch);
-        batch.forEach((item, i) => item.resolve(results[i]!));
+        for (let i = 0; i < batch.length; i++) batch[i]!.resolve(results[i]!);
       } catch (error) {
         const failure = error instanceof StoreError ? error : new StoreError("holographic.add", error);
         for (const item of batch) item.reject(failure);
@@ -1053,9 +1053,10 @@ export class HolographicFactStore {
       `.execute(this.db);
     } catch {
       // Counters are statistics: a failed bump is retried with the next batch rather than lost.
-      ids.forEach((id, i) =>
-        this.pendingRetrievals.set(id, (this.pendingRetrievals.get(id) ?? 0) + counts[i]!),
-      );
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        this.pendingRetrievals.set(id, (this.pendingRetrievals.get(id) ?? 0) + counts[i]!);
+      }
     }
   }
 }
