@@ -2,6 +2,7 @@ import { PhaseAccumulator } from "../hrr/phase-accumulator.js";
 import type { PhaseVector } from "../hrr/phase-vector.js";
 import { similarityAt } from "../hrr/similarity.js";
 import { tokenSet } from "../retrieval/tokenize.js";
+import { FullTextIndex } from "./full-text-index.js";
 import type { Fact } from "./types.js";
 
 /** The in-memory state of one fact. Mutable; never handed to callers (see {@link toFact}). */
@@ -33,7 +34,7 @@ export interface IndexedEntity {
 }
 
 /**
- * Everything retrieval reads, in process: fact records, all vectors packed into one growable
+ * Everything retrieval reads, in process: fact records, a BM25 full-text index, all vectors packed into one growable
  * `Uint16Array` (slot `s` at `s·dim`), an inverted index entity → fact ids, name/alias keys → entity,
  * content → fact id for dedup, interned token ids for Jaccard, and one incremental accumulator per
  * category bank. The database stays the source of truth; the store writes it first and applies the
@@ -52,6 +53,7 @@ export class FactIndex {
   /** Entity keys and alias keys → entity id. */
   readonly entityByKey = new Map<string, number>();
   readonly banks = new Map<string, PhaseAccumulator>();
+  readonly fullText = new FullTextIndex();
   private readonly tokenIds = new Map<string, number>();
   private readonly scratchTokens = new Set<string>();
 
@@ -132,6 +134,7 @@ export class FactIndex {
     this.byContent.set(full.content, full.id);
     for (const entityId of full.entityIds) this.entities.get(entityId)?.facts.add(full.id);
     this.bank(full.category).add(vector);
+    this.fullText.add(full.id, `${full.content} ${full.tags}`);
     return full;
   }
 
@@ -141,6 +144,7 @@ export class FactIndex {
     this.bank(record.category).remove(this.vectorOf(record));
     if (this.banks.get(record.category)?.count === 0) this.banks.delete(record.category);
     for (const entityId of record.entityIds) this.entities.get(entityId)?.facts.delete(id);
+    this.fullText.remove(id, `${record.content} ${record.tags}`);
     this.facts.delete(id);
     if (this.byContent.get(record.content) === id) this.byContent.delete(record.content);
     this.freeSlots.push(record.offset / this.dim);

@@ -90,21 +90,31 @@ describeEachBackend<HolographicDB>(
       expect(probed.map((fact) => fact.id).sort()).toEqual([first.id, third.id].sort());
     });
 
-    it("searches with full text, Jaccard and HRR weighted by trust", async () => {
-      const tabs = await add("The user prefers tabs over spaces for indentation", "preference", "editor");
-      await add("Deploys happen every Friday afternoon", "decision");
-      await add("Spaces are used in the Python style guide", "general");
-      const results = await store.search("tabs or spaces?");
-      expect(results[0]?.id).toBe(tabs.id);
-      expect(results.length).toBe(2);
-      for (const result of results) {
-        expect(result.score).toBeGreaterThan(0);
-        expect(result.score).toBeLessThanOrEqual(result.trust);
-      }
-      expect(await store.search("tabs", { category: "decision" })).toEqual([]);
-      expect(await store.search("indentation editor")).toHaveLength(1);
-      expect(await store.search("!!!")).toEqual([]);
-    });
+    for (const fullTextSource of ["index", "database"] as const) {
+      it(`searches with full text (${fullTextSource}), Jaccard and HRR weighted by trust`, async () => {
+        const searcher = await HolographicFactStore.open({ db: db(), fullTextSource });
+        const add = async (content: string, category: string, tags?: string) =>
+          (await searcher.add({ content, category, ...(tags ? { tags } : {}) })).fact;
+        const tabs = await add("The user prefers tabs over spaces for indentation", "preference", "editor");
+        await add("Deploys happen every Friday afternoon", "decision");
+        await add("Spaces are used in the Python style guide", "general");
+        const results = await searcher.search("tabs or spaces?");
+        expect(results[0]?.id).toBe(tabs.id);
+        expect(results.length).toBe(2);
+        for (const result of results) {
+          expect(result.score).toBeGreaterThan(0);
+          expect(result.score).toBeLessThanOrEqual(result.trust);
+        }
+        expect(await searcher.search("tabs", { category: "decision" })).toEqual([]);
+        expect((await searcher.search("indentation editor")).map((fact) => fact.id)).toEqual([tabs.id]);
+        // Stemming: "prefer" finds "prefers", "deploy" finds "Deploys".
+        expect((await searcher.search("prefer")).map((fact) => fact.id)).toEqual([tabs.id]);
+        expect(await searcher.search("deploy")).toHaveLength(1);
+        expect(await searcher.search("!!!")).toEqual([]);
+        expect(await searcher.search("the and of")).toEqual([]);
+        await searcher.close();
+      });
+    }
 
     it("filters search by minimum trust and counts retrievals", async () => {
       const fact = await add("Kubernetes runs the staging cluster");

@@ -72,6 +72,12 @@ export interface HolographicFactStoreProps {
   readonly clock?: Clock;
   /** Adds per write transaction at most (default 256). */
   readonly maxBatchSize?: number;
+  /**
+   * Where `search` gets its full-text candidates: `index` (default) ranks them with BM25 over the
+   * in-process inverted index; `database` asks Postgres (`tsvector @@ to_tsquery`, `ts_rank`), which
+   * costs a round trip and grows with the number of matching rows.
+   */
+  readonly fullTextSource?: "index" | "database";
 }
 
 interface PendingAdd {
@@ -182,6 +188,7 @@ export class HolographicFactStore {
   private readonly weights: RelevanceWeights;
   private readonly halfLifeMs: number;
   private readonly maxBatch: number;
+  private readonly fullTextSource: "index" | "database";
   private index: FactIndex;
 
   private queue: Promise<unknown> = Promise.resolve();
@@ -207,6 +214,7 @@ export class HolographicFactStore {
     assertRelevanceWeights(this.weights);
     this.halfLifeMs = halfLifeDaysToMs(props.temporalDecayHalfLifeDays ?? 0);
     this.maxBatch = props.maxBatchSize ?? DEFAULT_MAX_BATCH;
+    this.fullTextSource = props.fullTextSource ?? "index";
     this.index = new FactIndex(this.dim);
     this.queryVector = new Uint16Array(this.dim);
     this.keyA = new Uint16Array(this.dim);
@@ -812,7 +820,8 @@ export class HolographicFactStore {
   }
 
   /**
-   * Hybrid search: full-text candidates (`tsvector`, terms OR-joined, `limit·3` by `ts_rank`), reranked
+   * Hybrid search: `limit·3` full-text candidates (BM25 over the in-process index, or `ts_rank` over
+   * the `tsvector` column with `fullTextSource: "database"`; terms OR-joined), reranked
    * by `0.4·rank + 0.3·Jaccard + 0.3·HRR`, times trust, times the optional temporal decay. The HRR term
    * compares each fact with the query text bound to the content role. Bumps the retrieval count of the
    * returned facts (written in the background; `flush()` waits for it).
@@ -823,22 +832,19 @@ export class HolographicFactStore {
     const limit = assertLimit("limit", options.limit ?? 10);
     const minTrust = assertTrustBound("minTrust", options.minTrust ?? 0.3);
     const category = options.category === undefined ? undefined : normalizeCategory(options.category);
-    const tsquery = fullTextQuery(query);
-    if (!tsquery) return [];
-    let rows: Array<{ id: number; rank: number }>;
-    try {
-      const result = await sql<{ id: number; rank: number }>`
-        select f.id, ts_rank(f.search_vector, q) as rank
-        from holographic_facts f, to_tsquery('english', ${tsquery}) q
-        where f.search_vector @@ q and f.trust_score >= ${minTrust}
-        ${category === undefined ? sql`` : sql`and f.category = ${category}`}
-        order by rank desc
-        limit ${limit * CANDIDATE_FACTOR}
-      `.execute(this.db);
-      rows = result.rows;
-    } catch (error) {
-      throw new StoreError("holographic.search", error);
-    }
+    const rows =
+      this.fullTextSource === "database"
+        ? await this.databaseCandidates(query, limit * CANDIDATE_FACTOR, minTrust, category)
+        : this.index.fullText
+            .search(query, limit * CANDIDATE_FACTOR, (id) => {
+              const record = this.index.facts.get(id);
+              return (
+                record !== undefined &&
+                record.trust >= minTrust &&
+                (category === undefined || record.category === category)
+              );
+            })
+            .map((hit) => ({ id: hit.id, rank: hit.score }));
     if (rows.length === 0) return [];
 
     // Synchronous from here: the scratch vectors cannot be clobbered by another query.
@@ -867,6 +873,29 @@ export class HolographicFactStore {
     const top = scored.sort(byScoreDesc).slice(0, limit);
     for (const { record } of top) this.countRetrieval(record);
     return top.map(({ record, score }) => ({ ...this.index.toFact(record), score }));
+  }
+
+  private async databaseCandidates(
+    query: string,
+    limit: number,
+    minTrust: number,
+    category: string | undefined,
+  ): Promise<Array<{ id: number; rank: number }>> {
+    const tsquery = fullTextQuery(query);
+    if (!tsquery) return [];
+    try {
+      const result = await sql<{ id: number; rank: number }>`
+        select f.id, ts_rank(f.search_vector, q) as rank
+        from holographic_facts f, to_tsquery('english', ${tsquery}) q
+        where f.search_vector @@ q and f.trust_score >= ${minTrust}
+        ${category === undefined ? sql`` : sql`and f.category = ${category}`}
+        order by rank desc
+        limit ${limit}
+      `.execute(this.db);
+      return result.rows;
+    } catch (error) {
+      throw new StoreError("holographic.search", error);
+    }
   }
 
   /**
