@@ -4,4 +4,5 @@
  * `@engram/store/testing` subpath.
  */
 export * from "./db/index.js";
+export * from "./routing-index/index.js";
 export * from "./transcripts/index.js";

@@ -327,7 +327,8 @@ export function buildRoutingEntry(input: NewRoutingEntry, now: number): RoutingE
     createdAt,
     updatedAt: now,
     origin,
-    displayName: fields.displayName ?? origin?.chatName ?? null,
+    // Only an absent display name falls back to the chat name; an explicit null stays null.
+    displayName: fields.displayName !== undefined ? fields.displayName : (origin?.chatName ?? null),
     platform: fields.platform !== undefined ? fields.platform : (origin?.platform ?? null),
     chatType: fields.chatType ?? origin?.chatType ?? "dm",
     lastPromptTokens: fields.lastPromptTokens ?? 0,

@@ -3,12 +3,22 @@
  * `DB` is their intersection. Other packages compose their own `DB` and never import these.
  */
 import type { PartialDB as MessagesDB } from "./messages.js";
+import type { PartialDB as RoutingEntriesDB } from "./routing-entries.js";
 import type { PartialDB as SessionsDB } from "./sessions.js";
+import type { PartialDB as WebProjectsDB } from "./web-projects.js";
+import type { PartialDB as WebSessionColumnsDB } from "./web-session-columns.js";
 
-export type DB = SessionsDB & MessagesDB;
+export type DB = SessionsDB & MessagesDB & RoutingEntriesDB & WebProjectsDB & WebSessionColumnsDB;
 
 export type { Jsonb, MessageRow, MessageTable, NewMessageRow } from "./messages.js";
 export { messageTableName } from "./messages.js";
+export type {
+  NewRoutingEntryRow,
+  RoutingEntryRow,
+  RoutingEntryTable,
+  RoutingEntryUpdate,
+} from "./routing-entries.js";
+export { routingEntryTableName } from "./routing-entries.js";
 export type {
   GeneratedTimestamp,
   NewSessionRow,
@@ -18,3 +28,6 @@ export type {
   Timestamp,
 } from "./sessions.js";
 export { sessionTableName } from "./sessions.js";
+export type { NewWebProjectRow, WebProjectRow, WebProjectTable, WebProjectUpdate } from "./web-projects.js";
+export { webProjectTableName } from "./web-projects.js";
+export type { WebSessionColumns } from "./web-session-columns.js";
