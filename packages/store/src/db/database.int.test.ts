@@ -48,10 +48,11 @@ describe("createDatabase on PGlite", () => {
     });
   });
 
-  it("closes idempotently", async () => {
+  it("closes idempotently, including a PGlite no query ever touched", async () => {
     const database = await createDatabase({ memory: true });
     await database.close();
     await database.close();
+    expect(database.pglite?.closed).toBe(true);
   });
 });
 

@@ -150,7 +150,11 @@ function handle<T>(
 ): Database<T> {
   let closing: Promise<void> | undefined;
   const close = () => {
-    closing ??= db.destroy();
+    closing ??= (async () => {
+      await db.destroy();
+      // Kysely only destroys a driver it has used; close an untouched PGlite ourselves.
+      if (pglite && !pglite.closed) await pglite.close();
+    })();
     return closing;
   };
   return { db, backend, schema, pglite, close, [Symbol.asyncDispose]: close };
