@@ -1,6 +1,27 @@
 import { createHash } from "node:crypto";
 import { InvalidArgumentError } from "@engram/core";
-import type { PhaseVector } from "./phase-vector.js";
+import { COS_TABLE, type PhaseVector, SIN_TABLE } from "./phase-vector.js";
+
+/**
+ * An atom with its unit phasors precomputed: accumulating `cos`/`sin` arrays is a sequential,
+ * vectorisable loop, where going through the phase codes costs two random table reads per element.
+ */
+export interface Atom {
+  readonly codes: PhaseVector;
+  readonly cos: Float32Array;
+  readonly sin: Float32Array;
+}
+
+/** The atom of `codes` with its phasors. */
+export function atomOf(codes: PhaseVector): Atom {
+  const cos = new Float32Array(codes.length);
+  const sin = new Float32Array(codes.length);
+  for (let i = 0; i < codes.length; i++) {
+    cos[i] = COS_TABLE[codes[i]!]!;
+    sin[i] = SIN_TABLE[codes[i]!]!;
+  }
+  return { codes, cos, sin };
+}
 
 /**
  * The deterministic atom for `word`: SHA-256 of the UTF-8 word seeds a xoshiro128** generator whose
@@ -38,51 +59,72 @@ export function encodeAtom(word: string, dim: number): PhaseVector {
 }
 
 /**
- * A bounded least-recently-used cache of atoms for one dimension. Vocabulary repeats across facts and
- * queries, and an atom costs dim/16 SHA-256 digests, so encoders keep one of these.
+ * A bounded cache of atoms for one dimension, approximately least-recently-used: two generations, where
+ * a hit in the older one promotes the atom and a full young generation retires the old one wholesale.
+ * Vocabulary repeats across facts and queries and an atom costs a digest plus 2·dim table reads, so
+ * encoders keep one of these; a hit is one or two `Map` lookups (an exact LRU's delete-and-reinsert per
+ * hit costs more than the lookup itself).
  *
- * Returned vectors are shared with the cache: callers must never write to them.
+ * Returned atoms are shared with the cache: callers must never write to them.
  */
 export class AtomCache {
   readonly dim: number;
   readonly maxEntries: number;
-  private readonly entries = new Map<string, PhaseVector>();
+  private young = new Map<string, Atom>();
+  private old = new Map<string, Atom>();
   hits = 0;
   misses = 0;
 
-  constructor(dim: number, maxEntries = 8192) {
-    if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-      throw new InvalidArgumentError("maxEntries", `${maxEntries} must be a positive integer`);
+  /** Each entry holds 10 bytes per dimension (codes and float32 phasors): 40 MiB at the defaults. */
+  constructor(dim: number, maxEntries = 4096) {
+    if (!Number.isInteger(maxEntries) || maxEntries < 2) {
+      throw new InvalidArgumentError("maxEntries", `${maxEntries} must be an integer >= 2`);
     }
     this.dim = dim;
     this.maxEntries = maxEntries;
   }
 
+  /** Atoms held (at most `maxEntries`). */
   get size(): number {
-    return this.entries.size;
+    return this.young.size + this.old.size;
   }
 
+  /** The phase codes of `word`'s atom. */
   get(word: string): PhaseVector {
-    const hit = this.entries.get(word);
-    if (hit) {
+    return this.atom(word).codes;
+  }
+
+  /** `word`'s atom with its phasors. */
+  atom(word: string): Atom {
+    const young = this.young.get(word);
+    if (young) {
       this.hits++;
-      // Map iteration order is insertion order: re-inserting marks the entry most recently used.
-      this.entries.delete(word);
-      this.entries.set(word, hit);
-      return hit;
+      return young;
+    }
+    const old = this.old.get(word);
+    if (old) {
+      this.hits++;
+      this.old.delete(word);
+      this.remember(word, old);
+      return old;
     }
     this.misses++;
-    const atom = encodeAtom(word, this.dim);
-    this.entries.set(word, atom);
-    if (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
-    }
+    const atom = atomOf(encodeAtom(word, this.dim));
+    this.remember(word, atom);
     return atom;
   }
 
+  private remember(word: string, atom: Atom): void {
+    if (this.young.size >= this.maxEntries >> 1) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(word, atom);
+  }
+
   clear(): void {
-    this.entries.clear();
+    this.young.clear();
+    this.old.clear();
     this.hits = 0;
     this.misses = 0;
   }

@@ -1,8 +1,9 @@
 import { InvalidArgumentError } from "@engram/core";
-import { AtomCache } from "./atom.js";
+import { type Atom, AtomCache } from "./atom.js";
 import { bind } from "./bind.js";
-import { PhaseAccumulator } from "./phase-accumulator.js";
-import { DEFAULT_DIM, type PhaseVector } from "./phase-vector.js";
+import { DEFAULT_DIM, fastAtan2, PHASE_MASK, PHASE_STEPS, type PhaseVector } from "./phase-vector.js";
+
+const STEPS_PER_RADIAN = PHASE_STEPS / (2 * Math.PI);
 
 /** Role atom names; the fact encoding binds content and entities to these. Fixed forever. */
 export const ROLE_CONTENT = "__hrr_role_content__";
@@ -39,8 +40,13 @@ export class HrrEncoder {
   readonly atoms: AtomCache;
   readonly roleContent: PhaseVector;
   readonly roleEntity: PhaseVector;
-  private readonly scratch: PhaseAccumulator;
-  private readonly textScratch: PhaseAccumulator;
+  private readonly roleContentAtom: Atom;
+  private readonly roleEntityAtom: Atom;
+  // Reused phasor lists for the atoms of one encoding.
+  private readonly tokenCos: Float32Array[] = [];
+  private readonly tokenSin: Float32Array[] = [];
+  private readonly entityCos: Float32Array[] = [];
+  private readonly entitySin: Float32Array[] = [];
 
   constructor(props: HrrEncoderProps = {}) {
     const dim = props.dim ?? DEFAULT_DIM;
@@ -48,10 +54,11 @@ export class HrrEncoder {
       throw new InvalidArgumentError("dim", `${dim} must be a positive integer`);
     this.dim = dim;
     this.atoms = new AtomCache(dim, props.atomCacheSize);
-    this.roleContent = this.atoms.get(ROLE_CONTENT);
-    this.roleEntity = this.atoms.get(ROLE_ENTITY);
-    this.scratch = new PhaseAccumulator(dim);
-    this.textScratch = new PhaseAccumulator(dim);
+    // Held here, not only in the LRU: the roles are used by every encoding and must never be evicted.
+    this.roleContentAtom = this.atoms.atom(ROLE_CONTENT);
+    this.roleEntityAtom = this.atoms.atom(ROLE_ENTITY);
+    this.roleContent = this.roleContentAtom.codes;
+    this.roleEntity = this.roleEntityAtom.codes;
   }
 
   /** The atom of `word` (shared with the cache: never write to it). */
@@ -71,33 +78,86 @@ export class HrrEncoder {
       out.set(this.atoms.get(EMPTY_TEXT));
       return out;
     }
-    const accumulator = this.scratch.reset();
-    for (const token of tokens) accumulator.add(this.atoms.get(token));
-    return accumulator.toPhaseVector(out);
+    const { cos, sin } = this.gather(tokens, this.tokenCos, this.tokenSin);
+    const n = tokens.length;
+    for (let i = 0; i < this.dim; i++) {
+      let x = 0;
+      let y = 0;
+      for (let t = 0; t < n; t++) {
+        x += cos[t]![i]!;
+        y += sin[t]![i]!;
+      }
+      out[i] = Math.round(fastAtan2(y, x) * STEPS_PER_RADIAN) & PHASE_MASK;
+    }
+    return out;
   }
 
   /**
    * `bundle(bind(text, ROLE_CONTENT), bind(entity₁, ROLE_ENTITY), …)`. Similarity of the result to
    * `entityKey(e)` measures how strongly `e` fills the entity role, and to `contentKey(word)` how
    * strongly `word` is part of the content.
+   *
+   * One pass over the dimensions: per element it sums the token phasors, normalises them to the text's
+   * circular mean, rotates that by the content role, adds each entity phasor rotated by the entity
+   * role and takes the angle. No intermediate vectors, and the text mean is never quantised.
    */
   encodeFact(
     content: string,
     entities: readonly string[],
     out: PhaseVector = new Uint16Array(this.dim),
   ): PhaseVector {
-    const accumulator = this.scratch.reset();
     const tokens = hrrTokens(content);
-    if (tokens.length === 0) {
-      accumulator.addBound(this.atoms.get(EMPTY_TEXT), this.roleContent);
-    } else {
-      // The text's circular mean is bound to the content role straight from its phasor sums.
-      const text = this.textScratch.reset();
-      for (const token of tokens) text.add(this.atoms.get(token));
-      accumulator.addNormalizedBound(text, this.roleContent);
+    if (tokens.length === 0) tokens.push(EMPTY_TEXT);
+    const text = this.gather(tokens, this.tokenCos, this.tokenSin);
+    const names = entities.map((entity) => entity.toLowerCase());
+    const ents = this.gather(names, this.entityCos, this.entitySin);
+    const nt = tokens.length;
+    const ne = names.length;
+    const { cos: contentCos, sin: contentSin } = this.roleContentAtom;
+    const { cos: entityCos, sin: entitySin } = this.roleEntityAtom;
+    for (let i = 0; i < this.dim; i++) {
+      let x = 0;
+      let y = 0;
+      for (let t = 0; t < nt; t++) {
+        x += text.cos[t]![i]!;
+        y += text.sin[t]![i]!;
+      }
+      const squared = x * x + y * y;
+      // A zero sum has no mean angle; like toPhaseVector, treat it as angle 0.
+      const inverse = squared === 0 ? 0 : 1 / Math.sqrt(squared);
+      const u = squared === 0 ? 1 : x * inverse;
+      const v = y * inverse;
+      const rc = contentCos[i]!;
+      const rs = contentSin[i]!;
+      let fx = u * rc - v * rs;
+      let fy = u * rs + v * rc;
+      const ec = entityCos[i]!;
+      const es = entitySin[i]!;
+      for (let e = 0; e < ne; e++) {
+        const c = ents.cos[e]![i]!;
+        const s = ents.sin[e]![i]!;
+        fx += c * ec - s * es;
+        fy += c * es + s * ec;
+      }
+      out[i] = Math.round(fastAtan2(fy, fx) * STEPS_PER_RADIAN) & PHASE_MASK;
     }
-    for (const entity of entities) accumulator.addBound(this.entityAtom(entity), this.roleEntity);
-    return accumulator.toPhaseVector(out);
+    return out;
+  }
+
+  /** Looks up the atoms of `words` into reusable phasor lists (no per-call allocation once grown). */
+  private gather(
+    words: readonly string[],
+    cos: Float32Array[],
+    sin: Float32Array[],
+  ): { cos: Float32Array[]; sin: Float32Array[] } {
+    cos.length = words.length;
+    sin.length = words.length;
+    for (let t = 0; t < words.length; t++) {
+      const atom = this.atoms.atom(words[t]!);
+      cos[t] = atom.cos;
+      sin[t] = atom.sin;
+    }
+    return { cos, sin };
   }
 
   /** `bind(atom(entity), ROLE_ENTITY)`: the probe key for "facts where this entity plays the entity role". */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AtomCache, encodeAtom } from "./atom.js";
+import { AtomCache, atomOf, encodeAtom } from "./atom.js";
 import { bind, unbind } from "./bind.js";
 import { bundle } from "./bundle.js";
 import { HrrEncoder, hrrTokens, ROLE_CONTENT } from "./hrr-encoder.js";
@@ -58,18 +58,21 @@ describe("atoms", () => {
     }
   });
 
-  it("come from a bounded LRU cache that returns the computed values", () => {
-    const cache = new AtomCache(DIM, 2);
+  it("come from a bounded cache that keeps recently used atoms", () => {
+    const cache = new AtomCache(DIM, 4);
     expect(cache.get("a")).toEqual(atom("a"));
-    cache.get("b");
-    cache.get("a"); // a is now most recent
-    cache.get("c"); // evicts b
-    expect(cache.size).toBe(2);
+    cache.get("b"); // young: a, b
+    cache.get("c"); // young full: a, b retire; young: c
+    cache.get("a"); // hit in the old generation: promoted
     expect(cache.hits).toBe(1);
+    cache.get("d"); // young full: c, a retire; b is dropped
+    expect(cache.size).toBeLessThanOrEqual(4);
     cache.get("a");
-    expect(cache.hits).toBe(2);
+    cache.get("c");
+    expect(cache.hits).toBe(3);
     cache.get("b");
-    expect(cache.misses).toBe(4);
+    expect(cache.misses).toBe(5);
+    expect(() => new AtomCache(DIM, 1)).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT" }));
   });
 });
 
@@ -211,7 +214,7 @@ describe("HrrEncoder", () => {
   });
 
   it("is deterministic across encoder instances", () => {
-    const other = new HrrEncoder({ dim: DIM, atomCacheSize: 1 });
+    const other = new HrrEncoder({ dim: DIM, atomCacheSize: 2 });
     expect(other.encodeFact("Alice Smith likes tea", ["Alice Smith"])).toEqual(
       encoder.encodeFact("Alice Smith likes tea", ["Alice Smith"]),
     );
@@ -262,9 +265,24 @@ describe("phase helpers", () => {
   it("a bound accumulator mean equals binding the quantised mean (within one step)", () => {
     const text = new PhaseAccumulator(DIM).add(atom("a")).add(atom("b"));
     const role = atom("role");
-    const direct = new PhaseAccumulator(DIM).addNormalizedBound(text, role).toPhaseVector();
+    const { cos, sin } = atomOf(role);
+    const direct = new PhaseAccumulator(DIM).addNormalizedBound(text, cos, sin).toPhaseVector();
     const viaVector = bind(text.toPhaseVector(), role);
     for (let i = 0; i < DIM; i++)
       expect(Math.abs(((direct[i]! - viaVector[i]! + 32768) & 0xffff) - 32768)).toBeLessThanOrEqual(1);
+  });
+
+  it("accumulates precomputed phasors like phase codes", () => {
+    const a = atomOf(atom("a"));
+    const b = atomOf(atom("b"));
+    const viaCodes = new PhaseAccumulator(DIM).add(a.codes).addBound(a.codes, b.codes);
+    const viaPhasors = new PhaseAccumulator(DIM)
+      .addPhasors(a.cos, a.sin)
+      .addBoundPhasors(a.cos, a.sin, b.cos, b.sin);
+    for (let i = 0; i < DIM; i++) {
+      expect(viaPhasors.re[i]).toBeCloseTo(viaCodes.re[i]!, 5);
+      expect(viaPhasors.im[i]).toBeCloseTo(viaCodes.im[i]!, 5);
+    }
+    expect(viaPhasors.count).toBe(2);
   });
 });

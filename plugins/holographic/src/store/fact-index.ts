@@ -126,14 +126,18 @@ export class FactIndex {
     return this.nextSlot++;
   }
 
-  insert(record: Omit<FactRecord, "offset" | "tokens">, vector: PhaseVector): FactRecord {
+  /**
+   * Adds a fact. `updateBank` false leaves the category bank alone, for a caller that already computed
+   * the bank after this change (see {@link setBank}).
+   */
+  insert(record: Omit<FactRecord, "offset" | "tokens">, vector: PhaseVector, updateBank = true): FactRecord {
     const offset = this.allocateSlot() * this.dim;
     this.vectors.set(vector, offset);
     const full: FactRecord = { ...record, offset, tokens: this.internTokens(record.content, record.tags) };
     this.facts.set(full.id, full);
     this.byContent.set(full.content, full.id);
     for (const entityId of full.entityIds) this.entities.get(entityId)?.facts.add(full.id);
-    this.bank(full.category).add(vector);
+    if (updateBank) this.bank(full.category).add(vector);
     this.fullText.add(full.id, `${full.content} ${full.tags}`);
     return full;
   }
@@ -149,6 +153,12 @@ export class FactIndex {
     if (this.byContent.get(record.content) === id) this.byContent.delete(record.content);
     this.freeSlots.push(record.offset / this.dim);
     return record;
+  }
+
+  /** Replaces a category's bank accumulator (dropping it when empty). */
+  setBank(category: string, bank: PhaseAccumulator): void {
+    if (bank.count <= 0) this.banks.delete(category);
+    else this.banks.set(category, bank);
   }
 
   bank(category: string): PhaseAccumulator {

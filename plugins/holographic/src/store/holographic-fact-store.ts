@@ -459,12 +459,14 @@ export class HolographicFactStore {
         const i = positionOf.get(row.content)!;
         return { category: batch[i]!.category, add: vectors[i]! };
       });
-      await this.writeBanks(tx, this.bankChanges(bankChanges));
-      return { resolved, entityIds, vectors, inserted };
+      const banks = this.bankChanges(bankChanges);
+      await this.writeBanks(tx, banks);
+      return { resolved, entityIds, vectors, inserted, banks };
     });
 
-    // Committed: now the index may change.
+    // Committed: now the index may change. The banks were computed for the write; reuse them.
     this.applyResolvedEntities(written.resolved);
+    for (const [category, bank] of written.banks) this.index.setBank(category, bank);
     const results: AddFactResult[] = new Array(batch.length);
     const insertedRows = new Map(written.inserted.map((row) => [row.content, row]));
     for (let i = 0; i < batch.length; i++) {
@@ -489,6 +491,7 @@ export class HolographicFactStore {
           entityIds: written.entityIds[i]!,
         },
         written.vectors[i]!,
+        false,
       );
       results[i] = { fact: this.index.toFact(record), created: true };
     }

@@ -1,0 +1,2 @@
+export * from "./holographic-config.js";
+export * from "./holographic-plugin.js";

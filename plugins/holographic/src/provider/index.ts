@@ -1,0 +1,3 @@
+export * from "./auto-extract.js";
+export * from "./fact-tools.js";
+export * from "./holographic-provider.js";
