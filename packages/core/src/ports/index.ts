@@ -3,7 +3,9 @@
  * references implement for tests. Hosts depend on these interfaces, never on a backend.
  */
 export * from "./in-memory-routing-index.js";
+export * from "./in-memory-transcript-store.js";
 export * from "./in-memory-web-session-store.js";
 export * from "./routing-index.js";
+export * from "./transcript-message.js";
 export * from "./transcript-store.js";
 export * from "./web-session-store.js";

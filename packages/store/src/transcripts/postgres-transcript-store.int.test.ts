@@ -22,12 +22,5 @@ for (const backend of testBackends()) {
     },
     reset: () => truncateAll(db()),
     createStore: (props) => new PostgresTranscriptStore(db(), props),
-    setParent: async (sessionId, parentSessionId) => {
-      await db()
-        .updateTable("sessions")
-        .set({ parent_session_id: parentSessionId })
-        .where("id", "=", sessionId)
-        .execute();
-    },
   });
 }

@@ -13,6 +13,8 @@ import {
   type NewTranscriptMessage,
   type NewTranscriptSession,
   NotFoundError,
+  type PreparedTranscriptMessage,
+  prepareTranscriptMessage,
   type SearchTranscriptOptions,
   SessionNotFoundError,
   StoreError,
@@ -28,10 +30,11 @@ import {
   type TranscriptSessionPatch,
   type TranscriptStore,
   type TranscriptUserMessage,
+  transcriptMessageText,
 } from "@engram/core";
 import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql, type Transaction } from "kysely";
 import type { DB } from "../db/schema/index.js";
-import { messageText, type PreparedMessage, prepareMessage } from "./message-input.js";
+
 import { toEpochMs, toTranscriptMessage, toTranscriptSession } from "./transcript-rows.js";
 
 export interface PostgresTranscriptStoreProps {
@@ -89,7 +92,7 @@ function clampLimit(value: number | undefined, fallback: number, max: number): n
   return Math.min(value, max);
 }
 
-function toRow(sessionId: string, message: PreparedMessage) {
+function toRow(sessionId: string, message: PreparedTranscriptMessage) {
   return {
     session_id: sessionId,
     role: message.role,
@@ -352,7 +355,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
     message: NewTranscriptMessage,
   ): Promise<AppendTranscriptMessageResult> {
     assertSafeId("session id", sessionId);
-    const prepared = prepareMessage(message, this.#maxMessageBytes, this.#clock.now());
+    const prepared = prepareTranscriptMessage(message, this.#maxMessageBytes, this.#clock.now());
     const now = this.#now();
     if (prepared.platformMessageId === null) return this.#appendInOneStatement(sessionId, prepared, now);
     return this.#guard("appendMessage", () =>
@@ -398,7 +401,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
    */
   #appendInOneStatement(
     sessionId: string,
-    message: PreparedMessage,
+    message: PreparedTranscriptMessage,
     now: Date,
   ): Promise<AppendTranscriptMessageResult> {
     return this.#guard("appendMessage", async () => {
@@ -451,7 +454,9 @@ export class PostgresTranscriptStore implements TranscriptStore {
     if (!Array.isArray(messages)) throw new InvalidArgumentError("messages", "must be an array");
     const nowMs = this.#clock.now();
     // Validate everything first: a bad message anywhere means nothing is touched.
-    const prepared = messages.map((message) => prepareMessage(message, this.#maxMessageBytes, nowMs));
+    const prepared = messages.map((message) =>
+      prepareTranscriptMessage(message, this.#maxMessageBytes, nowMs),
+    );
     const now = new Date(nowMs);
     return this.#guard(
       "replaceMessages",
@@ -500,7 +505,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
         return {
           rewoundCount: Number(result.numUpdatedRows),
           targetMessageId: messageId,
-          targetText: messageText(target.content, target.parts),
+          targetText: transcriptMessageText(target.content, target.parts),
         };
       }),
     );
@@ -548,7 +553,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
         .execute();
       return rows.map((row) => ({
         id: Number(row.id),
-        content: messageText(row.content, row.parts),
+        content: transcriptMessageText(row.content, row.parts),
         createdAt: toEpochMs(row.created_at),
       }));
     });

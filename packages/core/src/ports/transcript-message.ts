@@ -1,13 +1,11 @@
-import {
-  ContentTooLargeError,
-  InvalidArgumentError,
-  type NewTranscriptMessage,
-  TRANSCRIPT_ROLES,
-  type TranscriptRole,
-} from "@engram/core";
+import { ContentTooLargeError, InvalidArgumentError } from "../errors/index.js";
+import { type NewTranscriptMessage, TRANSCRIPT_ROLES, type TranscriptRole } from "./transcript-store.js";
 
-/** A message validated and serialised for insertion; built before any transaction opens. */
-export interface PreparedMessage {
+/**
+ * A message validated and serialised (JSON fields as strings), shared by every `TranscriptStore` so
+ * they reject the same input with the same codes. Built before any transaction opens.
+ */
+export interface PreparedTranscriptMessage {
   readonly role: TranscriptRole;
   readonly content: string | null;
   readonly parts: string | null;
@@ -63,11 +61,11 @@ function counter(field: string, value: unknown, integer: boolean): number {
  * Validates `message` and serialises its JSON fields. Throws `INVALID_ARGUMENT` for a bad shape and
  * `CONTENT_TOO_LARGE` when content plus serialised JSON exceed `maxBytes` (UTF-8).
  */
-export function prepareMessage(
+export function prepareTranscriptMessage(
   message: NewTranscriptMessage,
   maxBytes: number,
   now: number,
-): PreparedMessage {
+): PreparedTranscriptMessage {
   if (message === null || typeof message !== "object") {
     throw new InvalidArgumentError("message", "must be an object");
   }
@@ -80,7 +78,7 @@ export function prepareMessage(
   }
   const createdAt = message.createdAt ?? now;
   if (!Number.isFinite(createdAt)) throw new InvalidArgumentError("message.createdAt", "must be epoch ms");
-  const prepared: PreparedMessage = {
+  const prepared: PreparedTranscriptMessage = {
     role: message.role,
     content: optionalText("message.content", message.content),
     parts: jsonOrNull("message.parts", message.parts),
@@ -111,7 +109,7 @@ export function prepareMessage(
 }
 
 /** The text of a message for display: `content`, else the text parts joined by newlines. */
-export function messageText(content: string | null, parts: unknown): string {
+export function transcriptMessageText(content: string | null, parts: unknown): string {
   if (content !== null) return content;
   if (!Array.isArray(parts)) return "";
   return parts
