@@ -102,7 +102,11 @@ describe.skipIf(!postgres)("migrateToLatest across processes [postgres]", () => 
     try {
       const outputs = await Promise.all(
         [0, 1].map(() =>
-          run(process.execPath, ["--import", "tsx", child, url, schema, startAt], { timeout: 30_000 }),
+          // cwd = the package, so `--import tsx` resolves this package's devDependency.
+          run(process.execPath, ["--import", "tsx", child, url, schema, startAt], {
+            timeout: 30_000,
+            cwd: fileURLToPath(new URL("../..", import.meta.url)),
+          }),
         ),
       );
       const applied = outputs.map(
