@@ -1,8 +1,12 @@
-import { ConflictError, InvalidArgumentError, NotFoundError, SessionNotFoundError } from "../errors/index.js";
+import { ConflictError, NotFoundError, SessionNotFoundError } from "../errors/index.js";
 import { type Clock, systemClock } from "../gateway/clock.js";
 import { assertSafeId } from "../gateway/safe-id.js";
-import type { NewTranscriptMessage, TranscriptMessage } from "./transcript-store.js";
-import { TRANSCRIPT_ROLES } from "./transcript-store.js";
+import { prepareTranscriptMessage } from "./transcript-message.js";
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type NewTranscriptMessage,
+  type TranscriptMessage,
+} from "./transcript-store.js";
 import {
   type AppendWebMessagesOptions,
   type AppendWebMessagesResult,
@@ -33,6 +37,8 @@ export interface InMemoryWebSessionStoreProps {
   readonly clock?: Clock;
   /** Id generator for sessions and projects created without one (default: 12 random hex digits). */
   readonly newId?: () => string;
+  /** Largest message accepted, as in the transcript stores (default 1 MiB). */
+  readonly maxMessageBytes?: number;
 }
 
 /** A session as the reference store keeps it: transcript columns plus web metadata. */
@@ -80,11 +86,13 @@ export class InMemoryWebSessionStore implements WebSessionStore {
   readonly #projects = new Map<string, WebProject>();
   readonly #clock: Clock;
   readonly #newId: () => string;
+  readonly #maxMessageBytes: number;
   #nextMessageId = 1;
 
   constructor(props: InMemoryWebSessionStoreProps = {}) {
     this.#clock = props.clock ?? systemClock;
     this.#newId = props.newId ?? newWebSessionId;
+    this.#maxMessageBytes = props.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   }
 
   /** Adds a transcript session that is not web-visible until imported (a CLI or gateway session). */
@@ -293,11 +301,9 @@ export class InMemoryWebSessionStore implements WebSessionStore {
     messages: readonly NewTranscriptMessage[],
     options: AppendWebMessagesOptions = {},
   ): Promise<AppendWebMessagesResult> {
-    for (const message of messages) {
-      if (!TRANSCRIPT_ROLES.includes(message.role)) {
-        throw new InvalidArgumentError("role", `must be one of ${TRANSCRIPT_ROLES.join(", ")}`);
-      }
-    }
+    // The transcript stores' validation, so every implementation rejects the same input the same way.
+    const now = this.#clock.now();
+    for (const message of messages) prepareTranscriptMessage(message, this.#maxMessageBytes, now);
     const session = this.#require(sessionId);
     const count = session.messages.filter((message) => message.active).length;
     if (options.expectedCount !== undefined && options.expectedCount !== count) {
@@ -306,7 +312,6 @@ export class InMemoryWebSessionStore implements WebSessionStore {
         { sessionId, count, expectedCount: options.expectedCount },
       );
     }
-    const now = this.#clock.now();
     const appended = messages.map((message) => this.#pushMessage(session, message, now));
     session.updatedAt = now;
     return { appended, summary: this.#summary(session) };

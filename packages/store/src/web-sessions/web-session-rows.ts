@@ -1,0 +1,129 @@
+import {
+  DEFAULT_PROFILE,
+  deriveWebTitle,
+  UNTITLED_TITLE,
+  type WebProject,
+  type WebSessionSummary,
+} from "@engram/core";
+import { type Kysely, type RawBuilder, sql } from "kysely";
+import type { DB, WebProjectRow } from "../db/schema/index.js";
+
+const ms = (value: Date | string): number => (value instanceof Date ? value.getTime() : Date.parse(value));
+
+/** The session columns a summary needs; never a message body. */
+export const SUMMARY_COLUMNS = [
+  "s.id",
+  "s.source",
+  "s.title",
+  "s.workspace",
+  "s.model",
+  "s.personality",
+  "s.profile",
+  "s.project_id",
+  "s.pinned",
+  "s.archived",
+  "s.message_count",
+  "s.input_tokens",
+  "s.output_tokens",
+  "s.cost_usd",
+  "s.started_at",
+  "s.updated_at",
+] as const;
+
+/** Columns of `messages` read when a session is opened (the generated `search` vector is skipped). */
+export const MESSAGE_COLUMNS = [
+  "id",
+  "session_id",
+  "role",
+  "content",
+  "parts",
+  "tool_name",
+  "tool_calls",
+  "tool_results",
+  "tool_call_id",
+  "reasoning",
+  "reasoning_details",
+  "platform_message_id",
+  "observed",
+  "active",
+  "compacted",
+  "created_at",
+] as const;
+
+/** Enough of the first user message to derive a title from (the title keeps 64 characters). */
+const TITLE_SOURCE_CHARS = 256;
+
+/**
+ * For untitled sessions only: the start of the first active user message with any non-space text.
+ * One index probe on `messages (session_id, id)` per row of the page; bodies are cut in the database.
+ */
+export function firstUserTextOfUntitled(): RawBuilder<string | null> {
+  return sql<string | null>`case when s.title is null or s.title = ${UNTITLED_TITLE} then (
+    select left(m.content, ${TITLE_SOURCE_CHARS}) from messages m
+    where m.session_id = s.id and m.role = 'user' and m.active and m.content ~ '\\S'
+    order by m.id limit 1
+  ) end`;
+}
+
+export interface SummaryRow {
+  id: string;
+  source: string;
+  title: string | null;
+  workspace: string | null;
+  model: string | null;
+  personality: string | null;
+  profile: string | null;
+  project_id: string | null;
+  pinned: boolean;
+  archived: boolean;
+  message_count: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  started_at: Date;
+  updated_at: Date;
+  first_user_text: string | null;
+}
+
+export function toWebSessionSummary(row: SummaryRow): WebSessionSummary {
+  const explicit = row.title !== null && row.title !== UNTITLED_TITLE;
+  return {
+    id: row.id,
+    title: (explicit ? row.title : deriveWebTitle(row.first_user_text)) ?? UNTITLED_TITLE,
+    hasExplicitTitle: explicit,
+    source: row.source,
+    workspace: row.workspace,
+    model: row.model,
+    personality: row.personality,
+    profile: row.profile || DEFAULT_PROFILE,
+    projectId: row.project_id,
+    pinned: row.pinned,
+    archived: row.archived,
+    messageCount: Number(row.message_count),
+    inputTokens: Number(row.input_tokens),
+    outputTokens: Number(row.output_tokens),
+    costUsd: Number(row.cost_usd),
+    createdAt: ms(row.started_at),
+    updatedAt: ms(row.updated_at),
+  };
+}
+
+export function toWebProject(row: WebProjectRow): WebProject {
+  return {
+    id: row.id,
+    name: row.name,
+    color: row.color,
+    createdAt: ms(row.created_at),
+    updatedAt: ms(row.updated_at),
+  };
+}
+
+/** The summary query over live, web-visible sessions; callers add filters, order and limits. */
+export function selectSummaries(db: Kysely<DB>) {
+  return db
+    .selectFrom("sessions as s")
+    .select(SUMMARY_COLUMNS)
+    .select(firstUserTextOfUntitled().as("first_user_text"))
+    .where("s.deleted_at", "is", null)
+    .where("s.web_visible", "=", true);
+}
