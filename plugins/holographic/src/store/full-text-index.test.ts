@@ -77,4 +77,24 @@ describe("FullTextIndex", () => {
     // Shorter documents score higher under BM25 length normalisation.
     expect(hits.map((hit) => hit.id)).toEqual([1, 2, 3, 4, 5]);
   });
+
+  it("compacts after many removals without changing results", () => {
+    const index = new FullTextIndex();
+    for (let id = 1; id <= 2000; id++) index.add(id, `common ${id % 2 ? "odd" : "even"} item${id}`);
+    for (let id = 1; id <= 2000; id += 2) index.remove(id, `common odd item${id}`);
+    expect(index.documentCount).toBe(1000);
+    expect(index.search("odd", 10, () => true)).toEqual([]);
+    expect(index.search("item1000", 10, () => true).map((hit) => hit.id)).toEqual([1000]);
+    index.add(1, "odd again");
+    expect(index.search("odd", 10, () => true).map((hit) => hit.id)).toEqual([1]);
+  });
+
+  it("lets a very common term only boost documents that rarer terms matched", () => {
+    const index = new FullTextIndex();
+    for (let id = 1; id <= 200; id++) index.add(id, id <= 3 ? "rare common" : "common filler");
+    // "common" is in every document; with 3 rare matches and limit 2 it only boosts them.
+    expect(index.search("rare common", 2, () => true).map((hit) => hit.id)).toEqual([1, 2]);
+    // With fewer rare matches than the limit, common matches fill the candidates.
+    expect(index.search("rare common", 5, () => true)).toHaveLength(5);
+  });
 });

@@ -1,7 +1,6 @@
 import {
   type Clock,
   ConflictError,
-  ContentTooLargeError,
   InvalidArgumentError,
   NotFoundError,
   StoreError,
@@ -26,6 +25,14 @@ import { halfLifeDaysToMs, temporalDecay } from "../retrieval/temporal-decay.js"
 import { clampTrust, DEFAULT_TRUST, trustAfterFeedback } from "../retrieval/trust.js";
 import { EntityPlan, type EntityRef } from "./entity-resolution.js";
 import { FactIndex, type FactRecord, type IndexedEntity } from "./fact-index.js";
+import {
+  assertLimit,
+  assertTrustBound,
+  fullTextQuery,
+  normalizeCategory,
+  normalizeContent,
+  normalizeTags,
+} from "./fact-input.js";
 import type {
   AddFactInput,
   AddFactResult,
@@ -40,11 +47,8 @@ import type {
   SearchOptions,
   UpdateFactInput,
 } from "./types.js";
+import { readVector, vectorBase64, vectorSql } from "./vector-codec.js";
 
-/** Largest fact content accepted, in UTF-8 bytes. */
-export const MAX_FACT_BYTES = 16 * 1024;
-/** Largest category name, in characters. */
-export const MAX_CATEGORY_CHARS = 64;
 /** Adds written per transaction at most (group commit). */
 export const DEFAULT_MAX_BATCH = 256;
 /** Facts `contradict` compares, most recently updated first (pairs grow quadratically). */
@@ -53,8 +57,6 @@ export const MAX_CONTRADICT_FACTS = 500;
 export const MAX_RELATED_CANDIDATES = 5000;
 /** Full-text candidates fetched per requested result, for reranking headroom. */
 const CANDIDATE_FACTOR = 3;
-/** Query terms sent to full-text search at most. */
-const MAX_QUERY_TERMS = 32;
 /** Retrieval counters are written in the background at most this often. */
 const RETRIEVAL_FLUSH_MS = 250;
 
@@ -96,76 +98,6 @@ interface Scored {
 type Tx = Transaction<HolographicDB>;
 
 const byScoreDesc = (a: Scored, b: Scored) => b.score - a.score || a.record.id - b.record.id;
-
-/**
- * Vectors travel as base64 text decoded by the server (`decode(…, 'base64')`): PGlite serialises a
- * `bytea` parameter several times slower than a text one, and for Postgres the difference is small.
- * Codes are little-endian uint16 (the byte order of every platform Node ships on).
- */
-function vectorBase64(vector: PhaseVector): string {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength).toString("base64");
-}
-
-function vectorSql(vector: PhaseVector) {
-  return sql<Uint8Array>`decode(${vectorBase64(vector)}, 'base64')`;
-}
-
-function assertLimit(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1 || value > 1000) {
-    throw new InvalidArgumentError(name, `${value} must be an integer from 1 to 1000`);
-  }
-  return value;
-}
-
-function assertTrustBound(name: string, value: number): number {
-  if (!Number.isFinite(value) || value < 0 || value > 1) {
-    throw new InvalidArgumentError(name, `${value} must be a number from 0 to 1`);
-  }
-  return value;
-}
-
-function normalizeCategory(category: string | undefined): string {
-  const value = (category ?? "general").trim();
-  if (!value || value.length > MAX_CATEGORY_CHARS) {
-    throw new InvalidArgumentError("category", `must be 1 to ${MAX_CATEGORY_CHARS} characters`);
-  }
-  return value;
-}
-
-function normalizeContent(content: unknown): string {
-  if (typeof content !== "string") throw new InvalidArgumentError("content", "must be a string");
-  const value = content.trim();
-  if (!value) throw new InvalidArgumentError("content", "must not be empty");
-  const bytes = Buffer.byteLength(value);
-  if (bytes > MAX_FACT_BYTES) throw new ContentTooLargeError("fact content", bytes, MAX_FACT_BYTES);
-  return value;
-}
-
-function normalizeTags(tags: unknown): string {
-  if (tags === undefined) return "";
-  if (typeof tags !== "string") throw new InvalidArgumentError("tags", "must be a string");
-  return tags.trim();
-}
-
-/** The OR-joined `to_tsquery` text of a natural-language query: word runs only, so nothing needs escaping. */
-export function fullTextQuery(query: string): string {
-  const terms = new Set<string>();
-  for (const term of query.toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []) {
-    terms.add(term);
-    if (terms.size === MAX_QUERY_TERMS) break;
-  }
-  return [...terms].join(" | ");
-}
-
-/** Reads a stored vector; `undefined` when missing or of another dimension (the caller re-encodes). */
-function readVector(base64: string | null, dim: number): PhaseVector | undefined {
-  if (!base64) return undefined;
-  const bytes = Buffer.from(base64, "base64");
-  if (bytes.byteLength !== dim * 2) return undefined;
-  const vector = new Uint16Array(dim);
-  new Uint8Array(vector.buffer).set(bytes);
-  return vector;
-}
 
 /**
  * A local fact store with entity resolution, trust feedback and holographic retrieval, on PostgreSQL or

@@ -1,4 +1,6 @@
 export * from "./entity-resolution.js";
 export * from "./fact-index.js";
+export * from "./fact-input.js";
 export * from "./holographic-fact-store.js";
 export type * from "./types.js";
+export * from "./vector-codec.js";
