@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   // infrastructure
   DEADLINE_EXCEEDED: { status: 504, summary: "An operation did not finish before its deadline." },
   STORE_FAILED: { status: 503, summary: "The backing store failed." },
+  ARCHIVE_STORE_UNAVAILABLE: { status: 503, summary: "An archive store is required but not configured." },
   MIGRATION_FAILED: { status: 500, summary: "A database migration failed; later ones did not run." },
   INTERNAL: { status: 500, summary: "An unexpected internal error." },
 } as const satisfies Record<string, { status: number; summary: string }>;
