@@ -6,3 +6,4 @@
 export * from "./db/index.js";
 export * from "./routing-index/index.js";
 export * from "./transcripts/index.js";
+export * from "./web-sessions/index.js";

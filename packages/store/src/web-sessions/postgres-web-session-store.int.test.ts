@@ -14,6 +14,7 @@ import { createTestDatabase, type TestDatabase } from "../testing/create-test-da
 import { testBackends } from "../testing/test-backends.js";
 import { truncateAll } from "../testing/truncate-all.js";
 import { PostgresTranscriptStore } from "../transcripts/postgres-transcript-store.js";
+import { CachedWebSessionStore } from "./cached-web-session-store.js";
 import { PostgresWebSessionStore } from "./postgres-web-session-store.js";
 import { webSessionStoreConformance } from "./web-session-store.conformance.js";
 
@@ -36,18 +37,33 @@ for (const backend of testBackends()) {
     return database.db;
   };
 
+  // One database for both suites of this backend: opened before the first, closed after the last.
+  beforeAll(async () => {
+    database = await createTestDatabase(backend);
+  });
+  afterAll(async () => {
+    await database?.close();
+  });
+
   webSessionStoreConformance({
     name: `PostgresWebSessionStore [${backend.name}]`,
-    beforeAll: async () => {
-      database = await createTestDatabase(backend);
-    },
-    afterAll: async () => {
-      await database?.close();
-    },
     reset: () => truncateAll(db()),
     createStore: (props) => new PostgresWebSessionStore(db(), props),
     addExternalSession: async (_store, input, clock) => {
       // Written by the transcript store, as the CLI or the gateway would.
+      const transcripts = new PostgresTranscriptStore(db(), { clock });
+      await transcripts.createSession({ id: input.id, source: input.source, title: input.title ?? null });
+      for (const message of input.messages) await transcripts.appendMessage(input.id, message);
+    },
+  });
+
+  // The cache in front of the database store must be transparent too (it revalidates against the rows).
+  webSessionStoreConformance({
+    name: `CachedWebSessionStore over PostgresWebSessionStore [${backend.name}]`,
+    reset: () => truncateAll(db()),
+    createStore: (props) =>
+      new CachedWebSessionStore(new PostgresWebSessionStore(db(), props), { maxEntries: 4 }),
+    addExternalSession: async (_store, input, clock) => {
       const transcripts = new PostgresTranscriptStore(db(), { clock });
       await transcripts.createSession({ id: input.id, source: input.source, title: input.title ?? null });
       for (const message of input.messages) await transcripts.appendMessage(input.id, message);
