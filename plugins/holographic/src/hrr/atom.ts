@@ -1,27 +1,6 @@
 import { createHash } from "node:crypto";
 import { InvalidArgumentError } from "@engram/core";
-import { COS_TABLE, type PhaseVector, SIN_TABLE } from "./phase-vector.js";
-
-/**
- * An atom with its unit phasors precomputed: accumulating `cos`/`sin` arrays is a sequential,
- * vectorisable loop, where going through the phase codes costs two random table reads per element.
- */
-export interface Atom {
-  readonly codes: PhaseVector;
-  readonly cos: Float32Array;
-  readonly sin: Float32Array;
-}
-
-/** The atom of `codes` with its phasors. */
-export function atomOf(codes: PhaseVector): Atom {
-  const cos = new Float32Array(codes.length);
-  const sin = new Float32Array(codes.length);
-  for (let i = 0; i < codes.length; i++) {
-    cos[i] = COS_TABLE[codes[i]!]!;
-    sin[i] = SIN_TABLE[codes[i]!]!;
-  }
-  return { codes, cos, sin };
-}
+import type { PhaseVector } from "./phase-vector.js";
 
 /**
  * The deterministic atom for `word`: SHA-256 of the UTF-8 word seeds a xoshiro128** generator whose
@@ -61,7 +40,7 @@ export function encodeAtom(word: string, dim: number): PhaseVector {
 /**
  * A bounded cache of atoms for one dimension, approximately least-recently-used: two generations, where
  * a hit in the older one promotes the atom and a full young generation retires the old one wholesale.
- * Vocabulary repeats across facts and queries and an atom costs a digest plus 2·dim table reads, so
+ * Vocabulary repeats across facts and queries and an atom costs a digest and a generator run, so
  * encoders keep one of these; a hit is one or two `Map` lookups (an exact LRU's delete-and-reinsert per
  * hit costs more than the lookup itself).
  *
@@ -70,13 +49,13 @@ export function encodeAtom(word: string, dim: number): PhaseVector {
 export class AtomCache {
   readonly dim: number;
   readonly maxEntries: number;
-  private young = new Map<string, Atom>();
-  private old = new Map<string, Atom>();
+  private young = new Map<string, PhaseVector>();
+  private old = new Map<string, PhaseVector>();
   hits = 0;
   misses = 0;
 
-  /** Each entry holds 10 bytes per dimension (codes and float32 phasors): 40 MiB at the defaults. */
-  constructor(dim: number, maxEntries = 4096) {
+  /** Each entry holds 2 bytes per dimension: 32 MiB at the defaults. */
+  constructor(dim: number, maxEntries = 16_384) {
     if (!Number.isInteger(maxEntries) || maxEntries < 2) {
       throw new InvalidArgumentError("maxEntries", `${maxEntries} must be an integer >= 2`);
     }
@@ -89,13 +68,8 @@ export class AtomCache {
     return this.young.size + this.old.size;
   }
 
-  /** The phase codes of `word`'s atom. */
+  /** The atom of `word`. */
   get(word: string): PhaseVector {
-    return this.atom(word).codes;
-  }
-
-  /** `word`'s atom with its phasors. */
-  atom(word: string): Atom {
     const young = this.young.get(word);
     if (young) {
       this.hits++;
@@ -109,12 +83,12 @@ export class AtomCache {
       return old;
     }
     this.misses++;
-    const atom = atomOf(encodeAtom(word, this.dim));
+    const atom = encodeAtom(word, this.dim);
     this.remember(word, atom);
     return atom;
   }
 
-  private remember(word: string, atom: Atom): void {
+  private remember(word: string, atom: PhaseVector): void {
     if (this.young.size >= this.maxEntries >> 1) {
       this.old = this.young;
       this.young = new Map();

@@ -1,7 +1,15 @@
 import { InvalidArgumentError } from "@engram/core";
-import { type Atom, AtomCache } from "./atom.js";
+import { AtomCache } from "./atom.js";
 import { bind } from "./bind.js";
-import { DEFAULT_DIM, fastAtan2, PHASE_MASK, PHASE_STEPS, type PhaseVector } from "./phase-vector.js";
+import {
+  COS_TABLE,
+  DEFAULT_DIM,
+  fastAtan2,
+  PHASE_MASK,
+  PHASE_STEPS,
+  type PhaseVector,
+  SIN_TABLE,
+} from "./phase-vector.js";
 
 const STEPS_PER_RADIAN = PHASE_STEPS / (2 * Math.PI);
 
@@ -40,13 +48,10 @@ export class HrrEncoder {
   readonly atoms: AtomCache;
   readonly roleContent: PhaseVector;
   readonly roleEntity: PhaseVector;
-  private readonly roleContentAtom: Atom;
-  private readonly roleEntityAtom: Atom;
-  // Reused phasor lists for the atoms of one encoding.
-  private readonly tokenCos: Float32Array[] = [];
-  private readonly tokenSin: Float32Array[] = [];
-  private readonly entityCos: Float32Array[] = [];
-  private readonly entitySin: Float32Array[] = [];
+
+  // Reused lists of the atoms of one encoding.
+  private readonly tokenAtoms: PhaseVector[] = [];
+  private readonly entityAtoms: PhaseVector[] = [];
 
   constructor(props: HrrEncoderProps = {}) {
     const dim = props.dim ?? DEFAULT_DIM;
@@ -54,11 +59,9 @@ export class HrrEncoder {
       throw new InvalidArgumentError("dim", `${dim} must be a positive integer`);
     this.dim = dim;
     this.atoms = new AtomCache(dim, props.atomCacheSize);
-    // Held here, not only in the LRU: the roles are used by every encoding and must never be evicted.
-    this.roleContentAtom = this.atoms.atom(ROLE_CONTENT);
-    this.roleEntityAtom = this.atoms.atom(ROLE_ENTITY);
-    this.roleContent = this.roleContentAtom.codes;
-    this.roleEntity = this.roleEntityAtom.codes;
+    // Held here, not only in the cache: the roles are used by every encoding and must never be evicted.
+    this.roleContent = this.atoms.get(ROLE_CONTENT);
+    this.roleEntity = this.atoms.get(ROLE_ENTITY);
   }
 
   /** The atom of `word` (shared with the cache: never write to it). */
@@ -78,14 +81,17 @@ export class HrrEncoder {
       out.set(this.atoms.get(EMPTY_TEXT));
       return out;
     }
-    const { cos, sin } = this.gather(tokens, this.tokenCos, this.tokenSin);
-    const n = tokens.length;
+    const atoms = this.gather(tokens, this.tokenAtoms);
+    const n = atoms.length;
+    const cos = COS_TABLE;
+    const sin = SIN_TABLE;
     for (let i = 0; i < this.dim; i++) {
       let x = 0;
       let y = 0;
       for (let t = 0; t < n; t++) {
-        x += cos[t]![i]!;
-        y += sin[t]![i]!;
+        const c = atoms[t]![i]!;
+        x += cos[c]!;
+        y += sin[c]!;
       }
       out[i] = Math.round(fastAtan2(y, x) * STEPS_PER_RADIAN) & PHASE_MASK;
     }
@@ -108,56 +114,50 @@ export class HrrEncoder {
   ): PhaseVector {
     const tokens = hrrTokens(content);
     if (tokens.length === 0) tokens.push(EMPTY_TEXT);
-    const text = this.gather(tokens, this.tokenCos, this.tokenSin);
-    const names = entities.map((entity) => entity.toLowerCase());
-    const ents = this.gather(names, this.entityCos, this.entitySin);
-    const nt = tokens.length;
-    const ne = names.length;
-    const { cos: contentCos, sin: contentSin } = this.roleContentAtom;
-    const { cos: entityCos, sin: entitySin } = this.roleEntityAtom;
+    const text = this.gather(tokens, this.tokenAtoms);
+    const ents = this.gather(
+      entities.map((entity) => entity.toLowerCase()),
+      this.entityAtoms,
+    );
+    const nt = text.length;
+    const ne = ents.length;
+    const cos = COS_TABLE;
+    const sin = SIN_TABLE;
+    const roleContent = this.roleContent;
+    const roleEntity = this.roleEntity;
     for (let i = 0; i < this.dim; i++) {
       let x = 0;
       let y = 0;
       for (let t = 0; t < nt; t++) {
-        x += text.cos[t]![i]!;
-        y += text.sin[t]![i]!;
+        const c = text[t]![i]!;
+        x += cos[c]!;
+        y += sin[c]!;
       }
       const squared = x * x + y * y;
       // A zero sum has no mean angle; like toPhaseVector, treat it as angle 0.
       const inverse = squared === 0 ? 0 : 1 / Math.sqrt(squared);
       const u = squared === 0 ? 1 : x * inverse;
       const v = y * inverse;
-      const rc = contentCos[i]!;
-      const rs = contentSin[i]!;
+      const rc = cos[roleContent[i]!]!;
+      const rs = sin[roleContent[i]!]!;
       let fx = u * rc - v * rs;
       let fy = u * rs + v * rc;
-      const ec = entityCos[i]!;
-      const es = entitySin[i]!;
+      const role = roleEntity[i]!;
       for (let e = 0; e < ne; e++) {
-        const c = ents.cos[e]![i]!;
-        const s = ents.sin[e]![i]!;
-        fx += c * ec - s * es;
-        fy += c * es + s * ec;
+        const c = (ents[e]![i]! + role) & PHASE_MASK;
+        fx += cos[c]!;
+        fy += sin[c]!;
       }
       out[i] = Math.round(fastAtan2(fy, fx) * STEPS_PER_RADIAN) & PHASE_MASK;
     }
     return out;
   }
 
-  /** Looks up the atoms of `words` into reusable phasor lists (no per-call allocation once grown). */
-  private gather(
-    words: readonly string[],
-    cos: Float32Array[],
-    sin: Float32Array[],
-  ): { cos: Float32Array[]; sin: Float32Array[] } {
-    cos.length = words.length;
-    sin.length = words.length;
-    for (let t = 0; t < words.length; t++) {
-      const atom = this.atoms.atom(words[t]!);
-      cos[t] = atom.cos;
-      sin[t] = atom.sin;
-    }
-    return { cos, sin };
+  /** Looks up the atoms of `words` into a reused list (no per-call allocation once grown). */
+  private gather(words: readonly string[], into: PhaseVector[]): PhaseVector[] {
+    into.length = words.length;
+    for (let t = 0; t < words.length; t++) into[t] = this.atoms.get(words[t]!);
+    return into;
   }
 
   /** `bind(atom(entity), ROLE_ENTITY)`: the probe key for "facts where this entity plays the entity role". */

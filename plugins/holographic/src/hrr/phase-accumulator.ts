@@ -48,32 +48,6 @@ export class PhaseAccumulator {
     return this;
   }
 
-  /** Adds precomputed unit phasors (`cos[i] + i·sin[i]`): the fast path for cached atoms. */
-  addPhasors(cos: Float32Array, sin: Float32Array): this {
-    const { re, im, dim } = this;
-    for (let i = 0; i < dim; i++) {
-      re[i]! += cos[i]!;
-      im[i]! += sin[i]!;
-    }
-    this.count++;
-    return this;
-  }
-
-  /** Adds the phasors of `bind(a, b)` from precomputed phasors (a complex product per element). */
-  addBoundPhasors(aCos: Float32Array, aSin: Float32Array, bCos: Float32Array, bSin: Float32Array): this {
-    const { re, im, dim } = this;
-    for (let i = 0; i < dim; i++) {
-      const ac = aCos[i]!;
-      const as = aSin[i]!;
-      const bc = bCos[i]!;
-      const bs = bSin[i]!;
-      re[i]! += ac * bc - as * bs;
-      im[i]! += ac * bs + as * bc;
-    }
-    this.count++;
-    return this;
-  }
-
   /** Removes a vector added earlier (the inverse of `add`). */
   remove(vector: PhaseVector): this {
     const { re, im, dim } = this;
@@ -97,31 +71,6 @@ export class PhaseAccumulator {
       const c = (a[i]! + b[i]!) & PHASE_MASK;
       re[i]! += cos[c]!;
       im[i]! += sin[c]!;
-    }
-    this.count++;
-    return this;
-  }
-
-  /**
-   * Adds the unit phasors of `other`'s circular mean, each rotated by the phasor (`rotationCos`,
-   * `rotationSin`): the same as `add(bind(other.toPhaseVector(), rotation))` but without quantising the
-   * mean in between. A dimension whose sum is zero has no mean; like `toPhaseVector` it counts as angle 0.
-   */
-  addNormalizedBound(other: PhaseAccumulator, rotationCos: Float32Array, rotationSin: Float32Array): this {
-    const { re, im, dim } = this;
-    const ore = other.re;
-    const oim = other.im;
-    for (let i = 0; i < dim; i++) {
-      const x = ore[i]!;
-      const y = oim[i]!;
-      const squared = x * x + y * y;
-      const inverse = squared === 0 ? 0 : 1 / Math.sqrt(squared);
-      const u = squared === 0 ? 1 : x * inverse;
-      const v = y * inverse;
-      const rc = rotationCos[i]!;
-      const rs = rotationSin[i]!;
-      re[i]! += u * rc - v * rs;
-      im[i]! += u * rs + v * rc;
     }
     this.count++;
     return this;
