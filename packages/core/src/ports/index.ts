@@ -2,6 +2,8 @@
  * Ports: the storage contracts `@engram/store` implements (Postgres/PGlite) and core's in-memory
  * references implement for tests. Hosts depend on these interfaces, never on a backend.
  */
+export * from "./archive-store.js";
+export * from "./in-memory-archive-store.js";
 export * from "./in-memory-routing-index.js";
 export * from "./in-memory-transcript-store.js";
 export * from "./in-memory-web-session-store.js";
