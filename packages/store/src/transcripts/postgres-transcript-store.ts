@@ -32,7 +32,7 @@ import {
   type TranscriptUserMessage,
   transcriptMessageText,
 } from "@engram/core";
-import { type ExpressionBuilder, type Kysely, type SelectQueryBuilder, sql, type Transaction } from "kysely";
+import { type ExpressionBuilder, type Kysely, sql, type Transaction } from "kysely";
 import type { DB } from "../db/schema/index.js";
 
 import { toEpochMs, toTranscriptMessage, toTranscriptSession } from "./transcript-rows.js";
@@ -110,22 +110,20 @@ function toRow(sessionId: string, message: PreparedTranscriptMessage) {
   };
 }
 
-/** Adds `column = value` (or `is null`) for each scope field that is set. */
-function scoped<O>(
-  query: SelectQueryBuilder<DB & { s: DB["sessions"] }, "s" | never, O>,
-  scope: TranscriptScope,
-) {
-  let next = query;
+type SessionsAsS = { s: DB["sessions"] };
+
+/** `column = value` (or `is null`) for each scope field that is set; true when none is. */
+function inScope<T extends SessionsAsS>(eb: ExpressionBuilder<T, "s">, scope: TranscriptScope) {
+  const own = eb as unknown as ExpressionBuilder<SessionsAsS, "s">;
   const fields = [
     ["s.source", scope.source],
     ["s.user_id", scope.userId],
     ["s.project_id", scope.projectId],
   ] as const;
-  for (const [column, value] of fields) {
-    if (value === undefined) continue;
-    next = value === null ? next.where(column, "is", null) : next.where(column, "=", value);
-  }
-  return next;
+  const conditions = fields
+    .filter(([, value]) => value !== undefined)
+    .map(([column, value]) => (value === null ? own(column, "is", null) : own(column, "=", value as string)));
+  return own.and(conditions);
 }
 
 /**
@@ -764,7 +762,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
         .where(sql<boolean>`m.search @@ ${tsquery}`)
         .where("m.active", "=", true)
         .where("s.deleted_at", "is", null);
-      query = scoped(query as never, options.scope) as unknown as typeof query;
+      query = query.where((eb) => inScope(eb, options.scope));
       if (options.sessionId !== undefined) query = query.where("m.session_id", "=", options.sessionId);
       const rows = await query
         .orderBy(sql`ts_rank(m.search, ${tsquery})`, "desc")
@@ -795,7 +793,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
       // Pick the page first (an index scan in listing order), then fetch previews for that page only:
       // a lateral join over the whole table would run once per session before the LIMIT.
       let page = this.#db.selectFrom("sessions as s").selectAll("s").where("s.deleted_at", "is", null);
-      page = scoped(page as never, options.scope) as unknown as typeof page;
+      page = page.where((eb) => inScope(eb, options.scope));
       if (!options.includeArchived) page = page.where("s.archived", "=", false);
       if (options.includeEnded === false) page = page.where("s.ended_at", "is", null);
       page = page
@@ -872,9 +870,9 @@ export class PostgresTranscriptStore implements TranscriptStore {
     return this.#guard("countSessions", async () => {
       let query = this.#db
         .selectFrom("sessions as s")
-        .select((eb: ExpressionBuilder<DB & { s: DB["sessions"] }, "s">) => eb.fn.countAll<number>().as("n"))
+        .select((eb) => eb.fn.countAll<number>().as("n"))
         .where("s.deleted_at", "is", null);
-      query = scoped(query as never, scope) as unknown as typeof query;
+      query = query.where((eb) => inScope(eb, scope));
       if (!options.includeArchived) query = query.where("s.archived", "=", false);
       const row = await query.executeTakeFirstOrThrow();
       return Number(row.n);
