@@ -16,8 +16,12 @@ export interface DescribeEachBackendProps<T = DB> extends CreateTestDatabaseProp
   readonly backends?: readonly TestBackend[];
 }
 
-/** Handles a suite body receives; call them inside hooks and tests, not while registering. */
+/**
+ * Handles a suite body receives; call them inside hooks and tests, not while registering. The context
+ * is itself callable as a getter of the database (`(getDb) => { ... getDb() ... }`).
+ */
 export interface BackendContext<T = DB> {
+  (): Kysely<T>;
   readonly backend: TestBackend;
   /** The database of this suite (created in `beforeAll`). */
   db(): Kysely<T>;
@@ -53,7 +57,8 @@ export function describeEachBackend<T = DB>(
           await truncateAll(current().db);
         });
       }
-      body({ backend, db: () => current().db, database: current });
+      const getDb = () => current().db;
+      body(Object.assign(getDb, { backend, db: getDb, database: current }));
     });
   }
 }

@@ -83,13 +83,14 @@ if (testBackends().some((backend) => backend.name === "postgres")) {
   });
 }
 
-describeEachBackend("describeEachBackend", ({ db, backend }) => {
+describeEachBackend("describeEachBackend", (getDb) => {
+  const { db, backend } = getDb;
   it("opens a migrated database before the tests", async () => {
     await insertSession(db(), `x-${backend.name}`);
     expect(await sessionIds(db())).toEqual([`x-${backend.name}`]);
   });
 
   it("empties the tables before each test", async () => {
-    expect(await sessionIds(db())).toEqual([]);
+    expect(await sessionIds(getDb())).toEqual([]);
   });
 });
