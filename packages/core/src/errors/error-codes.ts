@@ -14,6 +14,10 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, summary: "The request conflicts with the current state." },
   STREAM_ACTIVE: { status: 409, summary: "The session already has an active stream." },
   COMMIT_IN_PROGRESS: { status: 409, summary: "A commit for this session is already running." },
+  MEMORY_COMMIT_FAILED: {
+    status: 502,
+    summary: "An agent's memory commit failed; its generations stay uncommitted for a retry.",
+  },
   // providers, tools and plugins
   TOOL_NOT_FOUND: { status: 404, summary: "No provider owns the requested tool." },
   TOOL_NOT_HANDLED: { status: 501, summary: "A provider declared a tool but does not handle it." },
