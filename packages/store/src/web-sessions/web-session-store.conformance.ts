@@ -118,6 +118,16 @@ export function webSessionStoreConformance(init: WebSessionStoreTestInitializer)
         expect(await ids()).toEqual(["a1"]);
       });
 
+      it("keeps titles unique among live sessions: a taken title is a CONFLICT", async () => {
+        await store.create({ id: "a1", title: "Plan" });
+        await store.create({ id: "a2" });
+        expect(await codeOf(store.create({ id: "a3", title: "Plan" }))).toBe("CONFLICT");
+        expect(await codeOf(store.updateMetadata("a2", { title: "Plan" }))).toBe("CONFLICT");
+        expect((await store.getSummary("a2"))?.title).toBe("Untitled");
+        await store.delete("a1");
+        expect((await store.updateMetadata("a2", { title: "Plan" })).title).toBe("Plan");
+      });
+
       it("reads unknown sessions as undefined and refuses to write them", async () => {
         expect(await store.get("nope")).toBeUndefined();
         expect(await store.getSummary("nope")).toBeUndefined();
