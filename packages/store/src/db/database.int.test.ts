@@ -59,6 +59,23 @@ describe("createDatabase on PGlite", () => {
 describe.skipIf(!postgres)("createDatabase on Postgres", () => {
   const url = postgres?.name === "postgres" ? postgres.url : "";
 
+  it("survives an idle pooled connection being killed and reports it to onPoolError", async () => {
+    const errors: Error[] = [];
+    await using database = await createDatabase({
+      url,
+      maxConnections: 1,
+      onPoolError: (e) => errors.push(e),
+    });
+    const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(database.db);
+    await using killer = await createDatabase({ url, maxConnections: 1 });
+    await sql`select pg_terminate_backend(${rows[0]?.pid})`.execute(killer.db);
+    for (let i = 0; i < 50 && errors.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(errors.length).toBeGreaterThan(0);
+    const again = await sql<{ n: number }>`select 1 as n`.execute(database.db);
+    expect(again.rows).toEqual([{ n: 1 }]);
+  });
+
   it("opens a pool, isolates by schema and returns int8 as numbers like PGlite", async () => {
     const schemaA = `t_${randomBytes(5).toString("hex")}`;
     const schemaB = `t_${randomBytes(5).toString("hex")}`;

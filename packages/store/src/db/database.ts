@@ -25,6 +25,11 @@ export interface CreateDatabaseProps {
    * isolation on a shared server. Lowercase letters, digits and `_` only. Defaults to `public`.
    */
   readonly schema?: string;
+  /**
+   * Called when an idle pooled Postgres connection fails (server restart, network drop). The pool
+   * discards that connection and the next query opens a new one. Default: ignore.
+   */
+  readonly onPoolError?: (error: Error) => void;
   /** Largest number of pooled Postgres connections (default 10). PGlite has exactly one. */
   readonly maxConnections?: number;
   /**
@@ -86,6 +91,8 @@ async function openPostgres<T>(
     // Set at connect time, so it holds for every pooled connection and survives ROLLBACK.
     ...(schema === "public" ? {} : { options: `-c search_path=${schema}` }),
   });
+  // Without a listener, pg's "error" event on an idle client would crash the process.
+  pool.on("error", (error) => props.onPoolError?.(error));
   const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
   return handle(db, "postgres", schema, undefined);
 }
