@@ -208,7 +208,9 @@ export type TranscriptSessionPatch = {
  * - `endSession` is first-writer-wins: a second end never overwrites the reason; only `reopenSession`
  *   clears it.
  * - `replaceMessages` is all or nothing.
- * - Deleted sessions are invisible to every read and free their title.
+ * - Deleted sessions vanish from session reads (get, list, count, search, peer recovery, lineage) and
+ *   free their title; writes to them report `SESSION_NOT_FOUND`. Their messages stay readable by
+ *   session id (audit) until `pruneEndedSessions` removes them.
  */
 export interface TranscriptStore {
   /**
