@@ -50,7 +50,7 @@ import type {
 import { readVector, vectorBase64, vectorSql } from "./vector-codec.js";
 
 /** Adds written per transaction at most (group commit). */
-export const DEFAULT_MAX_BATCH = 256;
+export const DEFAULT_MAX_BATCH = 1024;
 /** Facts `contradict` compares, most recently updated first (pairs grow quadratically). */
 export const MAX_CONTRADICT_FACTS = 500;
 /** Candidate facts `related` scores at most. */
@@ -72,7 +72,7 @@ export interface HolographicFactStoreProps {
   /** Half-life of the search temporal decay in days; 0 (default) disables decay. */
   readonly temporalDecayHalfLifeDays?: number;
   readonly clock?: Clock;
-  /** Adds per write transaction at most (default 256). */
+  /** Adds per write transaction at most (default 1024). */
   readonly maxBatchSize?: number;
   /**
    * Where `search` gets its full-text candidates: `index` (default) ranks them with BM25 over the
