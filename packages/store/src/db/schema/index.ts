@@ -4,11 +4,19 @@
  */
 import type { PartialDB as MessagesDB } from "./messages.js";
 import type { PartialDB as RoutingEntriesDB } from "./routing-entries.js";
+import type { PartialDB as SessionArchivesDB } from "./session-archives.js";
+import type { PartialDB as SessionStatesDB } from "./session-states.js";
 import type { PartialDB as SessionsDB } from "./sessions.js";
 import type { PartialDB as WebProjectsDB } from "./web-projects.js";
 import type { PartialDB as WebSessionColumnsDB } from "./web-session-columns.js";
 
-export type DB = SessionsDB & MessagesDB & RoutingEntriesDB & WebProjectsDB & WebSessionColumnsDB;
+export type DB = SessionsDB &
+  MessagesDB &
+  RoutingEntriesDB &
+  WebProjectsDB &
+  WebSessionColumnsDB &
+  SessionArchivesDB &
+  SessionStatesDB;
 
 export type { Jsonb, MessageRow, MessageTable, NewMessageRow } from "./messages.js";
 export { messageTableName } from "./messages.js";
@@ -19,6 +27,10 @@ export type {
   RoutingEntryUpdate,
 } from "./routing-entries.js";
 export { routingEntryTableName } from "./routing-entries.js";
+export type { NewSessionArchiveRow, SessionArchiveRow, SessionArchiveTable } from "./session-archives.js";
+export { sessionArchiveTableName } from "./session-archives.js";
+export type { NewSessionStateRow, SessionStateRow, SessionStateTable } from "./session-states.js";
+export { sessionStateTableName } from "./session-states.js";
 export type {
   GeneratedTimestamp,
   NewSessionRow,

@@ -1,0 +1,33 @@
+import type { ColumnType, Insertable, Selectable } from "kysely";
+import type { Jsonb } from "./messages.js";
+import type { Timestamp } from "./sessions.js";
+
+/** An `integer` column read and written as a number. */
+type Int4 = ColumnType<number, number, number>;
+
+/**
+ * One archive of a session buffer's committed messages (seed 001): the compressed overview and
+ * abstract, the messages as committed, and — once merged into a newer archive — the merged archive's
+ * id. Merged rows are kept (readable, not listed) so a merge can be undone.
+ */
+export interface SessionArchiveTable {
+  session_id: string;
+  archive_id: string;
+  overview: string;
+  abstract: string;
+  /** `ArchivedMessage[]` as JSON. */
+  messages: Jsonb;
+  message_count: Int4;
+  metadata: Jsonb;
+  created_at: Timestamp;
+  merged_into: string | null;
+}
+
+export const sessionArchiveTableName = "session_archives";
+
+export type SessionArchiveRow = Selectable<SessionArchiveTable>;
+export type NewSessionArchiveRow = Insertable<SessionArchiveTable>;
+
+export interface PartialDB {
+  [sessionArchiveTableName]: SessionArchiveTable;
+}
