@@ -3,6 +3,7 @@ import {
   assertSafeId,
   buildRoutingEntry,
   type Clock,
+  ConflictError,
   InvalidArgumentError,
   isEngramError,
   type ListRoutingEntriesOptions,
@@ -181,7 +182,10 @@ export class PostgresRoutingIndex implements RoutingIndex {
         const existing = await this.#select(values.session_key);
         if (existing) return { created: false, entry: fromRoutingRow(existing) };
       }
-      throw new InvalidArgumentError("sessionKey", "kept being created and deleted concurrently; retry");
+      throw new ConflictError(
+        `Routing key ${JSON.stringify(values.session_key)} kept being created and deleted concurrently; retry`,
+        { sessionKey: values.session_key },
+      );
     });
   }
 
