@@ -1,7 +1,7 @@
 // Fact store costs as the store grows: add throughput (group-committed) and search / probe / reason
 // latency at 1k, 10k and 100k facts. PGlite in memory by default; Postgres when DATABASE_URL is set.
 // ENGRAM_HOLOGRAPHIC_BENCH_SIZES=1000,10000 limits the sizes.
-import { benchLatency, benchThroughput, rssMiB } from "@engram/bench";
+import { benchLatency, benchThroughput, report, rssMiB } from "@engram/bench";
 import { createDatabase } from "@engram/store";
 import { migrateHolographic } from "../src/db/migrations/index.js";
 import type { HolographicDB } from "../src/db/schema/index.js";
@@ -53,6 +53,14 @@ function nextFact(): string {
   return `${a} ${pick(verbs)} the ${pick(words)} ${pick(words)} ${pick(words)} with ${b} on day ${counter}`;
 }
 
+// Per operation, the figure at each size: printed at the end as a growth summary.
+const growth = new Map<string, Array<{ facts: number; value: number }>>();
+const record = (op: string, facts: number, value: number) => {
+  const list = growth.get(op) ?? [];
+  list.push({ facts, value });
+  growth.set(op, list);
+};
+
 const database = await createDatabase<HolographicDB>(
   url ? { url, schema: "bench_holographic" } : { memory: true },
 );
@@ -86,7 +94,7 @@ try {
       const n = Math.min(growthBatch, target - store.size);
       await store.addMany(Array.from({ length: n }, () => ({ content: nextFact() })));
     }
-    await benchThroughput({
+    const addResult = await benchThroughput({
       name: "holographic.add (concurrent, group-committed)",
       opsPerRun: measured,
       runs: measuredRuns,
@@ -94,40 +102,68 @@ try {
       run: () => store.addMany(Array.from({ length: measured }, () => ({ content: nextFact() }))),
       extra: { backend, facts: size },
     });
+    record("add facts/s", size, addResult.opsPerSec);
     const extra = { backend, facts: store.size, rssMiB: rssMiB() };
-    await benchLatency({
+    let latency: Awaited<ReturnType<typeof benchLatency>>;
+    latency = await benchLatency({
       name: "holographic.search",
       samples: 500,
       sample: () => store.search(`${pick(words)} ${pick(words)} ${pick(verbs)}`),
       extra,
     });
-    await benchLatency({
+    record("search p95 ms", size, latency.p95Ms);
+    latency = await benchLatency({
       name: "holographic.probe",
       samples: 500,
       sample: () => store.probe(pick(people)),
       extra,
     });
-    await benchLatency({
+    record("probe p95 ms", size, latency.p95Ms);
+    latency = await benchLatency({
       name: "holographic.reason (2 entities)",
       samples: 500,
       sample: () => store.reason([pick(people), pick(people)]),
       extra,
     });
-    await benchLatency({
+    record("reason (2 entities) p95 ms", size, latency.p95Ms);
+    latency = await benchLatency({
       name: "holographic.related",
       samples: 100,
       sample: () => store.related(pick(people)),
       extra,
     });
-    await benchLatency({
+    record("related p95 ms", size, latency.p95Ms);
+    latency = await benchLatency({
       name: "holographic.contradict",
       samples: 10,
       warmup: 2,
       sample: () => store.contradict(),
       extra,
     });
+    record("contradict p95 ms", size, latency.p95Ms);
   }
   await store.close();
+
+  // How each cost grows with the store: the figure at each size and the factor per 10x more facts
+  // (1 = flat, 10 = linear).
+  console.log(`\nholographic fact store (${backend}): cost by store size`);
+  for (const [op, points] of growth) {
+    const first = points[0]!;
+    const last = points[points.length - 1]!;
+    const decades = Math.log10(last.facts / first.facts);
+    const per10x = decades > 0 && first.value > 0 ? (last.value / first.value) ** (1 / decades) : 1;
+    report({
+      bench: "holographic.growth",
+      op,
+      backend,
+      facts: points.map((point) => point.facts),
+      values: points.map((point) => point.value),
+      factorPer10x: Math.round(per10x * 100) / 100,
+    });
+    console.log(
+      `  ${op.padEnd(34)} ${points.map((point) => `${point.facts}: ${point.value}`).join("   ")}   (x${per10x.toFixed(2)} per 10x facts)`,
+    );
+  }
 } finally {
   await database.close();
 }
