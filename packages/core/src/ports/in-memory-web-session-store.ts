@@ -22,6 +22,7 @@ import {
   type NewWebSession,
   newWebSessionId,
   type TruncateWebMessagesOptions,
+  titleSourceText,
   UNTITLED_TITLE,
   WEB_SOURCE,
   type WebProject,
@@ -151,11 +152,14 @@ export class InMemoryWebSessionStore implements WebSessionStore {
 
   #summary(session: StoredSession): WebSessionSummary {
     const active = session.messages.filter((message) => message.active);
-    const firstUser = active.find((message) => message.role === "user" && deriveWebTitle(message.content));
+    const titles = active
+      .filter((message) => message.role === "user")
+      .map((message) => deriveWebTitle(titleSourceText(message.content, message.parts)));
+    const derived = titles.find((title) => title !== null) ?? null;
     const explicit = !isUntitled(session.title);
     return {
       id: session.id,
-      title: (explicit ? session.title : deriveWebTitle(firstUser?.content)) ?? UNTITLED_TITLE,
+      title: (explicit ? session.title : derived) ?? UNTITLED_TITLE,
       hasExplicitTitle: explicit,
       source: session.source,
       workspace: session.workspace,

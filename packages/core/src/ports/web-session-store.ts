@@ -209,6 +209,22 @@ export function deriveWebTitle(firstUserText: string | null | undefined): string
   return text ? text.slice(0, DERIVED_TITLE_MAX_CHARS) : null;
 }
 
+/**
+ * The text a title is derived from: `content` when it is set, else the `text` parts joined by spaces
+ * (messages with images and text arrive as parts). Implementations must agree on this rule.
+ */
+export function titleSourceText(content: string | null, parts: unknown): string | null {
+  if (content !== null) return content;
+  if (!Array.isArray(parts)) return null;
+  const texts = parts
+    .filter(
+      (part): part is { type: "text"; text: string } =>
+        typeof part === "object" && part !== null && part.type === "text" && typeof part.text === "string",
+    )
+    .map((part) => part.text);
+  return texts.length > 0 ? texts.join(" ") : null;
+}
+
 /** A fresh web session id: 12 lower-case hex digits (path-safe, as the seed's). */
 export function newWebSessionId(): string {
   return globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 12);

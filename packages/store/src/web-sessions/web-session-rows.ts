@@ -58,9 +58,16 @@ const TITLE_SOURCE_CHARS = 256;
  * One index probe on `messages (session_id, id)` per row of the page; bodies are cut in the database.
  */
 export function firstUserTextOfUntitled(): RawBuilder<string | null> {
+  // Same rule as core's `titleSourceText`: content when set, else the text parts joined by spaces.
   return sql<string | null>`case when s.title is null or s.title = ${UNTITLED_TITLE} then (
-    select left(m.content, ${TITLE_SOURCE_CHARS}) from messages m
-    where m.session_id = s.id and m.role = 'user' and m.active and m.content ~ '\\S'
+    select left(t.text, ${TITLE_SOURCE_CHARS}) from messages m
+    cross join lateral (
+      select coalesce(m.content, case when jsonb_typeof(m.parts) = 'array' then (
+        select string_agg(p ->> 'text', ' ') from jsonb_array_elements(m.parts) p
+        where p ->> 'type' = 'text' and jsonb_typeof(p -> 'text') = 'string'
+      ) end) as text
+    ) t
+    where m.session_id = s.id and m.role = 'user' and m.active and t.text ~ '\\S'
     order by m.id limit 1
   ) end`;
 }

@@ -182,6 +182,21 @@ export function webSessionStoreConformance(init: WebSessionStoreTestInitializer)
         expect(summary).toMatchObject({ title: "x".repeat(64), hasExplicitTitle: false, messageCount: 4 });
       });
 
+      it("derives the title from text parts when the user message has no plain content", async () => {
+        await store.create({ id: "a1" });
+        await store.appendMessages("a1", [
+          {
+            role: "user",
+            parts: [
+              { type: "image", url: "data:," },
+              { type: "text", text: "describe" },
+              { type: "text", text: "this picture" },
+            ],
+          },
+        ]);
+        expect((await store.getSummary("a1"))?.title).toBe("describe this picture");
+      });
+
       it("prefers an explicit title, and an explicit 'Untitled' counts as none", async () => {
         await store.create({ id: "a1", title: "Mine" });
         await store.appendMessages("a1", [user("derived")]);
