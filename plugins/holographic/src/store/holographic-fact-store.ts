@@ -2,6 +2,7 @@ import {
   type Clock,
   ConflictError,
   InvalidArgumentError,
+  isEngramError,
   NotFoundError,
   StoreError,
   systemClock,
@@ -183,6 +184,7 @@ export class HolographicFactStore {
           .selectFrom("holographic_entity_aliases")
           .select(["alias", "alias_key", "entity_id"])
           .orderBy("created_at")
+          .orderBy("alias_key")
           .execute();
         for (const row of aliases) index.addAlias(row.entity_id, row.alias, row.alias_key);
         const links = new Map<number, number[]>();
@@ -714,8 +716,9 @@ export class HolographicFactStore {
     return record;
   }
 
+  /** Typed errors pass through; anything else (a driver error) becomes `STORE_FAILED` with it as `cause`. */
   private wrap(operation: string, error: unknown): never {
-    if (error instanceof Error && "code" in error) throw error;
+    if (isEngramError(error)) throw error;
     throw new StoreError(operation, error);
   }
 
@@ -745,7 +748,12 @@ export class HolographicFactStore {
   entity(name: string): Entity | undefined {
     const entity = this.resolveEntity(name);
     return entity
-      ? { id: entity.id, name: entity.name, aliases: [...entity.aliases], factCount: entity.facts.size }
+      ? {
+          id: entity.id,
+          name: entity.name,
+          aliases: [...entity.aliases].sort(),
+          factCount: entity.facts.size,
+        }
       : undefined;
   }
 
