@@ -1,0 +1,2 @@
+export * from "./postgres-archive-store.js";
+export * from "./postgres-session-state-store.js";
