@@ -112,6 +112,19 @@ try {
       extra,
     });
     record("search p95 ms", size, latency.p95Ms);
+    if (size <= 10_000) {
+      // The same search with candidates from Postgres full text (tsvector + GIN, ts_rank) instead of
+      // the in-process BM25 index, for comparison. A second index costs memory, so small sizes only.
+      const sqlStore = await HolographicFactStore.open({ db: database.db, fullTextSource: "database" });
+      latency = await benchLatency({
+        name: "holographic.search (fullTextSource: database)",
+        samples: 200,
+        sample: () => sqlStore.search(`${pick(words)} ${pick(words)} ${pick(verbs)}`),
+        extra,
+      });
+      record("search (tsvector) p95 ms", size, latency.p95Ms);
+      await sqlStore.close();
+    }
     latency = await benchLatency({
       name: "holographic.probe",
       samples: 500,
