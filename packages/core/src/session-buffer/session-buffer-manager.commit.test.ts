@@ -102,6 +102,9 @@ describe("SessionBufferManager commit", () => {
       archiveUri: `archive://s1/${task.archiveId}`,
     });
     expect(manager.getTask(task.taskId)).toEqual(done);
+    // What a caller got back is a snapshot: later progress never changes it.
+    expect(task.status).toBe("processing");
+    expect(Object.isFrozen(done)).toBe(true);
     expect(manager.getTask("task_unknown")).toBeUndefined();
     expect(await manager.getSession("s1")).toMatchObject({ commitInProgress: false, commitCount: 1 });
     const archive = await store.inner.readArchive("s1", task.archiveId);

@@ -107,6 +107,7 @@ export interface SessionInfo {
   readonly pendingTokens: number;
   readonly messageCount: number;
   readonly turnCount: number;
+  /** Commits (buffer or snapshot) whose phase 2 has finished, failed ones included, as in the seed. */
   readonly commitCount: number;
   readonly lastCommitAt: number | null;
   readonly commitInProgress: boolean;
@@ -428,7 +429,7 @@ export class SessionBufferManager {
     rollback: BufferRollbackState | undefined,
   ): Promise<CommitResult> {
     const now = this.#clock.now();
-    const task: CommitTask = {
+    const task: CommitTask = Object.freeze({
       taskId: generateTaskId(),
       sessionId: buf.sessionId,
       archiveId,
@@ -441,7 +442,7 @@ export class SessionBufferManager {
       error: null,
       createdAt: now,
       updatedAt: now,
-    };
+    });
     const settled = this.#runPhase2(buf, task.taskId, snapshot, rollback);
     this.#tasks.set(task.taskId, { task, settled });
     this.#forgetOldTasks();
