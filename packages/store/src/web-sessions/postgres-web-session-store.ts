@@ -8,7 +8,6 @@ import {
   type Clock,
   ConflictError,
   DEFAULT_MAX_MESSAGE_BYTES,
-  DEFAULT_PROFILE,
   EMPTY_SESSION_GRACE_MS,
   type ImportWebSessionOptions,
   InvalidArgumentError,
@@ -24,7 +23,6 @@ import {
   StoreError,
   systemClock,
   type TruncateWebMessagesOptions,
-  UNTITLED_TITLE,
   WEB_SOURCE,
   type WebProject,
   type WebProjectPatch,
@@ -41,6 +39,7 @@ import {
   MESSAGE_COLUMNS,
   type SummaryRow,
   selectSummaries,
+  selectWebSessionPage,
   toWebProject,
   toWebSessionSummary,
 } from "./web-session-rows.js";
@@ -144,36 +143,7 @@ export class PostgresWebSessionStore implements WebSessionStore {
     if (options.profile !== undefined) assertWebSessionFields({ profile: options.profile });
     const hideBefore = new Date(this.#clock.now() - EMPTY_SESSION_GRACE_MS);
     return this.#guard("web.list", async () => {
-      let query = selectSummaries(this.#db)
-        // Empty untitled sessions (page refreshes, abandoned tabs) disappear after the grace period.
-        .where((eb) =>
-          eb.not(
-            eb.and([
-              eb.or([eb("s.title", "is", null), eb("s.title", "=", UNTITLED_TITLE)]),
-              eb("s.message_count", "=", 0),
-              eb("s.updated_at", "<", hideBefore),
-            ]),
-          ),
-        );
-      if (!options.includeArchived) query = query.where("s.archived", "=", false);
-      if (options.profile !== undefined) {
-        // Sessions from before profiles existed belong to the default profile.
-        query = query.where(sql`coalesce(nullif(s.profile, ''), ${DEFAULT_PROFILE})`, "=", options.profile);
-      }
-      if (options.projectId !== undefined) {
-        query =
-          options.projectId === null
-            ? query.where("s.project_id", "is", null)
-            : query.where("s.project_id", "=", options.projectId);
-      }
-      // Matches sessions_web_list_idx, so a page is an index scan that stops after `limit` rows.
-      const rows = await query
-        .orderBy("s.pinned", "desc")
-        .orderBy("s.updated_at", "desc")
-        .orderBy("s.id", "desc")
-        .limit(limit)
-        .offset(offset)
-        .execute();
+      const rows = await selectWebSessionPage(this.#db, options, { hideBefore, limit, offset }).execute();
       return rows.map((row) => toWebSessionSummary(row as SummaryRow));
     });
   }

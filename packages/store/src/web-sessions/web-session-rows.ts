@@ -1,6 +1,7 @@
 import {
   DEFAULT_PROFILE,
   deriveWebTitle,
+  type ListWebSessionsOptions,
   UNTITLED_TITLE,
   type WebProject,
   type WebSessionSummary,
@@ -133,4 +134,49 @@ export function selectSummaries(db: Kysely<DB>) {
     .select(firstUserTextOfUntitled().as("first_user_text"))
     .where("s.deleted_at", "is", null)
     .where("s.web_visible", "=", true);
+}
+
+/**
+ * One sidebar page: live web sessions, pinned first then newest, with the hiding rule and filters.
+ * Without a profile it follows `sessions_web_list_idx`, with one `sessions_web_profile_list_idx`, so a
+ * page is an index scan that stops after `offset + limit` rows whatever the number of sessions.
+ */
+export function selectWebSessionPage(
+  db: Kysely<DB>,
+  options: ListWebSessionsOptions,
+  page: { readonly hideBefore: Date; readonly limit: number; readonly offset: number },
+) {
+  let query = selectSummaries(db)
+    // Empty untitled sessions (page refreshes, abandoned tabs) disappear after the grace period.
+    .where((eb) =>
+      eb.not(
+        eb.and([
+          eb.or([eb("s.title", "is", null), eb("s.title", "=", UNTITLED_TITLE)]),
+          eb("s.message_count", "=", 0),
+          eb("s.updated_at", "<", page.hideBefore),
+        ]),
+      ),
+    );
+  if (!options.includeArchived) query = query.where("s.archived", "=", false);
+  if (options.profile !== undefined) {
+    // Sessions from before profiles existed belong to the default profile. Spelled exactly as the
+    // index expression (a literal, not a parameter), or the planner cannot use it.
+    query = query.where(
+      sql`coalesce(nullif(s.profile, ''), ${sql.lit(DEFAULT_PROFILE)})`,
+      "=",
+      options.profile,
+    );
+  }
+  if (options.projectId !== undefined) {
+    query =
+      options.projectId === null
+        ? query.where("s.project_id", "is", null)
+        : query.where("s.project_id", "=", options.projectId);
+  }
+  return query
+    .orderBy("s.pinned", "desc")
+    .orderBy("s.updated_at", "desc")
+    .orderBy("s.id", "desc")
+    .limit(page.limit)
+    .offset(page.offset);
 }

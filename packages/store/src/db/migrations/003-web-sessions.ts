@@ -30,9 +30,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .where(sql.ref("deleted_at"), "is", null)
     .where(sql.ref("web_visible"), "=", true)
     .execute();
+  // The sidebar filtered by profile (the web UI always sends one): same order within a profile, with
+  // sessions that have none counted as "default". Queries must spell the expression exactly so.
+  await db.schema
+    .createIndex("sessions_web_profile_list_idx")
+    .on("sessions")
+    .expression(sql`(coalesce(nullif(profile, ''), 'default')), pinned desc, updated_at desc, id desc`)
+    .where(sql.ref("deleted_at"), "is", null)
+    .where(sql.ref("web_visible"), "=", true)
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex("sessions_web_profile_list_idx").execute();
   await db.schema.dropIndex("sessions_web_list_idx").execute();
   await db.schema
     .alterTable("sessions")
