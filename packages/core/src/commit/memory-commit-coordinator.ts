@@ -1,0 +1,811 @@
+import { type EngramError, InvalidArgumentError, isEngramError } from "../errors/engram-error.js";
+import { type Clock, systemClock } from "../gateway/clock.js";
+import { type Logger, noopLogger } from "../memory/logger.js";
+import { CommitLedgerFailedError, MemoryCommitFailedError } from "./commit-errors.js";
+import type {
+  ClaimResult,
+  CommitClaim,
+  CommitLedger,
+  CompleteResult,
+  SegmentOwner,
+} from "./commit-ledger.js";
+import type { CommittableAgent } from "./committable-agent.js";
+import { InMemoryCommitLedger } from "./in-memory-commit-ledger.js";
+import { isPromise, type MaybePromise } from "./maybe-promise.js";
+
+export interface MemoryCommitCoordinatorProps {
+  /** Where generations, segments and leases live. Default: a fresh {@link InMemoryCommitLedger}. */
+  ledger?: CommitLedger;
+  /** This process's id in the ledger; unique per process start. Default: a random UUID. */
+  instanceId?: string;
+  /** Default: the system clock. */
+  clock?: Clock;
+  /** Where failed commits and lost leases are reported. Default: dropped. */
+  logger?: Logger;
+  /** In-flight lease length; renewed every third of it while an asynchronous commit runs. Default 30000. */
+  leaseMs?: number;
+  /** How long this instance counts as live after a heartbeat. Default 30000. */
+  instanceTtlMs?: number;
+  /** Heartbeat period. Default a third of `instanceTtlMs`. */
+  heartbeatIntervalMs?: number;
+  /** First and longest poll delay when waiting on a ledger without `waitForRelease`. Default 5 / 250. */
+  pollMinMs?: number;
+  pollMaxMs?: number;
+  /** Sessions `drainAll` commits at once. Default 16. */
+  drainConcurrency?: number;
+  /** `drainAll` deadline when none is passed. Default 30000. */
+  drainDeadlineMs?: number;
+}
+
+export interface MarkTurnProps {
+  /** Becomes the session's current agent before the turn is recorded. */
+  agent?: CommittableAgent | null | undefined;
+}
+
+export interface CommitSessionProps {
+  /** Commits an ownerless earliest segment with this agent (and makes it that segment's owner). */
+  agent?: CommittableAgent | null | undefined;
+  /** Wait for an in-flight commit of the session to end instead of answering `false` at once. */
+  wait?: boolean;
+  /** Longest wait for an in-flight commit, in ms; implies `wait` unless `wait: false`. */
+  timeoutMs?: number;
+}
+
+/**
+ * How one commit attempt ended. `committed`: the agent's commit succeeded (its segment is cleared
+ * unless the lease was lost); `failed`: the agent threw or rejected (work and owner kept);
+ * `clean`: nothing to commit; `in_flight`: another commit holds the session (no wait asked);
+ * `timed_out`: it still held it when the wait ended; `no_owner`: no agent to commit the earliest
+ * segment with; `foreign_owner`: another live process owns it; `missing_handle`: the owning agent
+ * is not known to this coordinator (a bug or a reused instance id).
+ */
+export type CommitOutcome =
+  | "committed"
+  | "failed"
+  | "clean"
+  | "in_flight"
+  | "timed_out"
+  | "no_owner"
+  | "foreign_owner"
+  | "missing_handle";
+
+export interface DrainProps {
+  /** Return by this many ms from now, whatever is still running. Default: `drainDeadlineMs`. */
+  deadlineMs?: number;
+}
+
+/**
+ * Where a session stands at the end of a drain: `drained` (nothing uncommitted is left that this
+ * instance could commit), `failed` (the last commit failed), `in_flight` (a commit was still
+ * running or holding the session at the deadline), `no_owner` / `foreign_owner` / `missing_handle`
+ * (see {@link CommitOutcome}), `error` (the ledger itself failed).
+ */
+export type DrainSessionStatus =
+  | "drained"
+  | "failed"
+  | "in_flight"
+  | "no_owner"
+  | "foreign_owner"
+  | "missing_handle"
+  | "error";
+
+export interface DrainSessionResult {
+  sessionId: string;
+  status: DrainSessionStatus;
+  /** Successful commits during the drain. */
+  commits: number;
+  /** Failed commits during the drain. */
+  failures: number;
+  /** `MEMORY_COMMIT_FAILED` for `failed`, the ledger's error for `error`. */
+  error?: EngramError;
+}
+
+export interface DrainReport {
+  /** True when a final pass found nothing left that this instance could commit. */
+  drained: boolean;
+  /** True when the deadline cut the drain short. */
+  deadlineExceeded: boolean;
+  passes: number;
+  durationMs: number;
+  /** One result per session the drain touched. */
+  sessions: DrainSessionResult[];
+  /** Sessions not `drained`. */
+  remaining: string[];
+}
+
+interface LocalSession {
+  /** Agent that owns future generations. */
+  current: CommittableAgent | undefined;
+  currentOwner: SegmentOwner | null;
+  /** Bumped whenever a handle may have become referenced by the ledger (mark, adoption). */
+  epoch: number;
+  /** True once `currentOwner` was handed to the ledger since the session was last seen clean. */
+  currentUsed: boolean;
+  /** Earlier agents that may still own dirty segments, by agent id. */
+  retained: Map<string, CommittableAgent> | undefined;
+  /** Ledger marks issued but not answered yet (asynchronous ledgers only). */
+  pendingMarks: number;
+  /** Commits this coordinator runs for the session right now. */
+  running: number;
+  /** Resolvers of local waiters, woken when a local commit ends. */
+  waiters: Set<() => void> | undefined;
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!(value > 0) || !Number.isFinite(value))
+    throw new InvalidArgumentError(name, "must be a finite number > 0");
+  return value;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The memory-commit lifecycle of sessions (seed 000). Completed turns become numbered generations
+ * owned by the agent that ran them; a commit runs the owning agent's `commitMemorySession()` for the
+ * earliest uncommitted segment under an in-flight lease and then clears exactly the captured
+ * generations. Guarantees:
+ *
+ * 1. only completed turns ({@link markTurnCompleted}) are committable;
+ * 2. a commit finishing late never clears a generation marked while it ran;
+ * 3. a failed commit keeps the generations and their owning agent, which is kept alive here (even
+ *    after {@link unregisterAgent}) so the same agent retries;
+ * 4. a replacement agent owns only generations marked after it was registered;
+ * 5. commits of one session never overlap (across processes too, with a shared ledger).
+ *
+ * Methods answer synchronously when the ledger and the agent do; otherwise they return promises.
+ * Callers can always `await` the result. Empty session ids are no-ops.
+ */
+export class MemoryCommitCoordinator {
+  readonly instanceId: string;
+  private readonly ledger: CommitLedger;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly leaseMs: number;
+  private readonly instanceTtlMs: number;
+  private readonly heartbeatIntervalMs: number;
+  private readonly pollMinMs: number;
+  private readonly pollMaxMs: number;
+  private readonly drainConcurrency: number;
+  private readonly drainDeadlineMs: number;
+  private readonly sessions = new Map<string, LocalSession>();
+  private readonly lastFailure = new Map<string, unknown>();
+  private agentSeq = 0;
+  private started = false;
+  private closed = false;
+  private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(props: MemoryCommitCoordinatorProps = {}) {
+    this.ledger = props.ledger ?? new InMemoryCommitLedger({ clock: props.clock ?? systemClock });
+    this.instanceId = props.instanceId ?? globalThis.crypto.randomUUID();
+    if (!this.instanceId) throw new InvalidArgumentError("instanceId", "must be a non-empty string");
+    this.clock = props.clock ?? systemClock;
+    this.logger = props.logger ?? noopLogger;
+    this.leaseMs = positive("leaseMs", props.leaseMs, 30_000);
+    this.instanceTtlMs = positive("instanceTtlMs", props.instanceTtlMs, 30_000);
+    this.heartbeatIntervalMs = positive(
+      "heartbeatIntervalMs",
+      props.heartbeatIntervalMs,
+      this.instanceTtlMs / 3,
+    );
+    this.pollMinMs = positive("pollMinMs", props.pollMinMs, 5);
+    this.pollMaxMs = positive("pollMaxMs", props.pollMaxMs, 250);
+    this.drainConcurrency = Math.floor(positive("drainConcurrency", props.drainConcurrency, 16)) || 1;
+    this.drainDeadlineMs = positive("drainDeadlineMs", props.drainDeadlineMs, 30_000);
+  }
+
+  /**
+   * Makes `agent` the owner of the session's future generations. Generations marked earlier keep
+   * their owner, so a rebuilt agent can never take over (and lose) an older agent's failed work.
+   */
+  registerAgent(sessionId: string, agent: CommittableAgent): void {
+    if (!sessionId || !agent) return;
+    this.adoptCurrent(sessionId, this.sessions.get(sessionId), agent);
+  }
+
+  /**
+   * Forgets the session's current agent for future generations. Agents owning dirty generations
+   * stay referenced here until those generations are committed, so failed work stays retryable.
+   */
+  unregisterAgent(sessionId: string): void {
+    if (!sessionId) return;
+    const local = this.sessions.get(sessionId);
+    if (local === undefined || local.current === undefined) return;
+    this.retireCurrent(local);
+    this.forgetIfIdle(sessionId, local);
+  }
+
+  /**
+   * Records a completed turn of `sessionId` (call it after the turn is saved, never for a partial or
+   * ephemeral one), owned by `agent` if given (which becomes current) or by the current agent.
+   * Returns the turn's generation (0 for an empty id).
+   */
+  markTurnCompleted(sessionId: string, props?: MarkTurnProps): MaybePromise<number> {
+    if (!sessionId) return 0;
+    let local = this.sessions.get(sessionId);
+    const agent = props?.agent;
+    if (agent) local = this.adoptCurrent(sessionId, local, agent);
+    let owner: SegmentOwner | null = null;
+    if (local !== undefined && local.currentOwner !== null) {
+      owner = local.currentOwner;
+      local.currentUsed = true;
+      local.epoch++;
+    }
+    let generation: MaybePromise<number>;
+    if (!this.started) {
+      const live = this.start();
+      generation =
+        live === undefined
+          ? this.ledger.markTurnCompleted(sessionId, owner)
+          : live.then(() => this.ledger.markTurnCompleted(sessionId, owner));
+    } else {
+      generation = this.ledger.markTurnCompleted(sessionId, owner);
+    }
+    if (local === undefined || owner === null || !isPromise(generation)) return generation;
+    // Until the ledger has applied this mark, a concurrent "clean" answer may predate it: keep
+    // every handle (see sawClean).
+    const marking = local;
+    marking.pendingMarks++;
+    return generation.then(
+      (value) => {
+        marking.pendingMarks--;
+        return value;
+      },
+      (error: unknown) => {
+        marking.pendingMarks--;
+        throw error;
+      },
+    );
+  }
+
+  /** True while some completed turn of the session is not committed (false for an empty id). */
+  hasUncommittedWork(sessionId: string): MaybePromise<boolean> {
+    if (!sessionId) return false;
+    return this.ledger.hasUncommittedWork(sessionId);
+  }
+
+  /**
+   * Commits the earliest uncommitted segment of the session with the agent that owns it (an
+   * ownerless segment takes `props.agent` or the current agent). True when the agent's commit
+   * succeeded. While another commit of the session is in flight the answer is `false` at once,
+   * unless `wait`/`timeoutMs` ask to wait for it (then the earliest remaining segment is committed).
+   * An agent failure answers `false`; a ledger failure rejects.
+   */
+  commitSessionMemory(sessionId: string, props?: CommitSessionProps): MaybePromise<boolean> {
+    const outcome = this.tryCommitSession(sessionId, props);
+    return isPromise(outcome) ? outcome.then(isCommitted) : outcome === "committed";
+  }
+
+  /** {@link commitSessionMemory} with the reason: see {@link CommitOutcome}. */
+  tryCommitSession(sessionId: string, props?: CommitSessionProps): MaybePromise<CommitOutcome> {
+    if (!sessionId) return "clean";
+    let deadline = 0;
+    if (props !== undefined) {
+      const { wait, timeoutMs } = props;
+      if (timeoutMs !== undefined && Number.isNaN(timeoutMs))
+        throw new InvalidArgumentError("timeoutMs", "must be a number");
+      if (wait === true || (wait === undefined && timeoutMs !== undefined)) {
+        deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs;
+      }
+    }
+    return this.commitOnce(sessionId, props?.agent ?? undefined, deadline);
+  }
+
+  /**
+   * Commits everything this instance can, pass after pass, until a pass commits nothing: each
+   * dirty session is committed segment by segment, waiting for in-flight commits. Returns at the
+   * deadline at the latest, even when an agent's commit never ends, reporting per session what is
+   * left. Never throws for a session's failure: it is in the report.
+   */
+  async drainAll(props: DrainProps = {}): Promise<DrainReport> {
+    const startedAt = this.clock.now();
+    const deadline = startedAt + (props.deadlineMs ?? this.drainDeadlineMs);
+    const results = new Map<string, DrainSessionResult>();
+    let passes = 0;
+    let drained = false;
+    let deadlineExceeded = false;
+    let stopped = false;
+
+    const live = this.started ? undefined : this.start();
+    if (live !== undefined) await live;
+
+    const worker = async (sessionId: string, progress: { made: boolean }): Promise<void> => {
+      let result = results.get(sessionId);
+      if (result === undefined) {
+        result = { sessionId, status: "in_flight", commits: 0, failures: 0 };
+        results.set(sessionId, result);
+      }
+      for (;;) {
+        if (stopped) return;
+        result.status = "in_flight";
+        let outcome: CommitOutcome;
+        try {
+          outcome = await this.commitOnce(sessionId, undefined, deadline);
+        } catch (error) {
+          result.status = "error";
+          result.error = asStoreError(error);
+          return;
+        }
+        if (stopped) return;
+        switch (outcome) {
+          case "committed":
+            result.commits++;
+            progress.made = true;
+            delete result.error;
+            continue;
+          case "failed":
+            result.failures++;
+            result.status = "failed";
+            result.error = new MemoryCommitFailedError(sessionId, this.lastFailure.get(sessionId));
+            return;
+          case "clean":
+            result.status = "drained";
+            delete result.error;
+            return;
+          case "timed_out":
+          case "in_flight":
+            result.status = "in_flight";
+            return;
+          default:
+            result.status = outcome;
+            return;
+        }
+      }
+    };
+
+    for (;;) {
+      if (this.clock.now() >= deadline) {
+        deadlineExceeded = true;
+        break;
+      }
+      const dirty = await raceDeadline(
+        Promise.resolve(this.ledger.dirtySessions({ committableBy: this.instanceId })),
+        deadline - this.clock.now(),
+      );
+      if (dirty === TIMED_OUT) {
+        deadlineExceeded = true;
+        break;
+      }
+      if (dirty.length === 0) {
+        drained = true;
+        break;
+      }
+      passes++;
+      const progress = { made: false };
+      const pass = runLimited(dirty, this.drainConcurrency, (sessionId) => worker(sessionId, progress));
+      const settled = await raceDeadline(pass, deadline - this.clock.now());
+      if (settled === TIMED_OUT) {
+        deadlineExceeded = true;
+        break;
+      }
+      if (!progress.made) break;
+    }
+    stopped = true;
+    if (drained) {
+      // The final pass found nothing this instance could commit: whatever was pending or failing
+      // earlier got committed since (by a waiter, a retry or another process).
+      for (const result of results.values()) {
+        if (result.status === "in_flight" || result.status === "failed") {
+          result.status = "drained";
+          delete result.error;
+        }
+      }
+    }
+    const sessions = [...results.values()];
+    return {
+      drained,
+      deadlineExceeded,
+      passes,
+      durationMs: this.clock.now() - startedAt,
+      sessions,
+      remaining: sessions.filter((s) => s.status !== "drained").map((s) => s.sessionId),
+    };
+  }
+
+  /**
+   * Stops the heartbeat and retires this instance in the ledger, so another process may adopt its
+   * dirty generations at once. Call it after {@link drainAll} on shutdown.
+   */
+  close(): MaybePromise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    return this.ledger.retireInstance(this.instanceId);
+  }
+
+  // --- agents and handles -------------------------------------------------------------------
+
+  private adoptCurrent(
+    sessionId: string,
+    local: LocalSession | undefined,
+    agent: CommittableAgent,
+  ): LocalSession {
+    if (local === undefined) {
+      local = this.newLocal(sessionId);
+    } else if (local.current === agent) {
+      return local;
+    } else if (local.current !== undefined) {
+      if (!local.currentUsed && local.currentOwner !== null) {
+        // The outgoing agent's id is referenced nowhere in the ledger: hand it to the newcomer.
+        local.current = agent;
+        return local;
+      }
+      this.retireCurrent(local);
+    }
+    local.current = agent;
+    local.currentOwner = { instanceId: this.instanceId, agentId: this.nextAgentId() };
+    local.currentUsed = false;
+    return local;
+  }
+
+  private newLocal(sessionId: string): LocalSession {
+    const local: LocalSession = {
+      current: undefined,
+      currentOwner: null,
+      epoch: 0,
+      currentUsed: false,
+      retained: undefined,
+      pendingMarks: 0,
+      running: 0,
+      waiters: undefined,
+    };
+    this.sessions.set(sessionId, local);
+    return local;
+  }
+
+  /** Moves the current agent aside, keeping its handle if the ledger may reference it. */
+  private retireCurrent(local: LocalSession): void {
+    if (local.currentUsed && local.current !== undefined && local.currentOwner !== null) {
+      if (local.retained === undefined) local.retained = new Map();
+      local.retained.set(local.currentOwner.agentId, local.current);
+      local.epoch++;
+    }
+    local.current = undefined;
+    local.currentOwner = null;
+    local.currentUsed = false;
+  }
+
+  private nextAgentId(): string {
+    return `a${++this.agentSeq}`;
+  }
+
+  private handleFor(local: LocalSession | undefined, agentId: string): CommittableAgent | undefined {
+    if (local === undefined) return undefined;
+    if (local.currentOwner !== null && local.currentOwner.agentId === agentId) return local.current;
+    return local.retained?.get(agentId);
+  }
+
+  /** The ledger said the session was clean as of `epoch`: no handle is referenced any more. */
+  private sawClean(sessionId: string, local: LocalSession, epoch: number): void {
+    if (local.epoch !== epoch || local.pendingMarks > 0) return;
+    local.retained = undefined;
+    local.currentUsed = false;
+    this.forgetIfIdle(sessionId, local);
+  }
+
+  private forgetIfIdle(sessionId: string, local: LocalSession): void {
+    if (
+      local.current === undefined &&
+      local.retained === undefined &&
+      local.running === 0 &&
+      local.pendingMarks === 0 &&
+      !local.waiters?.size
+    ) {
+      if (this.sessions.get(sessionId) === local) this.sessions.delete(sessionId);
+    }
+  }
+
+  // --- commits --------------------------------------------------------------------------------
+
+  private commitOnce(
+    sessionId: string,
+    agent: CommittableAgent | undefined,
+    deadline: number,
+  ): MaybePromise<CommitOutcome> {
+    let local = this.sessions.get(sessionId);
+    let fallback: SegmentOwner | null = null;
+    if (agent !== undefined && local?.current !== agent) {
+      // A one-off agent for an ownerless segment (it does not become current): keep its handle in
+      // case the ledger adopts it as the segment's owner.
+      if (local === undefined) local = this.newLocal(sessionId);
+      fallback = { instanceId: this.instanceId, agentId: this.nextAgentId() };
+      if (local.retained === undefined) local.retained = new Map();
+      local.retained.set(fallback.agentId, agent);
+    }
+    if (fallback === null && local !== undefined && local.currentOwner !== null) {
+      fallback = local.currentOwner;
+      local.currentUsed = true;
+    }
+    if (local !== undefined) local.epoch++;
+    const epoch = local?.epoch ?? 0;
+    if (!this.started) {
+      const live = this.start();
+      if (live !== undefined) {
+        const owner = fallback;
+        return live.then(() => this.claim(sessionId, owner, agent, deadline, epoch));
+      }
+    }
+    return this.claim(sessionId, fallback, agent, deadline, epoch);
+  }
+
+  private claim(
+    sessionId: string,
+    fallbackOwner: SegmentOwner | null,
+    agent: CommittableAgent | undefined,
+    deadline: number,
+    epoch: number,
+  ): MaybePromise<CommitOutcome> {
+    const result = this.ledger.claimCommit(sessionId, {
+      instanceId: this.instanceId,
+      fallbackOwner,
+      leaseMs: this.leaseMs,
+    });
+    if (isPromise(result)) return result.then((r) => this.onClaim(sessionId, r, agent, deadline, epoch));
+    return this.onClaim(sessionId, result, agent, deadline, epoch);
+  }
+
+  private onClaim(
+    sessionId: string,
+    result: ClaimResult,
+    agent: CommittableAgent | undefined,
+    deadline: number,
+    epoch: number,
+  ): MaybePromise<CommitOutcome> {
+    switch (result.status) {
+      case "claimed":
+        return this.run(sessionId, result);
+      case "in_flight":
+        if (deadline > this.clock.now()) return this.waitThenRetry(sessionId, agent, deadline);
+        return deadline === 0 ? "in_flight" : "timed_out";
+      case "clean": {
+        const local = this.sessions.get(sessionId);
+        if (local !== undefined) this.sawClean(sessionId, local, epoch);
+        return "clean";
+      }
+      default:
+        return result.status;
+    }
+  }
+
+  private run(sessionId: string, claim: CommitClaim): MaybePromise<CommitOutcome> {
+    const local = this.sessions.get(sessionId);
+    const agent = this.handleFor(local, claim.owner.agentId);
+    if (local === undefined || agent === undefined) {
+      this.logger.error(
+        { sessionId, owner: claim.owner, start: claim.start, end: claim.end },
+        "memory commit: no local handle for the segment owner; releasing the claim",
+      );
+      const released = this.ledger.releaseCommit(claim);
+      return isPromise(released) ? released.then(() => "missing_handle") : "missing_handle";
+    }
+    local.running++;
+    let pending: Promise<void> | void;
+    try {
+      pending = agent.commitMemorySession();
+    } catch (error) {
+      return this.afterFailure(sessionId, local, claim, error);
+    }
+    if (isPromise(pending)) return this.awaitAgent(sessionId, local, claim, pending);
+    return this.afterSuccess(sessionId, local, claim);
+  }
+
+  private async awaitAgent(
+    sessionId: string,
+    local: LocalSession,
+    claim: CommitClaim,
+    pending: Promise<void>,
+  ): Promise<CommitOutcome> {
+    // Keep the lease while the agent works, so no other process takes a slow commit for a dead one.
+    const renew = setInterval(
+      () => {
+        void Promise.resolve()
+          .then(() => this.ledger.renewCommit(claim, this.leaseMs))
+          .then(
+            (held) => {
+              if (!held)
+                this.logger.warn({ sessionId }, "memory commit: lease lost while the agent was committing");
+            },
+            (error: unknown) => this.logger.warn({ sessionId, error }, "memory commit: lease renewal failed"),
+          );
+      },
+      Math.max(1, this.leaseMs / 3),
+    );
+    renew.unref?.();
+    try {
+      await pending;
+    } catch (error) {
+      clearInterval(renew);
+      return this.afterFailure(sessionId, local, claim, error);
+    }
+    clearInterval(renew);
+    return this.afterSuccess(sessionId, local, claim);
+  }
+
+  private afterSuccess(
+    sessionId: string,
+    local: LocalSession,
+    claim: CommitClaim,
+  ): MaybePromise<CommitOutcome> {
+    if (this.lastFailure.size > 0) this.lastFailure.delete(sessionId);
+    const epoch = local.epoch;
+    let completed: MaybePromise<CompleteResult>;
+    try {
+      completed = this.ledger.completeCommit(claim);
+    } catch (error) {
+      this.finish(sessionId, local);
+      throw error;
+    }
+    if (isPromise(completed)) {
+      return completed.then(
+        (result) => this.completed(sessionId, local, result, epoch),
+        (error: unknown) => {
+          this.finish(sessionId, local);
+          throw error;
+        },
+      );
+    }
+    return this.completed(sessionId, local, completed, epoch);
+  }
+
+  private completed(
+    sessionId: string,
+    local: LocalSession,
+    result: CompleteResult,
+    epoch: number,
+  ): CommitOutcome {
+    local.running--;
+    if (result === "clean") this.sawClean(sessionId, local, epoch);
+    else if (result === "lost") {
+      this.logger.warn(
+        { sessionId },
+        "memory commit: the lease was taken over before completion; nothing cleared",
+      );
+    }
+    this.wake(sessionId, local);
+    return "committed";
+  }
+
+  private afterFailure(
+    sessionId: string,
+    local: LocalSession,
+    claim: CommitClaim,
+    error: unknown,
+  ): MaybePromise<CommitOutcome> {
+    this.lastFailure.set(sessionId, error);
+    this.logger.error(
+      { sessionId, start: claim.start, end: claim.end, error },
+      "memory commit failed; generations stay uncommitted",
+    );
+    let released: MaybePromise<boolean>;
+    try {
+      released = this.ledger.releaseCommit(claim);
+    } catch (releaseError) {
+      this.finish(sessionId, local);
+      throw releaseError;
+    }
+    if (isPromise(released)) {
+      return released.then(
+        () => {
+          this.finish(sessionId, local);
+          return "failed" as const;
+        },
+        (releaseError: unknown) => {
+          this.finish(sessionId, local);
+          throw releaseError;
+        },
+      );
+    }
+    this.finish(sessionId, local);
+    return "failed";
+  }
+
+  private finish(sessionId: string, local: LocalSession): void {
+    local.running--;
+    this.wake(sessionId, local);
+  }
+
+  private wake(sessionId: string, local: LocalSession): void {
+    const waiters = local.waiters;
+    if (waiters !== undefined && waiters.size > 0) {
+      local.waiters = undefined;
+      for (const wake of waiters) wake();
+    }
+    this.forgetIfIdle(sessionId, local);
+  }
+
+  private async waitThenRetry(
+    sessionId: string,
+    agent: CommittableAgent | undefined,
+    deadline: number,
+  ): Promise<CommitOutcome> {
+    let backoff = this.pollMinMs;
+    for (;;) {
+      const remaining = deadline - this.clock.now();
+      if (remaining <= 0) return "timed_out";
+      await this.waitForRelease(sessionId, remaining, backoff);
+      backoff = Math.min(backoff * 2, this.pollMaxMs);
+      const outcome = await this.commitOnce(sessionId, agent, 0);
+      if (outcome !== "in_flight") return outcome;
+    }
+  }
+
+  /** Resolves when the session's lease may have been released, or after `remaining` ms. */
+  private waitForRelease(sessionId: string, remaining: number, backoff: number): Promise<void> {
+    if (this.ledger.waitForRelease !== undefined) return this.ledger.waitForRelease(sessionId, remaining);
+    const local = this.sessions.get(sessionId);
+    if (local !== undefined && local.running > 0) {
+      // Our own commit holds the session: its end is a local event, no polling needed.
+      return new Promise<void>((resolve) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const done = (): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          local.waiters?.delete(done);
+          resolve();
+        };
+        if (local.waiters === undefined) local.waiters = new Set();
+        local.waiters.add(done);
+        if (remaining <= MAX_TIMER_MS) timer = setTimeout(done, remaining);
+      });
+    }
+    return delay(Math.min(backoff, remaining));
+  }
+
+  // --- liveness -------------------------------------------------------------------------------
+
+  /** First use: register this instance as live and keep it so. Undefined when already done synchronously. */
+  private start(): Promise<void> | undefined {
+    this.started = true;
+    if (!this.closed) {
+      this.heartbeatTimer = setInterval(() => {
+        void Promise.resolve()
+          .then(() => this.ledger.heartbeat(this.instanceId, this.instanceTtlMs))
+          .catch((error: unknown) => this.logger.warn({ error }, "memory commit: instance heartbeat failed"));
+      }, this.heartbeatIntervalMs);
+      this.heartbeatTimer.unref?.();
+    }
+    const beat = this.ledger.heartbeat(this.instanceId, this.instanceTtlMs);
+    return isPromise(beat) ? beat : undefined;
+  }
+}
+
+function isCommitted(outcome: CommitOutcome): boolean {
+  return outcome === "committed";
+}
+
+function asStoreError(error: unknown): EngramError {
+  return isEngramError(error) ? error : new CommitLedgerFailedError(error);
+}
+
+const TIMED_OUT: unique symbol = Symbol("timed out");
+
+/** Settles with `promise`'s value, or with {@link TIMED_OUT} after `ms` (which may be Infinity). */
+function raceDeadline<T>(promise: Promise<T>, ms: number): Promise<T | typeof TIMED_OUT> {
+  if (ms <= 0) return Promise.resolve(TIMED_OUT);
+  if (ms > MAX_TIMER_MS) return promise;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Runs `work` over `items` with at most `limit` at a time. */
+async function runLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
