@@ -65,7 +65,8 @@ export interface ListArchivesOptions {
  * - `markArchiveMerged` is compare-and-set: it succeeds (true) only on a live archive, or one already
  *   merged into the same target (idempotent); an archive merged elsewhere or missing gives false.
  *   `unmarkArchiveMerged` reverts only a mark into the given target, so a rollback never undoes
- *   someone else's merge.
+ *   someone else's merge: true when the archive is live afterwards (it was marked into that target,
+ *   or already live), false when it is missing or merged elsewhere.
  * - Sessions never see each other's archives.
  * - Failures of the backing store surface as `STORE_FAILED` errors; invalid ids as `INVALID_ID`.
  */

@@ -1,6 +1,8 @@
+import { SessionBufferManager } from "@engram/core";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDatabase, type Database } from "../db/database.js";
 import type { DB } from "../db/schema/index.js";
 import { createTestDatabase, type TestDatabase } from "../testing/create-test-database.js";
 import { testBackends } from "../testing/test-backends.js";
@@ -85,3 +87,60 @@ for (const backend of testBackends()) {
     });
   });
 }
+
+// The conformance suite races stores through one pool; here separate pools stand for separate server
+// processes merging the same session's archives at once.
+const postgres = testBackends().find((backend) => backend.name === "postgres");
+
+describe.skipIf(!postgres)("PostgresArchiveStore merges across pools [postgres]", () => {
+  let home: TestDatabase;
+  const pools: Database[] = [];
+
+  beforeAll(async () => {
+    if (postgres?.name !== "postgres") return;
+    home = await createTestDatabase(postgres);
+    for (let i = 0; i < 3; i++) pools.push(await createDatabase({ url: postgres.url, schema: home.schema }));
+  });
+  afterAll(async () => {
+    await Promise.all(pools.map((database) => database.close()));
+    await home?.close();
+  });
+
+  it("leaves every archive live or merged into an archive that exists, round after round", async () => {
+    const writer = new PostgresArchiveStore(home.db);
+    for (let round = 0; round < 8; round++) {
+      const sessionId = `race${round}`;
+      for (let i = 0; i < 6; i++) {
+        await writer.writeArchive({
+          sessionId,
+          archiveId: `a${i}`,
+          overview: `overview ${i}`,
+          abstract: `abstract ${i}`,
+          messages: [{ id: `m${i}`, role: "user", content: `message ${i}`, createdAt: i }],
+          createdAt: 1000 + i,
+        });
+      }
+      const mergers = pools.map(
+        (database) =>
+          new SessionBufferManager({
+            archiveStore: new PostgresArchiveStore(database.db),
+            archiveMergeThreshold: 2,
+            archiveMaxCount: 2,
+          }),
+      );
+      const results = await Promise.all(mergers.map((manager) => manager.mergeArchives(sessionId)));
+      expect(results.filter((result) => result.merged).length).toBeGreaterThanOrEqual(1);
+      const all = await writer.listArchives(sessionId, { includeMerged: true });
+      const ids = new Set(all.map((archive) => archive.archiveId));
+      for (const archive of all) if (archive.mergedInto) expect(ids.has(archive.mergedInto)).toBe(true);
+      // Every original message is still reachable from exactly one live archive.
+      const live = all.filter((archive) => archive.mergedInto === null);
+      const reachable: string[] = [];
+      for (const archive of live) {
+        const full = await writer.readArchive(sessionId, archive.archiveId);
+        reachable.push(...(full?.messages.map((message) => message.id) ?? []));
+      }
+      expect(reachable.sort()).toEqual(["m0", "m1", "m2", "m3", "m4", "m5"]);
+    }
+  });
+});
