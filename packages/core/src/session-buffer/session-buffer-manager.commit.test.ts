@@ -317,6 +317,8 @@ describe("SessionBufferManager commitSnapshot", () => {
       accepted: false,
       reason: "empty_snapshot",
     });
+    const bogus = [{ id: "", role: "user", content: "x", createdAt: 1, estimatedTokens: 1 }] as const;
+    await expect(manager.commitSnapshot("s1", bogus)).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await addTurns(manager, "s1", "a", "b");
     const snapshot = await manager.getMessages("s1");
     const gate = deferred();

@@ -399,6 +399,13 @@ export class SessionBufferManager {
     options: CommitOptions = {},
   ): Promise<CommitResult> {
     if (options.archiveId !== undefined) assertSafeId("archive id", options.archiveId);
+    if (!Array.isArray(snapshot)) throw new InvalidArgumentError("snapshot", "must be an array of messages");
+    for (const [i, message] of snapshot.entries()) {
+      assertNewSessionMessage(message);
+      if (typeof message.id !== "string" || !message.id || !Number.isFinite(message.createdAt)) {
+        throw new InvalidArgumentError(`snapshot[${i}]`, "must have a non-empty id and a finite createdAt");
+      }
+    }
     const buf = await this.#session(sessionId);
     if (snapshot.length === 0) return { accepted: false, sessionId, reason: "empty_snapshot" };
     const archiveId = options.archiveId ?? generateArchiveId(this.#clock.now());
