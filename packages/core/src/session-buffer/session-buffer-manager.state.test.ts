@@ -96,6 +96,18 @@ describe("SessionBufferManager session state", () => {
     expect((await restarted.getSessionState("s1")).task.objective).toBe("keep");
   });
 
+  it("deletes a session's buffer and saved state, so it starts empty next time", async () => {
+    const { manager, stateStore } = setup();
+    await manager.addMessage("s1", { role: "user", content: "Please forget me." });
+    expect(await manager.saveSessionState("s1")).toBe(true);
+    expect(await manager.deleteSession("s1")).toBe(true);
+    expect(manager.hasSession("s1")).toBe(false);
+    expect(await stateStore.inner.load("s1")).toBeUndefined();
+    expect(await manager.getSession("s1")).toMatchObject({ messageCount: 0 });
+    expect((await manager.getSessionState("s1")).task.objective).toBeNull();
+    expect(await manager.deleteSession("nobody")).toBe(false);
+  });
+
   it("reports false when there is no state store or the save fails", async () => {
     const bare = new SessionBufferManager({ clock: manualClock() });
     await bare.addMessage("s1", { role: "user", content: "x" });

@@ -349,6 +349,20 @@ export class SessionBufferManager {
     return this.#sessions.delete(sessionId);
   }
 
+  /**
+   * Forgets a session: drops its buffer (unarchived messages included) and deletes its saved state.
+   * Archives stay in the archive store. A commit already running finishes on the detached buffer.
+   * True when there was a buffer or saved state to delete.
+   */
+  async deleteSession(sessionId: string): Promise<boolean> {
+    assertSafeId("session id", sessionId);
+    const removed = this.#sessions.delete(sessionId);
+    // Let a queued save land first, so it cannot resurrect the state deleted here.
+    await this.#saveChains.get(sessionId);
+    const deleted = this.#stateStore ? await this.#stateStore.delete(sessionId) : false;
+    return removed || deleted;
+  }
+
   /** Sessions in memory, most recently accessed first. */
   listWorkingSet(): WorkingSetEntry[] {
     return [...this.#sessions.values()]
