@@ -39,12 +39,12 @@ import {
 } from "./session-message.js";
 import {
   applySessionStateToWindow,
-  type Commitment,
-  type CommitmentKind,
-  type CommitmentStatus,
   cloneSessionState,
   hasSessionState,
   promoteWindowState,
+  type SessionCommitment,
+  type SessionCommitmentKind,
+  type SessionCommitmentStatus,
   type SessionStateRecord,
   sessionStateFromJson,
 } from "./session-state.js";
@@ -101,7 +101,7 @@ export interface AddMessageResult {
   readonly turnCount: number;
 }
 
-export interface SessionInfo {
+export interface SessionBufferInfo {
   readonly sessionId: string;
   readonly identity: SessionIdentity;
   readonly pendingTokens: number;
@@ -166,7 +166,7 @@ export interface ContextArchiveRef {
 }
 
 /** What fits of a session in a token budget. */
-export interface SessionContext {
+export interface SessionBufferContext {
   readonly sessionId: string;
   /** The newest archive's overview, cut to its newest part when the budget is short ("" if none fit). */
   readonly latestArchiveOverview: string;
@@ -302,7 +302,7 @@ export class SessionBufferManager {
   }
 
   /** The session's counters (creating an empty session when it does not exist, as the seed does). */
-  async getSession(sessionId: string, options: SessionAccessOptions = {}): Promise<SessionInfo> {
+  async getSession(sessionId: string, options: SessionAccessOptions = {}): Promise<SessionBufferInfo> {
     const buf = await this.#session(sessionId, options.identity);
     return this.#info(buf);
   }
@@ -888,14 +888,14 @@ export class SessionBufferManager {
     sessionId: string,
     commitment: {
       readonly content: string;
-      readonly kind: CommitmentKind;
-      readonly status?: CommitmentStatus;
+      readonly kind: SessionCommitmentKind;
+      readonly status?: SessionCommitmentStatus;
     },
-  ): Promise<Commitment> {
+  ): Promise<SessionCommitment> {
     const content = commitment.content?.trim();
     if (!content) throw new InvalidArgumentError("content", "must be a non-empty string");
     const buf = await this.#session(sessionId);
-    const added: Commitment = Object.freeze({
+    const added: SessionCommitment = Object.freeze({
       content,
       kind: commitment.kind,
       status: commitment.status ?? "open",
@@ -1035,7 +1035,7 @@ export class SessionBufferManager {
    * older archives' abstracts, whole, newest first. An unreadable archive store leaves the archive
    * parts empty rather than failing the call.
    */
-  async getContext(sessionId: string, tokenBudget: number): Promise<SessionContext> {
+  async getContext(sessionId: string, tokenBudget: number): Promise<SessionBufferContext> {
     if (!Number.isInteger(tokenBudget) || tokenBudget < 0) {
       throw new InvalidArgumentError("tokenBudget", "must be an integer >= 0");
     }
@@ -1110,7 +1110,7 @@ export class SessionBufferManager {
     }
   }
 
-  #info(buf: SessionBuffer): SessionInfo {
+  #info(buf: SessionBuffer): SessionBufferInfo {
     return {
       sessionId: buf.sessionId,
       identity: { ...buf.meta.identity },

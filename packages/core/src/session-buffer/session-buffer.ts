@@ -19,7 +19,7 @@ export interface SessionIdentity {
   readonly agentId?: string;
 }
 
-export interface SessionMeta {
+export interface SessionBufferMeta {
   readonly sessionId: string;
   identity: SessionIdentity;
   createdAt: number;
@@ -57,7 +57,7 @@ export interface BufferRollbackState {
  */
 export class SessionBuffer {
   readonly sessionId: string;
-  readonly meta: SessionMeta;
+  readonly meta: SessionBufferMeta;
   #messages: SessionMessage[] = [];
   #pendingTokens = 0;
   turnCount = 0;

@@ -1,19 +1,19 @@
 import type { SessionWindowState } from "./session-window-state.js";
 
 /** What the session is trying to do and what stands in the way. */
-export interface TaskState {
+export interface SessionTaskState {
   objective: string | null;
   blockers: string[];
 }
 
-export type CommitmentStatus = "open" | "fulfilled" | "dropped";
+export type SessionCommitmentStatus = "open" | "fulfilled" | "dropped";
 /** `loop`: something promised or still to do; `constraint`: a rule agreed on; `decision`: a choice made. */
-export type CommitmentKind = "loop" | "constraint" | "decision";
+export type SessionCommitmentKind = "loop" | "constraint" | "decision";
 
-export interface Commitment {
+export interface SessionCommitment {
   readonly content: string;
-  readonly status: CommitmentStatus;
-  readonly kind: CommitmentKind;
+  readonly status: SessionCommitmentStatus;
+  readonly kind: SessionCommitmentKind;
   readonly createdAt: number;
 }
 
@@ -22,8 +22,8 @@ export interface Commitment {
  * message buffer it survives commits, eviction and restarts through the {@link SessionStateStore}.
  */
 export interface SessionStateRecord {
-  task: TaskState;
-  commitments: Commitment[];
+  task: SessionTaskState;
+  commitments: SessionCommitment[];
 }
 
 export function emptySessionState(): SessionStateRecord {
@@ -126,8 +126,8 @@ export function sessionStateFromJson(value: unknown): SessionStateRecord {
         continue;
       state.commitments.push({
         content: c.content,
-        status: c.status as CommitmentStatus,
-        kind: c.kind as CommitmentKind,
+        status: c.status as SessionCommitmentStatus,
+        kind: c.kind as SessionCommitmentKind,
         createdAt: typeof c.createdAt === "number" && Number.isFinite(c.createdAt) ? c.createdAt : 0,
       });
     }
