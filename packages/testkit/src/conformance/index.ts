@@ -10,5 +10,6 @@ export * from "./invalid-tool-arguments.js";
 export * from "./json-schema-shape.js";
 export * from "./json-value-check.js";
 export * from "./network-guard.js";
+export * from "./provider-harness.js";
 export type * from "./provider-test-initializer.js";
 export * from "./run-conformance.js";

@@ -25,8 +25,12 @@ export function resolveTimeouts(timeouts: ConformanceTimeouts = {}): ResolvedTim
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 
 /**
- * One check's provider and the helpers to drive it. Every id and marker it mints embeds a random run
- * id, so checks never collide with each other or with data a shared backing store already holds.
+ * One check's provider and the helpers to drive it. Exported so provider packages can write extra
+ * checks of their own in the same style (`runCheck(init, async (run) => ...)`). Every id and marker
+ * it mints embeds a random run id, so checks never collide with each other or with data a shared
+ * backing store already holds.
+ *
+ * @remarks Beta
  */
 export class ConformanceRun<P extends MemoryProvider> {
   readonly #runId = randomUUID().replaceAll("-", "").slice(0, 12);

@@ -73,7 +73,10 @@ export function hooksAcceptDocumentedOrder<P extends MemoryProvider>(init: Memor
   });
 }
 
-/** Hooks tolerate repeats: several turns, repeated recalls, the same switch twice, two ends, two shutdowns. */
+/**
+ * Hooks tolerate repeats: several turns, repeated recalls and memory writes, the same switch twice, two
+ * ends, two shutdowns.
+ */
 export function hooksTolerateRepeats<P extends MemoryProvider>(init: MemoryProviderTestInitializer<P>) {
   return runCheck(init, async (run) => {
     const first = run.sessionId("repeat-a");
@@ -89,6 +92,16 @@ export function hooksTolerateRepeats<P extends MemoryProvider>(init: MemoryProvi
       rewound: false,
       reason: "compression",
     });
+    // The hooks outside the turn cycle, each twice.
+    for (let n = 0; n < 2; n++) {
+      await run.hook("onMemoryWrite", (p) =>
+        p.onMemoryWrite("add", "memory", `${run.marker("write")} likes rain`, {}),
+      );
+      await run.hook("onDelegation", (p) =>
+        p.onDelegation("summarise the notes", "done", { sessionId: first }),
+      );
+      requireText("systemPromptBlock", await run.hook("systemPromptBlock", (p) => p.systemPromptBlock()));
+    }
     await run.hook("onSessionSwitch", (p) => p.onSessionSwitch(second, options));
     await run.hook("onSessionSwitch (same id again)", (p) => p.onSessionSwitch(second, options));
     await turn(run, second, 4);
