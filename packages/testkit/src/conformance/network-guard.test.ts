@@ -47,6 +47,19 @@ describe("watchNetwork", () => {
     expect(watch.attempts.map((a) => a.api)).toEqual(["fetch"]);
   });
 
+  it("catches a fetch captured before the guard went up, at the socket it opens", async () => {
+    const capturedFetch = globalThis.fetch;
+    // Not port 9: fetch refuses "bad ports" before it opens a socket. The socket opens only after
+    // undici has loaded, hence the long settle window.
+    const watch = await watchNetwork(
+      () => {
+        void capturedFetch("http://127.0.0.1:54329/").catch(() => {});
+      },
+      { settleMs: 1_000 },
+    );
+    expect(watch.attempts.map((a) => a.api)).toContain("net.Socket.connect");
+  });
+
   it("restores every API afterwards, also when the call throws", async () => {
     const before = [globalThis.fetch, net.Socket.prototype.connect, http.request, dns.lookup];
     const watch = await watchNetwork(() => {

@@ -53,7 +53,8 @@ let active = false;
 /**
  * Runs `fn` with every network API replaced by one that records the attempt and throws
  * {@link NetworkBlockedError}, then keeps the guard up for `settleMs` more so that work `fn` started
- * in the background (a promise, a timer) is caught too. Built-in ES-module named exports are synced
+ * in the background (a promise, a timer) is caught too (default 50 ms; attempts that start later are
+ * missed). Built-in ES-module named exports are synced
  * both ways, so `import { request } from "node:http"` is covered. Not reentrant: guarded calls must
  * not overlap (Vitest runs the tests of one file one at a time).
  */
@@ -86,7 +87,7 @@ export async function watchNetwork<T>(
     } catch (error) {
       result = { error, threw: true, attempts };
     }
-    await new Promise((resolve) => setTimeout(resolve, props.settleMs ?? 25));
+    await new Promise((resolve) => setTimeout(resolve, props.settleMs ?? 50));
     await new Promise((resolve) => setImmediate(resolve));
     return result;
   } finally {
