@@ -142,6 +142,18 @@ describe("SessionBufferManager idle eviction", () => {
     expect(await manager.evictIdleSessions(0)).toEqual([]);
   });
 
+  it("measures shouldCompress against the live buffer after a reload, not the evicted one", async () => {
+    const { manager, clock } = setup();
+    for (let i = 0; i < 5; i++) await manager.addMessage("s1", { role: "user", content: `m${i}` });
+    await manager.markCompressed("s1");
+    await manager.extractPending("s1");
+    clock.advance(60_000);
+    expect(await manager.evictIdleSessions(1000)).toEqual(["s1"]);
+    await manager.addMessage("s1", { role: "user", content: "again" });
+    await manager.addMessage("s1", { role: "user", content: "and again" });
+    expect(await manager.shouldCompress("s1", 2, 10_000)).toBe(true);
+  });
+
   it("refuses sessions with unextracted messages, a running commit or a running extraction", async () => {
     const { manager, clock, archiveStore } = setup();
     await manager.addMessage("unextracted", { role: "user", content: "not yet extracted" });

@@ -989,6 +989,11 @@ export class SessionBufferManager {
       }
     }
     buf.window = windowStateFromJson(payload.window, buf.window.lastAccessedAt);
+    // The counters measured a buffer that did not survive (messages are not persisted): measured
+    // against today's buffer they would hold `shouldCompress` off until it outgrew the old one.
+    buf.window.turnCountAtLastCompress = Math.min(buf.window.turnCountAtLastCompress, buf.turnCount);
+    buf.window.tokenCountAtLastCompress = Math.min(buf.window.tokenCountAtLastCompress, buf.pendingTokens);
+    buf.window.sessionStateSyncTurnCount = Math.min(buf.window.sessionStateSyncTurnCount, buf.turnCount);
     if (typeof payload.extractionSummary === "string") buf.extractionSummary = payload.extractionSummary;
     buf.state = sessionStateFromJson(payload);
     if (hasSessionState(buf.state)) applySessionStateToWindow(buf.state, buf.window, buf.turnCount);
