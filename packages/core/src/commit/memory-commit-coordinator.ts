@@ -386,6 +386,25 @@ export class MemoryCommitCoordinator {
     }
     stopped = true;
     if (drained) {
+      // Sessions another process owned (or nobody could commit) may have been committed since.
+      const unsettled = [...results.values()].filter(
+        (r) => r.status === "foreign_owner" || r.status === "no_owner" || r.status === "missing_handle",
+      );
+      const checked = await raceDeadline(
+        Promise.all(
+          unsettled.map((r) =>
+            Promise.resolve()
+              .then(() => this.ledger.hasUncommittedWork(r.sessionId))
+              .catch(() => true),
+          ),
+        ),
+        deadline - this.clock.now(),
+      );
+      if (checked !== TIMED_OUT) {
+        unsettled.forEach((r, i) => {
+          if (!checked[i]) r.status = "drained";
+        });
+      }
       // The final pass found nothing this instance could commit: whatever was pending or failing
       // earlier got committed since (by a waiter, a retry or another process).
       for (const result of results.values()) {

@@ -2,6 +2,7 @@ import type { Migration } from "kysely";
 import * as m001 from "./001-transcripts.js";
 import * as m002 from "./002-routing-index.js";
 import * as m003 from "./003-web-sessions.js";
+import * as m004 from "./004-commit-ledger.js";
 import * as m005 from "./005-session-archives.js";
 
 /**
@@ -12,6 +13,7 @@ export const storeMigrations: Record<string, Migration> = {
   "001-transcripts": m001,
   "002-routing-index": m002,
   "003-web-sessions": m003,
+  "004-commit-ledger": m004,
   "005-session-archives": m005,
 };
 

@@ -2,6 +2,9 @@
  * The tables `@engram/store` owns. Each table file exports its row type, `tableName` and a `PartialDB`;
  * `DB` is their intersection. Other packages compose their own `DB` and never import these.
  */
+import type { PartialDB as CommitInstancesDB } from "./commit-instances.js";
+import type { PartialDB as CommitSegmentsDB } from "./commit-segments.js";
+import type { PartialDB as CommitSessionsDB } from "./commit-sessions.js";
 import type { PartialDB as MessagesDB } from "./messages.js";
 import type { PartialDB as RoutingEntriesDB } from "./routing-entries.js";
 import type { PartialDB as SessionArchivesDB } from "./session-archives.js";
@@ -16,8 +19,17 @@ export type DB = SessionsDB &
   WebProjectsDB &
   WebSessionColumnsDB &
   SessionArchivesDB &
-  SessionStatesDB;
+  SessionStatesDB &
+  CommitSessionsDB &
+  CommitSegmentsDB &
+  CommitInstancesDB;
 
+export type { CommitInstanceRow, CommitInstanceTable, NewCommitInstanceRow } from "./commit-instances.js";
+export { commitInstanceTableName } from "./commit-instances.js";
+export type { CommitSegmentRow, CommitSegmentTable, NewCommitSegmentRow } from "./commit-segments.js";
+export { commitSegmentTableName } from "./commit-segments.js";
+export type { CommitSessionRow, CommitSessionTable, NewCommitSessionRow } from "./commit-sessions.js";
+export { commitSessionTableName } from "./commit-sessions.js";
 export type { Jsonb, MessageRow, MessageTable, NewMessageRow } from "./messages.js";
 export { messageTableName } from "./messages.js";
 export type {

@@ -1,0 +1,1 @@
+export * from "./postgres-commit-ledger.js";

@@ -1,0 +1,14 @@
+import { describeEachBackend } from "../testing/describe-each-backend.js";
+import { PostgresCommitLedger } from "./postgres-commit-ledger.js";
+import { loadCommitLedgerConformance } from "./test-support/core-commit-suites.js";
+
+const { commitLedgerConformance } = await loadCommitLedgerConformance();
+
+describeEachBackend("PostgresCommitLedger", (getDb) => {
+  for (const asyncLeaseCommits of [true, false]) {
+    commitLedgerConformance({
+      name: `PostgresCommitLedger (asyncLeaseCommits: ${asyncLeaseCommits})`,
+      createLedger: ({ clock }) => new PostgresCommitLedger(getDb(), { clock, asyncLeaseCommits }),
+    });
+  }
+});

@@ -1,0 +1,221 @@
+import {
+  type ClaimCommitProps,
+  type ClaimResult,
+  type Clock,
+  type CommitClaim,
+  type CommitLedger,
+  type CompleteResult,
+  type DirtySessionsProps,
+  InvalidArgumentError,
+  isEngramError,
+  type SegmentOwner,
+  StoreError,
+  systemClock,
+} from "@engram/core";
+import { type Kysely, sql } from "kysely";
+import type { DB } from "../db/schema/index.js";
+
+export interface PostgresCommitLedgerProps {
+  /**
+   * Source of "now" (epoch ms) for leases and instance liveness; every process sharing the ledger
+   * must read comparable clocks. Default: the system clock.
+   */
+  readonly clock?: Clock;
+  /**
+   * Commit lease bookkeeping (claim, renew, release, heartbeat, retire) with `synchronous_commit =
+   * off`. Default true. Marks and completions stay fully durable either way. Losing a lease row to a
+   * server crash only costs a commit that is run again (at-least-once), never a lost turn.
+   */
+  readonly asyncLeaseCommits?: boolean;
+}
+
+interface ClaimRow {
+  o_status: ClaimResult["status"];
+  o_lease_id: number | null;
+  o_start: number | null;
+  o_end: number | null;
+  o_owner_instance: string | null;
+  o_owner_agent: string | null;
+  o_expires_at: number | null;
+}
+
+const CLEAN = Object.freeze({ status: "clean" as const });
+const NO_OWNER = Object.freeze({ status: "no_owner" as const });
+
+/**
+ * {@link CommitLedger} on PostgreSQL or PGlite, shared by every process that opens the same
+ * database (migration `004-commit-ledger`). Each operation is one round trip calling a plpgsql
+ * function that locks the session's row first, so operations on a session serialise across
+ * processes and each sees what the previous one committed:
+ *
+ * - `commit_sessions`: generation counter, committed watermark, the in-flight lease (id, holder,
+ *   expiry); a claim succeeds only when no unexpired lease exists;
+ * - `commit_segments`: uncommitted generations per owner; completion deletes/trims only what the
+ *   claim captured (compare-and-clear on the lease id);
+ * - `commit_instances`: live processes (heartbeat with expiry); segments of a lapsed instance are
+ *   adopted by a claimer's fallback owner.
+ *
+ * It has no `waitForRelease`: waiters poll with backoff (the coordinator's default for ledgers
+ * without notifications).
+ */
+export class PostgresCommitLedger implements CommitLedger {
+  readonly #db: Kysely<DB>;
+  readonly #clock: Clock;
+  readonly #async: boolean;
+
+  constructor(db: Kysely<DB>, props: PostgresCommitLedgerProps = {}) {
+    this.#db = db;
+    this.#clock = props.clock ?? systemClock;
+    this.#async = props.asyncLeaseCommits ?? true;
+  }
+
+  async #guard<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isEngramError(error)) throw error;
+      throw new StoreError(`commit-ledger.${operation}`, error);
+    }
+  }
+
+  markTurnCompleted(sessionId: string, owner: SegmentOwner | null): Promise<number> {
+    return this.#guard("markTurnCompleted", async () => {
+      const { rows } = await sql<{ g: number }>`
+        select engram_commit_mark(${sessionId}, ${owner?.instanceId ?? null}, ${owner?.agentId ?? null}) as g
+      `.execute(this.#db);
+      return Number(rows[0]!.g);
+    });
+  }
+
+  hasUncommittedWork(sessionId: string): Promise<boolean> {
+    return this.#guard("hasUncommittedWork", async () => {
+      const row = await this.#db
+        .selectFrom("commit_sessions")
+        .select(sql<boolean>`generation > committed`.as("dirty"))
+        .where("session_id", "=", sessionId)
+        .executeTakeFirst();
+      return row?.dirty === true;
+    });
+  }
+
+  claimCommit(sessionId: string, props: ClaimCommitProps): Promise<ClaimResult> {
+    const fallback = props.fallbackOwner ?? null;
+    if (fallback !== null && fallback.instanceId !== props.instanceId) {
+      throw new InvalidArgumentError("fallbackOwner", "must belong to the claiming instance");
+    }
+    return this.#guard("claimCommit", async () => {
+      const { rows } = await sql<ClaimRow>`
+        select * from engram_commit_claim(
+          ${sessionId}, ${props.instanceId}, ${fallback?.agentId ?? null}, ${props.leaseMs}::bigint,
+          ${this.#clock.now()}::bigint, ${this.#async}
+        )
+      `.execute(this.#db);
+      const row = rows[0]!;
+      switch (row.o_status) {
+        case "claimed":
+          return {
+            status: "claimed",
+            sessionId,
+            leaseId: Number(row.o_lease_id),
+            instanceId: props.instanceId,
+            start: Number(row.o_start),
+            end: Number(row.o_end),
+            owner: { instanceId: row.o_owner_instance!, agentId: row.o_owner_agent! },
+            expiresAt: Number(row.o_expires_at),
+          } satisfies CommitClaim;
+        case "in_flight":
+          return { status: "in_flight", expiresAt: Number(row.o_expires_at) };
+        case "foreign_owner":
+          return {
+            status: "foreign_owner",
+            owner: { instanceId: row.o_owner_instance!, agentId: row.o_owner_agent! },
+          };
+        case "no_owner":
+          return NO_OWNER;
+        default:
+          return CLEAN;
+      }
+    });
+  }
+
+  renewCommit(claim: CommitClaim, leaseMs: number): Promise<boolean> {
+    return this.#guard("renewCommit", async () => {
+      const { rows } = await sql<{ ok: boolean }>`
+        select engram_commit_renew(
+          ${claim.sessionId}, ${claim.leaseId}::bigint, ${leaseMs}::bigint, ${this.#clock.now()}::bigint, ${this.#async}
+        ) as ok
+      `.execute(this.#db);
+      return rows[0]?.ok === true;
+    });
+  }
+
+  completeCommit(claim: CommitClaim): Promise<CompleteResult> {
+    return this.#guard("completeCommit", async () => {
+      const { rows } = await sql<{ result: CompleteResult }>`
+        select engram_commit_complete(${claim.sessionId}, ${claim.leaseId}::bigint, ${claim.end}::bigint) as result
+      `.execute(this.#db);
+      return rows[0]!.result;
+    });
+  }
+
+  releaseCommit(claim: CommitClaim): Promise<boolean> {
+    return this.#guard("releaseCommit", async () => {
+      const { rows } = await sql<{ ok: boolean }>`
+        select engram_commit_release(${claim.sessionId}, ${claim.leaseId}::bigint, ${this.#async}) as ok
+      `.execute(this.#db);
+      return rows[0]?.ok === true;
+    });
+  }
+
+  dirtySessions(props: DirtySessionsProps = {}): Promise<string[]> {
+    return this.#guard("dirtySessions", async () => {
+      const instanceId = props.committableBy;
+      const limit = props.limit === undefined ? sql`` : sql`limit ${props.limit}`;
+      const { rows } =
+        instanceId === undefined
+          ? await sql<{ session_id: string }>`
+              select session_id from commit_sessions where generation > committed order by session_id ${limit}
+            `.execute(this.#db)
+          : await sql<{ session_id: string }>`
+              select s.session_id
+                from commit_sessions s
+                left join lateral (
+                  select g.owner_instance from commit_segments g
+                   where g.session_id = s.session_id and g.end_gen > s.committed
+                   order by g.start_gen limit 1
+                ) head on true
+               where s.generation > s.committed
+                 and (
+                   head.owner_instance is null
+                   or head.owner_instance = ${instanceId}
+                   or not exists (
+                     select 1 from commit_instances i
+                      where i.instance_id = head.owner_instance and i.expires_at > ${this.#clock.now()}::bigint
+                   )
+                 )
+               order by s.session_id ${limit}
+            `.execute(this.#db);
+      return rows.map((row) => row.session_id);
+    });
+  }
+
+  heartbeat(instanceId: string, ttlMs: number): Promise<void> {
+    return this.#guard("heartbeat", async () => {
+      const expiresAt = this.#clock.now() + ttlMs;
+      await this.#db.transaction().execute(async (trx) => {
+        if (this.#async) await sql`set local synchronous_commit = off`.execute(trx);
+        await trx
+          .insertInto("commit_instances")
+          .values({ instance_id: instanceId, expires_at: expiresAt })
+          .onConflict((oc) => oc.column("instance_id").doUpdateSet({ expires_at: expiresAt }))
+          .execute();
+      });
+    });
+  }
+
+  retireInstance(instanceId: string): Promise<void> {
+    return this.#guard("retireInstance", async () => {
+      await this.#db.deleteFrom("commit_instances").where("instance_id", "=", instanceId).execute();
+    });
+  }
+}
