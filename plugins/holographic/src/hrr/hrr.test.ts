@@ -13,7 +13,7 @@ import {
   sinOfCode,
   toRadians,
 } from "./phase-vector.js";
-import { similarity, similarityAt, similarityToUnit } from "./similarity.js";
+import { maxSimilarityAt, similarity, similarityAt, similarityToUnit } from "./similarity.js";
 
 const DIM = 1024;
 const atom = (word: string) => encodeAtom(word, DIM);
@@ -103,6 +103,16 @@ describe("similarity", () => {
     store.set(atom("two"), DIM);
     expect(similarityAt(store, DIM, atom("two"), DIM)).toBeCloseTo(1, 6);
     expect(similarityAt(store, DIM, atom("one"), DIM)).toBeCloseTo(similarity(atom("two"), atom("one")), 10);
+  });
+
+  it("takes the larger of two similarities in one pass", () => {
+    const store = new Uint16Array(DIM);
+    store.set(bundle([atom("one"), atom("two")]));
+    const expected = Math.max(
+      similarityAt(store, 0, atom("one"), DIM),
+      similarityAt(store, 0, atom("zzz"), DIM),
+    );
+    expect(maxSimilarityAt(store, 0, atom("zzz"), atom("one"), DIM)).toBeCloseTo(expected, 10);
   });
 
   it("rejects operands of different dimensions", () => {

@@ -34,6 +34,28 @@ export function similarityAt(store: Uint16Array, offset: number, key: PhaseVecto
   return (s0 + s1 + s2 + s3) / dim;
 }
 
+/**
+ * `max(similarityAt(store, offset, a, dim), similarityAt(store, offset, b, dim))` reading the stored
+ * vector once: "is this word present in either role" queries pay one pass over memory, not two.
+ */
+export function maxSimilarityAt(
+  store: Uint16Array,
+  offset: number,
+  a: PhaseVector,
+  b: PhaseVector,
+  dim: number,
+): number {
+  const cos = COS_TABLE;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < dim; i++) {
+    const code = store[offset + i]!;
+    sa += cos[(code - a[i]!) & PHASE_MASK]!;
+    sb += cos[(code - b[i]!) & PHASE_MASK]!;
+  }
+  return Math.max(sa, sb) / dim;
+}
+
 /** Maps a similarity from [-1, 1] onto [0, 1] (the scale retrieval scores use). */
 export function similarityToUnit(value: number): number {
   return (value + 1) / 2;

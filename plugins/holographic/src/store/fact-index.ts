@@ -1,6 +1,6 @@
 import { PhaseAccumulator } from "../hrr/phase-accumulator.js";
 import type { PhaseVector } from "../hrr/phase-vector.js";
-import { similarityAt } from "../hrr/similarity.js";
+import { maxSimilarityAt, similarityAt } from "../hrr/similarity.js";
 import { tokenSet } from "../retrieval/tokenize.js";
 import { FullTextIndex } from "./full-text-index.js";
 import type { Fact } from "./types.js";
@@ -74,6 +74,11 @@ export class FactIndex {
 
   similarity(record: FactRecord, key: PhaseVector): number {
     return similarityAt(this.vectors, record.offset, key, this.dim);
+  }
+
+  /** The larger similarity of the fact to `a` or `b`, in one pass over its vector. */
+  maxSimilarity(record: FactRecord, a: PhaseVector, b: PhaseVector): number {
+    return maxSimilarityAt(this.vectors, record.offset, a, b, this.dim);
   }
 
   // ---- tokens -------------------------------------------------------------------------------------

@@ -890,10 +890,7 @@ export class HolographicFactStore {
     for (const id of candidates) {
       const record = this.index.facts.get(id);
       if (!record || (category !== undefined && record.category !== category)) continue;
-      const presence = Math.max(
-        this.index.similarity(record, entityRoleKey),
-        this.index.similarity(record, contentRoleKey),
-      );
+      const presence = this.index.maxSimilarity(record, entityRoleKey, contentRoleKey);
       scored.push({ record, score: similarityToUnit(presence) * record.trust });
     }
     return this.top(scored, limit);
@@ -932,10 +929,7 @@ export class HolographicFactStore {
       if (!record || (category !== undefined && record.category !== category)) continue;
       let weakest = Number.POSITIVE_INFINITY;
       for (const key of keys) {
-        const presence = Math.max(
-          this.index.similarity(record, key.entity),
-          this.index.similarity(record, key.content),
-        );
+        const presence = this.index.maxSimilarity(record, key.entity, key.content);
         if (presence < weakest) weakest = presence;
       }
       scored.push({ record, score: similarityToUnit(weakest) * record.trust });
