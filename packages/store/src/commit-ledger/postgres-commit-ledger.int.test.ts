@@ -7,8 +7,9 @@ const { commitLedgerConformance } = await loadCommitLedgerConformance();
 describeEachBackend("PostgresCommitLedger", (getDb) => {
   for (const asyncLeaseCommits of [true, false]) {
     commitLedgerConformance({
-      name: `PostgresCommitLedger (asyncLeaseCommits: ${asyncLeaseCommits})`,
-      createLedger: ({ clock }) => new PostgresCommitLedger(getDb(), { clock, asyncLeaseCommits }),
+      name: `PostgresCommitLedger (asyncLeaseCommits: ${asyncLeaseCommits}, asyncCompletions: ${!asyncLeaseCommits})`,
+      createLedger: ({ clock }) =>
+        new PostgresCommitLedger(getDb(), { clock, asyncLeaseCommits, asyncCompletions: !asyncLeaseCommits }),
     });
   }
 });

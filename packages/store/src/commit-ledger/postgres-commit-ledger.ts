@@ -27,6 +27,12 @@ export interface PostgresCommitLedgerProps {
    * server crash only costs a commit that is run again (at-least-once), never a lost turn.
    */
   readonly asyncLeaseCommits?: boolean;
+  /**
+   * Completions too with `synchronous_commit = off`. Default false. A completion lost to a server
+   * crash makes its segment uncommitted again, so the agent commits it once more: duplicates at the
+   * provider, never a lost turn. Turns (`markTurnCompleted`) are always fully durable.
+   */
+  readonly asyncCompletions?: boolean;
 }
 
 interface ClaimRow {
@@ -48,10 +54,12 @@ const NO_OWNER = Object.freeze({ status: "no_owner" as const });
  * function that locks the session's row first, so operations on a session serialise across
  * processes and each sees what the previous one committed:
  *
- * - `commit_sessions`: generation counter, committed watermark, the in-flight lease (id, holder,
- *   expiry); a claim succeeds only when no unexpired lease exists;
- * - `commit_segments`: uncommitted generations per owner; completion deletes/trims only what the
- *   claim captured (compare-and-clear on the lease id);
+ * - `commit_sessions`: generation counter, committed watermark, the open tail segment (newest
+ *   generations of one owner) and the in-flight lease (id, holder, expiry); a claim succeeds only
+ *   when no unexpired lease exists. A mark by the tail's owner, a claim of one's own tail and its
+ *   completion are each a single-row UPDATE;
+ * - `commit_segments`: closed segments (a turn of another owner followed); completion deletes/trims
+ *   only what the claim captured (compare-and-clear on the lease id);
  * - `commit_instances`: live processes (heartbeat with expiry); segments of a lapsed instance are
  *   adopted by a claimer's fallback owner.
  *
@@ -62,11 +70,13 @@ export class PostgresCommitLedger implements CommitLedger {
   readonly #db: Kysely<DB>;
   readonly #clock: Clock;
   readonly #async: boolean;
+  readonly #asyncCompletions: boolean;
 
   constructor(db: Kysely<DB>, props: PostgresCommitLedgerProps = {}) {
     this.#db = db;
     this.#clock = props.clock ?? systemClock;
     this.#async = props.asyncLeaseCommits ?? true;
+    this.#asyncCompletions = props.asyncCompletions ?? false;
   }
 
   async #guard<T>(operation: string, work: () => Promise<T>): Promise<T> {
@@ -152,7 +162,9 @@ export class PostgresCommitLedger implements CommitLedger {
   completeCommit(claim: CommitClaim): Promise<CompleteResult> {
     return this.#guard("completeCommit", async () => {
       const { rows } = await sql<{ result: CompleteResult }>`
-        select engram_commit_complete(${claim.sessionId}, ${claim.leaseId}::bigint, ${claim.end}::bigint) as result
+        select engram_commit_complete(
+          ${claim.sessionId}, ${claim.leaseId}::bigint, ${claim.end}::bigint, ${this.#asyncCompletions}
+        ) as result
       `.execute(this.#db);
       return rows[0]!.result;
     });
@@ -181,16 +193,19 @@ export class PostgresCommitLedger implements CommitLedger {
                 from commit_sessions s
                 left join lateral (
                   select g.owner_instance from commit_segments g
-                   where g.session_id = s.session_id and g.end_gen > s.committed
+                   where s.closed_count > 0 and g.session_id = s.session_id and g.end_gen > s.committed
                    order by g.start_gen limit 1
-                ) head on true
+                ) closed on true
+                cross join lateral (
+                  select case when s.closed_count > 0 then closed.owner_instance else s.tail_instance end as owner
+                ) head
                where s.generation > s.committed
                  and (
-                   head.owner_instance is null
-                   or head.owner_instance = ${instanceId}
+                   head.owner is null
+                   or head.owner = ${instanceId}
                    or not exists (
                      select 1 from commit_instances i
-                      where i.instance_id = head.owner_instance and i.expires_at > ${this.#clock.now()}::bigint
+                      where i.instance_id = head.owner and i.expires_at > ${this.#clock.now()}::bigint
                    )
                  )
                order by s.session_id ${limit}

@@ -9,16 +9,28 @@ import { type Kysely, sql } from "kysely";
 // the previous lock holder committed. Times are epoch ms passed in by the caller's clock.
 
 export async function up(db: Kysely<unknown>): Promise<void> {
+  // The open tail segment (the newest uncommitted generations, `tail_start..generation`, one owner)
+  // lives in the session row, so the common mark, claim and completion touch one row with one
+  // statement. Earlier segments, closed when a turn of another owner arrived, are rows of
+  // `commit_segments`; `closed_count` counts them so the fast paths can check "none" on the locked row.
   await db.schema
     .createTable("commit_sessions")
     .addColumn("session_id", "text", (col) => col.primaryKey())
     .addColumn("generation", "bigint", (col) => col.notNull().defaultTo(0))
     .addColumn("committed", "bigint", (col) => col.notNull().defaultTo(0))
+    .addColumn("tail_start", "bigint")
+    .addColumn("tail_instance", "text")
+    .addColumn("tail_agent", "text")
+    .addColumn("closed_count", "integer", (col) => col.notNull().defaultTo(0))
     .addColumn("lease_seq", "bigint", (col) => col.notNull().defaultTo(0))
     .addColumn("lease_id", "bigint")
     .addColumn("lease_instance", "text")
     .addColumn("lease_expires_at", "bigint")
     .addCheckConstraint("commit_sessions_committed_le_generation", sql`committed <= generation`)
+    .addCheckConstraint(
+      "commit_sessions_tail_owner_pair",
+      sql`(tail_instance is null) = (tail_agent is null)`,
+    )
     .execute();
 
   // Drains list dirty sessions; clean ones are the vast majority of rows.
@@ -52,21 +64,31 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     returns bigint language plpgsql as $$
     declare
       g bigint;
+      s commit_sessions%rowtype;
     begin
-      insert into commit_sessions as s (session_id, generation) values (p_session, 1)
-      on conflict (session_id) do update set generation = s.generation + 1
-      returning s.generation into g;
-      -- The session row is locked: extend the last segment if it is still uncommitted and has the
-      -- same owner, otherwise open a new one.
-      update commit_segments set end_gen = g
-       where session_id = p_session and end_gen = g - 1
-         and owner_instance is not distinct from p_instance
-         and owner_agent is not distinct from p_agent;
-      if not found then
-        insert into commit_segments (session_id, start_gen, end_gen, owner_instance, owner_agent)
-        values (p_session, g, g, p_instance, p_agent);
+      -- Common case, one statement: a new session, a clean one, or a tail of the same owner.
+      insert into commit_sessions as t (session_id, generation, tail_start, tail_instance, tail_agent)
+      values (p_session, 1, 1, p_instance, p_agent)
+      on conflict (session_id) do update
+         set generation = t.generation + 1,
+             tail_start = coalesce(t.tail_start, t.generation + 1),
+             tail_instance = p_instance,
+             tail_agent = p_agent
+       where t.tail_start is null
+          or (t.tail_instance is not distinct from p_instance and t.tail_agent is not distinct from p_agent)
+      returning t.generation into g;
+      if found then
+        return g;
       end if;
-      return g;
+      -- The tail has another owner (the upsert locked the row anyway): close it, open a new one.
+      select * into s from commit_sessions where session_id = p_session for update;
+      insert into commit_segments (session_id, start_gen, end_gen, owner_instance, owner_agent)
+      values (p_session, s.tail_start, s.generation, s.tail_instance, s.tail_agent);
+      update commit_sessions
+         set generation = s.generation + 1, tail_start = s.generation + 1,
+             tail_instance = p_instance, tail_agent = p_agent, closed_count = s.closed_count + 1
+       where session_id = p_session;
+      return s.generation + 1;
     end $$
   `.execute(db);
 
@@ -81,10 +103,28 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ) language plpgsql as $$
     declare
       s commit_sessions%rowtype;
-      seg commit_segments%rowtype;
+      seg_start bigint;
+      seg_end bigint;
+      own_instance text;
+      own_agent text;
+      is_tail boolean := true;
       lease bigint;
     begin
-      if p_async then perform set_config('synchronous_commit', 'off', true); end if;
+      if p_async then
+        perform set_config('synchronous_commit', 'off', true);
+      end if;
+      -- Common case, one statement: the head is the open tail, ours, and no live lease.
+      update commit_sessions
+         set lease_seq = lease_seq + 1, lease_id = lease_seq + 1, lease_instance = p_instance,
+             lease_expires_at = p_now + p_lease_ms
+       where session_id = p_session and generation > committed and closed_count = 0
+         and tail_instance = p_instance and (lease_id is null or lease_expires_at <= p_now)
+      returning * into s;
+      if found then
+        return query select 'claimed'::text, s.lease_id, greatest(s.tail_start, s.committed + 1), s.generation,
+          s.tail_instance, s.tail_agent, s.lease_expires_at;
+        return;
+      end if;
       select * into s from commit_sessions where session_id = p_session for update;
       if not found or s.generation <= s.committed then
         return query select 'clean'::text, null::bigint, null::bigint, null::bigint, null::text, null::text, null::bigint;
@@ -95,16 +135,23 @@ export async function up(db: Kysely<unknown>): Promise<void> {
           s.lease_expires_at;
         return;
       end if;
-      select * into seg from commit_segments
-       where session_id = p_session and end_gen > s.committed
-       order by start_gen limit 1;
-      if not found then
-        return query select 'clean'::text, null::bigint, null::bigint, null::bigint, null::text, null::text, null::bigint;
-        return;
+      if s.closed_count > 0 then
+        select g.start_gen, g.end_gen, g.owner_instance, g.owner_agent
+          into seg_start, seg_end, own_instance, own_agent
+          from commit_segments g
+         where g.session_id = p_session and g.end_gen > s.committed
+         order by g.start_gen limit 1;
+        is_tail := not found;
       end if;
-      if seg.owner_instance is null or (
-        seg.owner_instance <> p_instance and not exists (
-          select 1 from commit_instances i where i.instance_id = seg.owner_instance and i.expires_at > p_now
+      if is_tail then
+        seg_start := s.tail_start;
+        seg_end := s.generation;
+        own_instance := s.tail_instance;
+        own_agent := s.tail_agent;
+      end if;
+      if own_instance is null or (
+        own_instance <> p_instance and not exists (
+          select 1 from commit_instances i where i.instance_id = own_instance and i.expires_at > p_now
         )
       ) then
         if p_fallback_agent is null then
@@ -112,13 +159,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
             null::bigint;
           return;
         end if;
-        update commit_segments set owner_instance = p_instance, owner_agent = p_fallback_agent
-         where session_id = p_session and start_gen = seg.start_gen;
-        seg.owner_instance := p_instance;
-        seg.owner_agent := p_fallback_agent;
-      elsif seg.owner_instance <> p_instance then
-        return query select 'foreign_owner'::text, null::bigint, null::bigint, null::bigint, seg.owner_instance,
-          seg.owner_agent, null::bigint;
+        -- Adopt: the claimer's agent owns the segment from now on, even if this commit fails.
+        own_instance := p_instance;
+        own_agent := p_fallback_agent;
+        if is_tail then
+          update commit_sessions set tail_instance = own_instance, tail_agent = own_agent
+           where session_id = p_session;
+        else
+          update commit_segments set owner_instance = own_instance, owner_agent = own_agent
+           where session_id = p_session and start_gen = seg_start;
+        end if;
+      elsif own_instance <> p_instance then
+        return query select 'foreign_owner'::text, null::bigint, null::bigint, null::bigint, own_instance,
+          own_agent, null::bigint;
         return;
       end if;
       lease := s.lease_seq + 1;
@@ -126,29 +179,53 @@ export async function up(db: Kysely<unknown>): Promise<void> {
          set lease_seq = lease, lease_id = lease, lease_instance = p_instance,
              lease_expires_at = p_now + p_lease_ms
        where session_id = p_session;
-      return query select 'claimed'::text, lease, greatest(seg.start_gen, s.committed + 1), seg.end_gen,
-        seg.owner_instance, seg.owner_agent, p_now + p_lease_ms;
+      return query select 'claimed'::text, lease, greatest(seg_start, s.committed + 1), seg_end,
+        own_instance, own_agent, p_now + p_lease_ms;
     end $$
   `.execute(db);
 
   await sql`
-    create function engram_commit_complete(p_session text, p_lease_id bigint, p_end bigint)
+    create function engram_commit_complete(p_session text, p_lease_id bigint, p_end bigint, p_async boolean)
     returns text language plpgsql as $$
     declare
       s commit_sessions%rowtype;
       c bigint;
+      removed integer;
     begin
+      if p_async then
+        perform set_config('synchronous_commit', 'off', true);
+      end if;
+      -- Common case, one statement: no closed segments, only the tail to trim or clear.
+      -- Every expression reads the locked row itself (t), never a snapshot subquery.
+      update commit_sessions t
+         set committed = greatest(t.committed, least(p_end, t.generation)),
+             lease_id = null, lease_instance = null, lease_expires_at = null,
+             tail_start = case when t.generation <= greatest(t.committed, p_end) then null
+                               else greatest(t.tail_start, greatest(t.committed, p_end) + 1) end,
+             tail_instance = case when t.generation <= greatest(t.committed, p_end) then null
+                                  else t.tail_instance end,
+             tail_agent = case when t.generation <= greatest(t.committed, p_end) then null else t.tail_agent end
+       where t.session_id = p_session and t.lease_id = p_lease_id and t.closed_count = 0
+      returning t.* into s;
+      if found then
+        return case when s.generation > s.committed then 'dirty' else 'clean' end;
+      end if;
       select * into s from commit_sessions where session_id = p_session for update;
       if not found or s.lease_id is distinct from p_lease_id then
         return 'lost';
       end if;
       c := greatest(s.committed, least(p_end, s.generation));
-      update commit_sessions
-         set committed = c, lease_id = null, lease_instance = null, lease_expires_at = null
-       where session_id = p_session;
       -- Compare-and-clear: only generations up to the captured end; later ones stay.
       delete from commit_segments where session_id = p_session and end_gen <= c;
+      get diagnostics removed = row_count;
       update commit_segments set start_gen = c + 1 where session_id = p_session and start_gen <= c;
+      update commit_sessions
+         set committed = c, lease_id = null, lease_instance = null, lease_expires_at = null,
+             closed_count = s.closed_count - removed,
+             tail_start = case when s.generation <= c then null else greatest(s.tail_start, c + 1) end,
+             tail_instance = case when s.generation <= c then null else s.tail_instance end,
+             tail_agent = case when s.generation <= c then null else s.tail_agent end
+       where session_id = p_session;
       return case when s.generation > c then 'dirty' else 'clean' end;
     end $$
   `.execute(db);
@@ -157,7 +234,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create function engram_commit_release(p_session text, p_lease_id bigint, p_async boolean)
     returns boolean language plpgsql as $$
     begin
-      if p_async then perform set_config('synchronous_commit', 'off', true); end if;
+      if p_async then
+        perform set_config('synchronous_commit', 'off', true);
+      end if;
       update commit_sessions set lease_id = null, lease_instance = null, lease_expires_at = null
        where session_id = p_session and lease_id = p_lease_id;
       return found;
@@ -170,7 +249,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )
     returns boolean language plpgsql as $$
     begin
-      if p_async then perform set_config('synchronous_commit', 'off', true); end if;
+      if p_async then
+        perform set_config('synchronous_commit', 'off', true);
+      end if;
       update commit_sessions set lease_expires_at = p_now + p_lease_ms
        where session_id = p_session and lease_id = p_lease_id;
       return found;
@@ -181,7 +262,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop function if exists engram_commit_renew(text, bigint, bigint, bigint, boolean)`.execute(db);
   await sql`drop function if exists engram_commit_release(text, bigint, boolean)`.execute(db);
-  await sql`drop function if exists engram_commit_complete(text, bigint, bigint)`.execute(db);
+  await sql`drop function if exists engram_commit_complete(text, bigint, bigint, boolean)`.execute(db);
   await sql`drop function if exists engram_commit_claim(text, text, text, bigint, bigint, boolean)`.execute(
     db,
   );

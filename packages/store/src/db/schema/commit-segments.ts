@@ -1,8 +1,9 @@
 import type { Insertable, Selectable } from "kysely";
 
 /**
- * One ownership segment: the uncommitted generations `start_gen..end_gen` of a session, owned by the
- * agent `owner_agent` of the process `owner_instance` (both null: nobody yet). Committed segments
+ * One closed ownership segment: uncommitted generations `start_gen..end_gen` of a session, owned by
+ * the agent `owner_agent` of the process `owner_instance` (both null: nobody yet), closed when a turn
+ * of another owner arrived (the newest segment stays open in `commit_sessions`). Committed segments
  * are deleted; a segment straddling the watermark is trimmed.
  */
 export interface CommitSegmentTable {
