@@ -1,0 +1,117 @@
+import { HindsightRequestError } from "./hindsight-request-error.js";
+import type {
+  OperationStatusResponse,
+  RecallRequest,
+  RecallResponse,
+  ReflectRequest,
+  ReflectResponse,
+  RetainRequest,
+  RetainResponse,
+  VersionResponse,
+} from "./hindsight-wire.js";
+
+export interface HindsightClientProps {
+  /** Server root, e.g. `https://api.hindsight.vectorize.io` (a trailing `/` is ignored). */
+  readonly baseUrl: string;
+  /** Sent as `Authorization: Bearer <apiKey>`. */
+  readonly apiKey?: string;
+  /** Bound of every request, in ms. */
+  readonly timeoutMs: number;
+  /** Injected for tests; defaults to the global `fetch`. */
+  readonly fetch?: typeof fetch;
+}
+
+export interface RequestOptions {
+  /** Aborts the request early (shutdown); the timeout still applies. */
+  readonly signal?: AbortSignal;
+  /** Overrides the client's timeout for this request. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * A small typed client of the Hindsight endpoints the provider uses. Every request is bounded by a
+ * timeout (an unanswered socket never hangs a hook) and every failure is a {@link HindsightRequestError}.
+ */
+export class HindsightClient {
+  private readonly baseUrl: string;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly props: HindsightClientProps) {
+    this.baseUrl = props.baseUrl.replace(/\/+$/, "");
+    this.fetchImpl = props.fetch ?? fetch;
+  }
+
+  private bank(bankId: string, path: string): string {
+    return `/v1/default/banks/${encodeURIComponent(bankId)}${path}`;
+  }
+
+  version(options?: RequestOptions): Promise<VersionResponse> {
+    return this.request("version", "GET", "/version", undefined, options);
+  }
+
+  retain(bankId: string, body: RetainRequest, options?: RequestOptions): Promise<RetainResponse> {
+    return this.request("retain", "POST", this.bank(bankId, "/memories"), body, options);
+  }
+
+  recall(bankId: string, body: RecallRequest, options?: RequestOptions): Promise<RecallResponse> {
+    return this.request("recall", "POST", this.bank(bankId, "/memories/recall"), body, options);
+  }
+
+  reflect(bankId: string, body: ReflectRequest, options?: RequestOptions): Promise<ReflectResponse> {
+    return this.request("reflect", "POST", this.bank(bankId, "/reflect"), body, options);
+  }
+
+  operationStatus(
+    bankId: string,
+    operationId: string,
+    options?: RequestOptions,
+  ): Promise<OperationStatusResponse> {
+    return this.request(
+      "operation status",
+      "GET",
+      this.bank(bankId, `/operations/${encodeURIComponent(operationId)}`),
+      undefined,
+      options,
+    );
+  }
+
+  private async request<T>(
+    operation: string,
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    options: RequestOptions = {},
+  ): Promise<T> {
+    const timeoutMs = options.timeoutMs ?? this.props.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.props.apiKey) headers.authorization = `Bearer ${this.props.apiKey}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(`${this.baseUrl}${path}`, {
+        method,
+        headers,
+        signal,
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      text = await response.text();
+    } catch (cause) {
+      if (timeout.aborted) throw new HindsightRequestError(operation, { timeoutMs });
+      throw new HindsightRequestError(operation, { cause });
+    }
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch (cause) {
+      throw new HindsightRequestError(operation, { cause });
+    }
+    if (!response.ok) {
+      const detail = typeof json === "object" && json !== null && "detail" in json ? json.detail : text;
+      throw new HindsightRequestError(operation, { status: response.status, detail });
+    }
+    return json as T;
+  }
+}
