@@ -20,6 +20,22 @@ export interface ConformanceModule {
 
 const coreCommitTestSupport = new URL("../../../../core/src/commit/test-support/", import.meta.url);
 
+export interface InterleavingsModule {
+  runCommitInterleaving(props: {
+    seed: number;
+    ledger: CommitLedger;
+    asyncHops?: boolean;
+    finishWithDrain?: boolean;
+    steps?: number;
+  }): Promise<void>;
+}
+
+export async function loadCommitInterleavings(): Promise<InterleavingsModule> {
+  return (await import(
+    new URL("commit-interleavings.ts", coreCommitTestSupport).href
+  )) as InterleavingsModule;
+}
+
 export async function loadCommitLedgerConformance(): Promise<ConformanceModule> {
   return (await import(
     new URL("commit-ledger-conformance.ts", coreCommitTestSupport).href
