@@ -1,0 +1,2 @@
+export * from "./openviking-client.js";
+export * from "./openviking-error.js";

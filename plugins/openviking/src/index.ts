@@ -1,0 +1,5 @@
+/**
+ * @engram/provider-openviking — a memory provider backed by an OpenViking server: the HTTP client
+ * (envelope, typed errors, timeouts, bounded retries, health probe) and the provider with its tools.
+ */
+export * from "./client/index.js";

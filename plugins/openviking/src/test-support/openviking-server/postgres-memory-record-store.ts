@@ -1,0 +1,140 @@
+import { type DB, type MigrateOutcome, migrateToLatest } from "@engram/store";
+import type { Kysely, Migration } from "kysely";
+import type { MemoryRecord, MemoryRecordStore } from "./memory-record-store.js";
+
+export interface OpenVikingMemoryTable {
+  uri: string;
+  category: string;
+  content: string;
+  abstract: string;
+  session_id: string;
+  created_at: string;
+}
+
+export interface OpenVikingSessionTable {
+  session_id: string;
+  created_at: string;
+}
+
+export interface OpenVikingServerDB {
+  openviking_server_memory: OpenVikingMemoryTable;
+  openviking_server_session: OpenVikingSessionTable;
+}
+
+const m001: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("openviking_server_memory")
+      .addColumn("uri", "text", (c) => c.primaryKey())
+      .addColumn("category", "text", (c) => c.notNull())
+      .addColumn("content", "text", (c) => c.notNull())
+      .addColumn("abstract", "text", (c) => c.notNull())
+      .addColumn("session_id", "text", (c) => c.notNull())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable("openviking_server_session")
+      .addColumn("session_id", "text", (c) => c.primaryKey())
+      .addColumn("created_at", "bigint", (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropTable("openviking_server_session").execute();
+    await db.schema.dropTable("openviking_server_memory").execute();
+  },
+};
+
+/** Applies the stand-in server's own migrations (its own bookkeeping tables, fixed forever). */
+export function migrateOpenVikingServer<T>(db: Kysely<T>): Promise<MigrateOutcome> {
+  return migrateToLatest(db, {
+    migrations: { "001-openviking-server": m001 },
+    migrationTableName: "openviking_server_migration",
+    migrationLockTableName: "openviking_server_migration_lock",
+  });
+}
+
+function toRecord(row: OpenVikingMemoryTable): MemoryRecord {
+  return {
+    uri: row.uri,
+    category: row.category,
+    content: row.content,
+    abstract: row.abstract,
+    sessionId: row.session_id,
+    createdAt: Number(row.created_at),
+  };
+}
+
+/** Memories and session ids in PostgreSQL / PGlite, so a restarted server keeps them. */
+export class PostgresMemoryRecordStore implements MemoryRecordStore {
+  readonly #db: Kysely<OpenVikingServerDB>;
+
+  /** Takes any database the migrations ran on; it only touches its own tables. */
+  constructor(db: Kysely<DB>) {
+    this.#db = db as unknown as Kysely<OpenVikingServerDB>;
+  }
+
+  async add(records: readonly MemoryRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.#db
+      .insertInto("openviking_server_memory")
+      .values(
+        records.map((r) => ({
+          uri: r.uri,
+          category: r.category,
+          content: r.content,
+          abstract: r.abstract,
+          session_id: r.sessionId,
+          created_at: String(r.createdAt),
+        })),
+      )
+      .onConflict((oc) => oc.column("uri").doNothing())
+      .execute();
+  }
+
+  async list(): Promise<MemoryRecord[]> {
+    const rows = await this.#db.selectFrom("openviking_server_memory").selectAll().orderBy("uri").execute();
+    return rows.map(toRecord);
+  }
+
+  async get(uri: string): Promise<MemoryRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("openviking_server_memory")
+      .selectAll()
+      .where("uri", "=", uri)
+      .executeTakeFirst();
+    return row ? toRecord(row) : undefined;
+  }
+
+  async delete(uri: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom("openviking_server_memory")
+      .where("uri", "=", uri)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async addSession(sessionId: string, createdAt: number): Promise<void> {
+    await this.#db
+      .insertInto("openviking_server_session")
+      .values({ session_id: sessionId, created_at: String(createdAt) })
+      .onConflict((oc) => oc.column("session_id").doNothing())
+      .execute();
+  }
+
+  async hasSession(sessionId: string): Promise<boolean> {
+    const row = await this.#db
+      .selectFrom("openviking_server_session")
+      .select("session_id")
+      .where("session_id", "=", sessionId)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async deleteSession(sessionId: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom("openviking_server_session")
+      .where("session_id", "=", sessionId)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+}
