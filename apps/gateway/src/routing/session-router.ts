@@ -1,0 +1,419 @@
+import { randomUUID } from "node:crypto";
+import {
+  type AutoResetReason,
+  buildSessionKey,
+  type Clock,
+  COMPRESSION_END_REASON,
+  DEFAULT_RESUME_FRESHNESS_MS,
+  decideRouting,
+  EngramError,
+  evaluateReset,
+  formatSessionId,
+  GATEWAY_END_REASONS,
+  isRecoverableSession,
+  type ResetPolicy,
+  type ResetPolicyConfig,
+  type RoutingEntry,
+  type RoutingIndex,
+  resolveResetPolicy,
+  type SessionIsolationProps,
+  type SessionSource,
+  systemClock,
+  type TranscriptPeer,
+  type TranscriptSession,
+  type TranscriptStore,
+  type UtcOffset,
+} from "@engram/core";
+
+export interface SessionRouterProps {
+  readonly routingIndex: RoutingIndex;
+  readonly transcripts: TranscriptStore;
+  /** Source of "now" for every policy decision (default: the system clock). */
+  readonly clock?: Clock;
+  readonly resetPolicies?: ResetPolicyConfig;
+  /** Auto-continue window of a resume-pending session, from its resume mark (default 1 h). */
+  readonly resumeFreshnessMs?: number;
+  /** Local time zone of the daily reset boundary and of session ids (default UTC). */
+  readonly utcOffset?: UtcOffset;
+  readonly isolation?: SessionIsolationProps;
+  /** Mints new session ids (default `YYYYMMDD_HHMMSS_<8 hex>`). Must never repeat. */
+  readonly newSessionId?: (now: number) => string;
+  /** Sessions with live background work are never auto-reset. */
+  readonly hasActiveBackgroundWork?: (sessionKey: string) => boolean;
+  /** Attempts before a routing call gives up under extreme contention (default 16). */
+  readonly maxAttempts?: number;
+}
+
+export interface AutoResetInfo {
+  readonly reason: AutoResetReason;
+  /** Whether the expired session had any conversation. */
+  readonly hadActivity: boolean;
+}
+
+/** Where a message goes. `created`: the session did not exist before this call. */
+export interface SessionRoute {
+  readonly sessionId: string;
+  readonly sessionKey: string;
+  readonly created: boolean;
+  readonly autoReset?: AutoResetInfo;
+  /** The session was resume-pending (interrupted by a restart) and continues. */
+  readonly resumed?: boolean;
+}
+
+/** How a routing call ended; one label per outcome, for metrics. */
+export type RoutingOutcome =
+  | "reuse"
+  | "resume"
+  | "create"
+  | "recover_peer"
+  | "auto_reset"
+  | "explicit_reset"
+  | "switch"
+  | "heal_compression"
+  | "drop_stale";
+
+/** Thrown when routing lost every compare-and-set attempt; the caller may retry. */
+export class RoutingContentionError extends EngramError {
+  constructor(sessionKey: string, attempts: number) {
+    super("CONFLICT", `Routing of ${JSON.stringify(sessionKey)} lost ${attempts} compare-and-set races`, {
+      details: { sessionKey, attempts },
+    });
+    this.name = "RoutingContentionError";
+  }
+}
+
+const isEnded = (row: TranscriptSession): boolean => row.endedAt !== null || row.endReason !== null;
+
+/**
+ * Get-or-create of gateway sessions over a {@link RoutingIndex} and a {@link TranscriptStore}
+ * (seed 004 `get_or_create_session`, `reset_session`, `switch_session`).
+ *
+ * Guarantees:
+ * - Every change of a key's session goes through the index's compare-and-set (`putIfAbsent`,
+ *   `switchSession`); a lost race re-reads and re-decides, so concurrent routers (in one process or
+ *   many) agree on one session per key and never both create.
+ * - An index entry may briefly point at a session whose transcript row is not written yet (the entry
+ *   is published first so only the winner creates); readers fill the row idempotently.
+ * - A session ended by anything but a recoverable reason is never routed to again; explicit resets
+ *   end the old row with `session_reset` so neither stale-route healing nor peer recovery brings it back.
+ */
+export class SessionRouter {
+  readonly #index: RoutingIndex;
+  readonly #transcripts: TranscriptStore;
+  readonly #clock: Clock;
+  readonly #resetPolicies: ResetPolicyConfig;
+  readonly #resumeFreshnessMs: number;
+  readonly #utcOffset: UtcOffset;
+  readonly #isolation: SessionIsolationProps;
+  readonly #newSessionId: (now: number) => string;
+  readonly #hasActiveBackgroundWork: (sessionKey: string) => boolean;
+  readonly #maxAttempts: number;
+  /** Called once per routing outcome (metrics). */
+  onOutcome: ((outcome: RoutingOutcome) => void) | undefined;
+
+  constructor(props: SessionRouterProps) {
+    this.#index = props.routingIndex;
+    this.#transcripts = props.transcripts;
+    this.#clock = props.clock ?? systemClock;
+    this.#resetPolicies = props.resetPolicies ?? {};
+    this.#resumeFreshnessMs = props.resumeFreshnessMs ?? DEFAULT_RESUME_FRESHNESS_MS;
+    this.#utcOffset = props.utcOffset ?? 0;
+    this.#isolation = props.isolation ?? {};
+    this.#newSessionId =
+      props.newSessionId ??
+      ((now) => formatSessionId(now, randomUUID().replaceAll("-", "").slice(0, 8), this.#utcOffset));
+    this.#hasActiveBackgroundWork = props.hasActiveBackgroundWork ?? (() => false);
+    this.#maxAttempts = props.maxAttempts ?? 16;
+  }
+
+  /** The routing key of `source` under this router's isolation settings. */
+  sessionKeyFor(source: SessionSource): string {
+    return buildSessionKey(source, { ...this.#isolation, profile: source.profile });
+  }
+
+  /** The reset policy that governs `source`. */
+  policyFor(source: SessionSource): ResetPolicy {
+    return resolveResetPolicy(this.#resetPolicies, source);
+  }
+
+  /**
+   * The session the next message from `source` belongs to, creating, recovering, healing or
+   * resetting as the routing rules require (see `decideRouting` for the order of the checks).
+   */
+  async getOrCreateSession(source: SessionSource): Promise<SessionRoute> {
+    const sessionKey = this.sessionKeyFor(source);
+    const policy = this.policyFor(source);
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const entry = await this.#index.get(sessionKey);
+      const route = entry
+        ? await this.#routeExisting(source, sessionKey, policy, entry)
+        : await this.#routeAbsent(source, sessionKey, policy);
+      if (route) return route;
+    }
+    throw new RoutingContentionError(sessionKey, this.#maxAttempts);
+  }
+
+  /**
+   * Explicit `/new` / `/reset`: routes the key to a brand-new session and ends the old one with
+   * `session_reset`. Without an entry, the peer's latest recoverable session is ended too, so
+   * recovery never resurrects what the user reset. Returns the new route and the session left.
+   */
+  async resetSession(source: SessionSource): Promise<SessionRoute & { readonly previousSessionId?: string }> {
+    const sessionKey = this.sessionKeyFor(source);
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const entry = await this.#index.get(sessionKey);
+      const now = this.#clock.now();
+      const sessionId = this.#newSessionId(now);
+      if (entry) {
+        const result = await this.#index.switchSession(sessionKey, entry.sessionId, sessionId, {
+          isFreshReset: true,
+        });
+        if (!result.switched) continue;
+        await this.#endSafely(entry.sessionId, GATEWAY_END_REASONS.sessionReset);
+        await this.#createRow(sessionId, source, sessionKey);
+        this.onOutcome?.("explicit_reset");
+        return { sessionId, sessionKey, created: true, previousSessionId: entry.sessionId };
+      }
+      const latest = await this.#findPeerSession(source, sessionKey);
+      const put = await this.#index.putIfAbsent({
+        sessionKey,
+        sessionId,
+        origin: source,
+        displayName: source.chatName ?? null,
+        isFreshReset: true,
+      });
+      if (!put.created) continue;
+      if (latest) await this.#endSafely(latest.id, GATEWAY_END_REASONS.sessionReset);
+      await this.#createRow(sessionId, source, sessionKey);
+      this.onOutcome?.("explicit_reset");
+      return {
+        sessionId,
+        sessionKey,
+        created: true,
+        ...(latest ? { previousSessionId: latest.id } : {}),
+      };
+    }
+    throw new RoutingContentionError(sessionKey, this.#maxAttempts);
+  }
+
+  /**
+   * `/resume <id>`: routes the key to an existing session of the same peer and ends the one it left
+   * with `session_switch`. The target must belong to this key (no cross-user bleed) and be open or
+   * recoverably ended; otherwise `NOT_FOUND` / `CONFLICT`.
+   */
+  async switchSession(source: SessionSource, targetSessionId: string): Promise<SessionRoute> {
+    const sessionKey = this.sessionKeyFor(source);
+    const target = await this.#transcripts.getSession(targetSessionId);
+    if (!target || target.sessionKey !== sessionKey) {
+      throw new EngramError(
+        "NOT_FOUND",
+        `Session ${JSON.stringify(targetSessionId)} is not one of this chat's`,
+        {
+          details: { kind: "session", id: targetSessionId },
+        },
+      );
+    }
+    if (!isRecoverableSession(target) && target.endReason !== GATEWAY_END_REASONS.sessionSwitch) {
+      throw new EngramError(
+        "CONFLICT",
+        `Session ${JSON.stringify(targetSessionId)} ended (${target.endReason})`,
+        {
+          details: { sessionId: targetSessionId, endReason: target.endReason },
+        },
+      );
+    }
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const entry = await this.#index.get(sessionKey);
+      if (entry) {
+        const result = await this.#index.switchSession(sessionKey, entry.sessionId, targetSessionId);
+        if (!result.switched) continue;
+        if (entry.sessionId !== targetSessionId) {
+          await this.#endSafely(entry.sessionId, GATEWAY_END_REASONS.sessionSwitch);
+        }
+      } else {
+        const put = await this.#index.putIfAbsent({ sessionKey, sessionId: targetSessionId, origin: source });
+        if (!put.created) continue;
+      }
+      if (isEnded(target)) await this.#transcripts.reopenSession(targetSessionId);
+      this.onOutcome?.("switch");
+      return { sessionId: targetSessionId, sessionKey, created: false };
+    }
+    throw new RoutingContentionError(sessionKey, this.#maxAttempts);
+  }
+
+  /** One attempt on a key that has an entry; `undefined` means a race was lost: re-read and retry. */
+  async #routeExisting(
+    source: SessionSource,
+    sessionKey: string,
+    policy: ResetPolicy,
+    entry: RoutingEntry,
+  ): Promise<SessionRoute | undefined> {
+    let sessionId = entry.sessionId;
+    let row = await this.#readRow(sessionId, source, sessionKey);
+    if (row?.endReason === COMPRESSION_END_REASON) {
+      const tip = await this.#transcripts.getCompressionTip(sessionId);
+      if (tip && tip !== sessionId) {
+        if (!(await this.#healTo(sessionKey, entry, tip))) return undefined;
+        this.onOutcome?.("heal_compression");
+        sessionId = tip;
+        row = await this.#readRow(tip, source, sessionKey);
+      }
+    }
+    const now = this.#clock.now();
+    const decision = decideRouting({
+      state: {
+        updatedAt: entry.updatedAt,
+        suspended: entry.suspended,
+        resumePending: entry.resumePending,
+        lastResumeMarkedAt: entry.resumeMarkedAt ?? undefined,
+        endedInStore: row === undefined || isEnded(row),
+      },
+      policy,
+      now,
+      resumeFreshnessMs: this.#resumeFreshnessMs,
+      utcOffset: this.#utcOffset,
+      hasActiveBackgroundWork: this.#hasActiveBackgroundWork(sessionKey),
+    });
+    if (decision.action === "recover") {
+      // Stale route: the session ended under it (another gateway, a crash between end and switch).
+      await this.#index.delete(sessionKey, { expectedSessionId: sessionId });
+      this.onOutcome?.("drop_stale");
+      return undefined;
+    }
+    if (decision.action === "reset") {
+      const hadActivity = entry.lastPromptTokens > 0 || (row?.messageCount ?? 0) > 0;
+      const newId = this.#newSessionId(now);
+      const result = await this.#index.switchSession(sessionKey, sessionId, newId, {
+        wasAutoReset: true,
+        autoResetReason: decision.reason,
+        resetHadActivity: hadActivity,
+      });
+      if (!result.switched) return undefined;
+      await this.#endSafely(sessionId, GATEWAY_END_REASONS.sessionReset);
+      await this.#createRow(newId, source, sessionKey);
+      this.onOutcome?.("auto_reset");
+      return {
+        sessionId: newId,
+        sessionKey,
+        created: true,
+        autoReset: { reason: decision.reason, hadActivity },
+      };
+    }
+    const touched = await this.#index.patch(sessionKey, { touch: true }, { expectedSessionId: sessionId });
+    if (!touched) return undefined;
+    this.onOutcome?.(entry.resumePending ? "resume" : "reuse");
+    return { sessionId, sessionKey, created: false, ...(entry.resumePending ? { resumed: true } : {}) };
+  }
+
+  /** No entry: recover the peer's latest recoverable session (policy permitting), else create. */
+  async #routeAbsent(
+    source: SessionSource,
+    sessionKey: string,
+    policy: ResetPolicy,
+  ): Promise<SessionRoute | undefined> {
+    const now = this.#clock.now();
+    const latest = await this.#findPeerSession(source, sessionKey);
+    let autoReset: AutoResetInfo | undefined;
+    if (latest) {
+      const expiry = evaluateReset({
+        policy,
+        lastActivityAt: latest.updatedAt,
+        now,
+        utcOffset: this.#utcOffset,
+        hasActiveBackgroundWork: this.#hasActiveBackgroundWork(sessionKey),
+      });
+      if (!expiry.reset) {
+        const put = await this.#index.putIfAbsent({
+          sessionKey,
+          sessionId: latest.id,
+          origin: source,
+          displayName: source.chatName ?? null,
+        });
+        if (!put.created) return undefined;
+        if (isEnded(latest)) await this.#transcripts.reopenSession(latest.id);
+        this.onOutcome?.("recover_peer");
+        return { sessionId: latest.id, sessionKey, created: false };
+      }
+      autoReset = { reason: expiry.reason, hadActivity: latest.messageCount > 0 };
+    }
+    const sessionId = this.#newSessionId(now);
+    const put = await this.#index.putIfAbsent({
+      sessionKey,
+      sessionId,
+      origin: source,
+      displayName: source.chatName ?? null,
+      ...(autoReset
+        ? { wasAutoReset: true, autoResetReason: autoReset.reason, resetHadActivity: autoReset.hadActivity }
+        : {}),
+    });
+    if (!put.created) return undefined;
+    // Only the winner of putIfAbsent writes rows, so racing first messages leave no orphans.
+    if (latest && autoReset) await this.#endSafely(latest.id, GATEWAY_END_REASONS.sessionReset);
+    await this.#createRow(sessionId, source, sessionKey);
+    this.onOutcome?.(autoReset ? "auto_reset" : "create");
+    return { sessionId, sessionKey, created: true, ...(autoReset ? { autoReset } : {}) };
+  }
+
+  /**
+   * Moves the entry from a compressed parent to its tip, keeping the entry's flags: `switchSession`
+   * resets them, so the ones that must survive a heal are written back while it still routes to the tip.
+   */
+  async #healTo(sessionKey: string, entry: RoutingEntry, tip: string): Promise<boolean> {
+    const result = await this.#index.switchSession(sessionKey, entry.sessionId, tip, {
+      displayName: entry.displayName,
+    });
+    if (!result.switched) return false;
+    await this.#index.patch(
+      sessionKey,
+      {
+        touch: false,
+        suspended: entry.suspended,
+        resumePending: entry.resumePending,
+        resumeReason: entry.resumeReason,
+        resumeMarkedAt: entry.resumeMarkedAt,
+        lastPromptTokens: entry.lastPromptTokens,
+        modelOverride: entry.modelOverride,
+      },
+      { expectedSessionId: tip },
+    );
+    return true;
+  }
+
+  /**
+   * The transcript row of a routed session. A missing row is either still being written by the
+   * router that published the entry, or deleted: the idempotent create fills the first case, and a
+   * deleted row stays invisible, which routing then treats as ended.
+   */
+  async #readRow(sessionId: string, source: SessionSource, sessionKey: string) {
+    const row = await this.#transcripts.getSession(sessionId);
+    if (row) return row;
+    await this.#createRow(sessionId, source, sessionKey);
+    return this.#transcripts.getSession(sessionId);
+  }
+
+  async #createRow(sessionId: string, source: SessionSource, sessionKey: string): Promise<void> {
+    await this.#transcripts.createSession({ id: sessionId, ...this.#peer(source, sessionKey) });
+  }
+
+  async #endSafely(sessionId: string, reason: string): Promise<void> {
+    // First writer wins in the store: an earlier end (compression, another reset) keeps its reason.
+    const row = await this.#transcripts.getSession(sessionId);
+    if (row) await this.#transcripts.endSession(sessionId, reason);
+  }
+
+  /** The key carries the isolation (user, chat, thread), so it alone names the peer: in a shared thread every participant recovers the same session. */
+  #findPeerSession(source: SessionSource, sessionKey: string): Promise<TranscriptSession | undefined> {
+    return this.#transcripts.findLatestSessionForPeer({ source: source.platform, sessionKey });
+  }
+
+  #peer(source: SessionSource, sessionKey: string): TranscriptPeer & { source: string } {
+    return {
+      source: source.platform,
+      sessionKey,
+      userId: source.userIdAlt ?? source.userId ?? null,
+      chatId: source.chatId || null,
+      chatType: source.chatType,
+      threadId: source.threadId ?? null,
+    };
+  }
+}
