@@ -3,3 +3,4 @@
  * (envelope, typed errors, timeouts, bounded retries, health probe) and the provider with its tools.
  */
 export * from "./client/index.js";
+export * from "./provider/index.js";
