@@ -9,7 +9,7 @@ import {
 } from "@engram/core";
 import { describeEachBackend } from "@engram/store/testing";
 import { container } from "tsyringe";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { migrateHolographic } from "../db/migrations/index.js";
 import type { HolographicDB } from "../db/schema/index.js";
 import holographicPlugin from "../index.js";
@@ -27,6 +27,11 @@ describeEachBackend<HolographicDB>(
       store = await HolographicFactStore.open({ db: db() });
       provider = new HolographicProvider({ openStore: async () => store, autoExtract: true });
       await provider.initialize(ctx);
+    });
+    // Background writes (retrieval counters) must land before the next test truncates the tables and
+    // restarts the ids, or they would bump the next test's facts.
+    afterEach(async () => {
+      await store.close();
     });
 
     it("declares local tools, prefetch and session-end extraction", () => {

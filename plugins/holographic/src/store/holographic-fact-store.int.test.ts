@@ -1,6 +1,6 @@
 import { describeEachBackend } from "@engram/store/testing";
 import { sql } from "kysely";
-import { beforeEach, expect, it } from "vitest";
+import { afterEach, beforeEach, expect, it } from "vitest";
 import { migrateHolographic } from "../db/migrations/index.js";
 import type { HolographicDB } from "../db/schema/index.js";
 import { HolographicFactStore } from "./holographic-fact-store.js";
@@ -11,6 +11,11 @@ describeEachBackend<HolographicDB>(
     let store: HolographicFactStore;
     beforeEach(async () => {
       store = await HolographicFactStore.open({ db: db() });
+    });
+    // Background writes (retrieval counters) must land before the next test truncates the tables and
+    // restarts the ids, or they would bump the next test's facts.
+    afterEach(async () => {
+      await store.close();
     });
 
     const add = async (content: string, category?: string, tags?: string) =>
