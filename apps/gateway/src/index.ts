@@ -3,3 +3,4 @@
  * Each area has its own index; this file is the table of contents.
  */
 export * from "./routing/index.js";
+export * from "./turns/index.js";

@@ -58,6 +58,8 @@ export interface SessionRoute {
   readonly autoReset?: AutoResetInfo;
   /** The session was resume-pending (interrupted by a restart) and continues. */
   readonly resumed?: boolean;
+  /** The session this key left for good (auto or explicit reset): commit its memory now. */
+  readonly previousSessionId?: string;
 }
 
 /** How a routing call ended; one label per outcome, for metrics. */
@@ -158,7 +160,7 @@ export class SessionRouter {
    * `session_reset`. Without an entry, the peer's latest recoverable session is ended too, so
    * recovery never resurrects what the user reset. Returns the new route and the session left.
    */
-  async resetSession(source: SessionSource): Promise<SessionRoute & { readonly previousSessionId?: string }> {
+  async resetSession(source: SessionSource): Promise<SessionRoute> {
     const sessionKey = this.sessionKeyFor(source);
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
       const entry = await this.#index.get(sessionKey);
@@ -297,6 +299,7 @@ export class SessionRouter {
         sessionKey,
         created: true,
         autoReset: { reason: decision.reason, hadActivity },
+        previousSessionId: sessionId,
       };
     }
     const touched = await this.#index.patch(sessionKey, { touch: true }, { expectedSessionId: sessionId });
@@ -351,7 +354,12 @@ export class SessionRouter {
     if (latest && autoReset) await this.#endSafely(latest.id, GATEWAY_END_REASONS.sessionReset);
     await this.#createRow(sessionId, source, sessionKey);
     this.onOutcome?.(autoReset ? "auto_reset" : "create");
-    return { sessionId, sessionKey, created: true, ...(autoReset ? { autoReset } : {}) };
+    return {
+      sessionId,
+      sessionKey,
+      created: true,
+      ...(autoReset && latest ? { autoReset, previousSessionId: latest.id } : {}),
+    };
   }
 
   /**

@@ -108,7 +108,11 @@ export function sessionRouterScenarios(
     clock.advance(60 * MINUTE + 1);
     const next = await r.getOrCreateSession(dm("42"));
     expect(next.sessionId).not.toBe(first.sessionId);
-    expect(next).toMatchObject({ created: true, autoReset: { reason: "idle", hadActivity: true } });
+    expect(next).toMatchObject({
+      created: true,
+      autoReset: { reason: "idle", hadActivity: true },
+      previousSessionId: first.sessionId,
+    });
     expect((await ports.transcripts.getSession(first.sessionId))?.endReason).toBe("session_reset");
     const entry = await ports.routingIndex.get(next.sessionKey);
     expect(entry).toMatchObject({ wasAutoReset: true, autoResetReason: "idle", resetHadActivity: true });

@@ -1,0 +1,43 @@
+import { Counter, Gauge, Registry } from "prom-client";
+
+/**
+ * The gateway's Prometheus metrics, in a registry of their own (never prom-client's global one, so
+ * two gateways in one process, as in tests, do not collide).
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly turns = new Counter({
+    name: "engram_gateway_turns_total",
+    help: "Inbound messages by outcome (completed, duplicate, failed).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+  readonly routingDecisions = new Counter({
+    name: "engram_gateway_routing_decisions_total",
+    help: "Session routing outcomes (reuse, resume, create, recover_peer, auto_reset, ...).",
+    labelNames: ["decision"] as const,
+    registers: [this.registry],
+  });
+  readonly resets = new Counter({
+    name: "engram_gateway_session_resets_total",
+    help: "Sessions left for a new one, by reason (idle, daily, suspended, resume_pending_expired, explicit).",
+    labelNames: ["reason"] as const,
+    registers: [this.registry],
+  });
+  readonly commits = new Counter({
+    name: "engram_gateway_memory_commits_total",
+    help: "Memory commits at session boundaries, by result (ok, failed).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
+  readonly agentCacheSize = new Gauge({
+    name: "engram_gateway_agent_cache_size",
+    help: "Sessions with a live agent in this process.",
+    registers: [this.registry],
+  });
+  readonly queueDepth = new Gauge({
+    name: "engram_gateway_turn_queue_depth",
+    help: "Turns queued or running, over all session keys.",
+    registers: [this.registry],
+  });
+}

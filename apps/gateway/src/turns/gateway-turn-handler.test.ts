@@ -1,0 +1,164 @@
+import {
+  type Clock,
+  InMemoryRoutingIndex,
+  InMemoryTranscriptStore,
+  MemoryCommitCoordinator,
+} from "@engram/core";
+import { beforeEach, describe, expect, it } from "vitest";
+import { SessionRouter } from "../routing/session-router.js";
+import { manualClock } from "../routing/test-support/session-router.scenarios.js";
+import { EchoTurnRunner } from "./echo-turn-runner.js";
+import { GatewayTurnHandler } from "./gateway-turn-handler.js";
+import type { TurnInput, TurnOutput } from "./turn-runner.js";
+
+/** Echo runner whose turns can be held open, and which records overlapping turns per key. */
+class ProbeRunner extends EchoTurnRunner {
+  hold: ((input: TurnInput) => Promise<void>) | undefined;
+  readonly running = new Map<string, number>();
+  overlapped = false;
+  override async runTurn(input: TurnInput): Promise<TurnOutput> {
+    const now = (this.running.get(input.sessionKey) ?? 0) + 1;
+    this.running.set(input.sessionKey, now);
+    if (now > 1) this.overlapped = true;
+    try {
+      await this.hold?.(input);
+      return await super.runTurn(input);
+    } finally {
+      this.running.set(input.sessionKey, (this.running.get(input.sessionKey) ?? 1) - 1);
+    }
+  }
+}
+
+const source = { platform: "telegram", chatId: "42", chatType: "dm", userId: "42" };
+const jitter = () => new Promise<void>((resolve) => setTimeout(resolve, Math.floor(Math.random() * 3)));
+
+describe("GatewayTurnHandler", () => {
+  let clock: Clock & { advance(ms: number): void };
+  let transcripts: InMemoryTranscriptStore;
+  let routingIndex: InMemoryRoutingIndex;
+  let coordinator: MemoryCommitCoordinator;
+  let runner: ProbeRunner;
+  let handler: GatewayTurnHandler;
+
+  beforeEach(() => {
+    clock = manualClock(Date.UTC(2026, 0, 10, 12));
+    transcripts = new InMemoryTranscriptStore({ clock });
+    routingIndex = new InMemoryRoutingIndex({ clock });
+    coordinator = new MemoryCommitCoordinator({ clock });
+    runner = new ProbeRunner();
+    const router = new SessionRouter({
+      routingIndex,
+      transcripts,
+      clock,
+      resetPolicies: { default: { mode: "idle", atHour: 4, idleMinutes: 60 } },
+    });
+    handler = new GatewayTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
+  });
+
+  const contents = async (sessionId: string) =>
+    (await transcripts.getMessages(sessionId)).map((m) => `${m.role}:${m.content}`);
+
+  it("queues a message that arrives during a turn and runs it after, never dropped or doubled", async () => {
+    let release!: () => void;
+    runner.hold = (input) =>
+      input.text === "first"
+        ? new Promise<void>((resolve) => {
+            release = resolve;
+          })
+        : Promise.resolve();
+    const first = handler.handle({ source, text: "first" });
+    while (!release) await new Promise((resolve) => setImmediate(resolve));
+    const second = handler.handle({ source, text: "second" });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(handler.queueDepth).toBe(2);
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.reply).toBe("echo: first");
+    expect(b.reply).toBe("echo: second");
+    expect(await contents(a.sessionId)).toEqual([
+      "user:first",
+      "assistant:echo: first",
+      "user:second",
+      "assistant:echo: second",
+    ]);
+  });
+
+  it("runs bursts on one key one turn at a time and keeps every message in arrival order", async () => {
+    runner.hold = jitter;
+    const replies = await Promise.all(
+      Array.from({ length: 25 }, (_, i) => handler.handle({ source, text: `m${i}`, messageId: `p${i}` })),
+    );
+    expect(runner.overlapped).toBe(false);
+    expect(replies.map((r) => r.reply)).toEqual(Array.from({ length: 25 }, (_, i) => `echo: m${i}`));
+    const stored = await contents(replies[0]!.sessionId);
+    expect(stored).toHaveLength(50);
+    expect(stored.filter((c) => c.startsWith("user:"))).toEqual(
+      Array.from({ length: 25 }, (_, i) => `user:m${i}`),
+    );
+  });
+
+  it("ignores repeats of a platform message id, even when they race", async () => {
+    runner.hold = jitter;
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, () => handler.handle({ source, text: "hello", messageId: 777 })),
+    );
+    expect(replies.filter((r) => r.reply !== null)).toHaveLength(1);
+    expect(replies.filter((r) => r.duplicate)).toHaveLength(5);
+    expect(await contents(replies[0]!.sessionId)).toEqual(["user:hello", "assistant:echo: hello"]);
+  });
+
+  it("records completed turns without committing memory per turn", async () => {
+    const reply = await handler.handle({ source, text: "one" });
+    await handler.handle({ source, text: "two" });
+    expect(await coordinator.hasUncommittedWork(reply.sessionId)).toBe(true);
+    expect(runner.commitsOf(reply.sessionId)).toBe(0);
+  });
+
+  it("commits the old session's memory when an idle reset leaves it", async () => {
+    const first = await handler.handle({ source, text: "one" });
+    clock.advance(2 * 60 * 60_000);
+    const second = await handler.handle({ source, text: "two" });
+    expect(second.sessionId).not.toBe(first.sessionId);
+    expect(second.autoReset).toEqual({ reason: "idle", hadActivity: true });
+    expect(await coordinator.hasUncommittedWork(first.sessionId)).toBe(false);
+    expect(await coordinator.hasUncommittedWork(second.sessionId)).toBe(true);
+  });
+
+  it("starts over on /new: commits the old session, ends it with session_reset and reports the switch", async () => {
+    const first = await handler.handle({ source, text: "one" });
+    const agent = runner.agentFor(first.sessionId) as unknown as { commits: number };
+    const reset = await handler.handle({ source, text: "/new" });
+    expect(reset.sessionId).not.toBe(first.sessionId);
+    expect(agent.commits).toBe(1);
+    expect((await transcripts.getSession(first.sessionId))?.endReason).toBe("session_reset");
+    expect(runner.switches).toEqual([
+      { newSessionId: reset.sessionId, parentSessionId: first.sessionId, reason: "new_session" },
+    ]);
+    const next = await handler.handle({ source, text: "after" });
+    expect(next.sessionId).toBe(reset.sessionId);
+  });
+
+  it("clears the resume mark after a resumed turn completes", async () => {
+    const first = await handler.handle({ source, text: "one" });
+    await routingIndex.markResumePending(first.sessionKey, "restart_interrupted");
+    const resumed = await handler.handle({ source, text: "two" });
+    expect(resumed.sessionId).toBe(first.sessionId);
+    expect((await routingIndex.get(first.sessionKey))?.resumePending).toBe(false);
+  });
+
+  it("rejects malformed input with codes and writes nothing", async () => {
+    await expect(handler.handle({ source, text: "" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    await expect(
+      handler.handle({ source: { ...source, chatId: "../etc" }, text: "x" }),
+    ).rejects.toMatchObject({
+      code: "INVALID_ID",
+    });
+    await expect(handler.handle({ source, text: "x".repeat(64 * 1024 + 1) })).rejects.toMatchObject({
+      code: "CONTENT_TOO_LARGE",
+    });
+    await expect(handler.handle({ source, text: "x", messageId: {} })).rejects.toMatchObject({
+      code: "INVALID_ARGUMENT",
+    });
+    expect(await routingIndex.count()).toBe(0);
+  });
+});

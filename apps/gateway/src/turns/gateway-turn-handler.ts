@@ -1,0 +1,193 @@
+import {
+  ContentTooLargeError,
+  InvalidArgumentError,
+  type MemoryCommitCoordinator,
+  parseSessionSource,
+  type RoutingIndex,
+  type TranscriptStore,
+} from "@engram/core";
+import type { AutoResetInfo, SessionRouter } from "../routing/session-router.js";
+import type { GatewayMetrics } from "../server/gateway-metrics.js";
+import { KeyedSerialQueue } from "./keyed-serial-queue.js";
+import type { TurnRunner } from "./turn-runner.js";
+
+/** Default cap on one inbound message's text, in UTF-8 bytes. */
+export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
+/** Texts that start the conversation over (seed 004 `/new`, `/reset`). */
+const RESET_COMMANDS: ReadonlySet<string> = new Set(["/new", "/reset"]);
+const MAX_MESSAGE_ID_LENGTH = 256;
+
+/** One inbound platform message, as untrusted input. */
+export interface InboundMessage {
+  readonly source: unknown;
+  readonly text: unknown;
+  /** Platform message id: a repeat within the session is ignored. */
+  readonly messageId?: unknown;
+  /** Epoch ms the platform stamped the message with. */
+  readonly timestamp?: unknown;
+}
+
+export interface TurnReply {
+  readonly sessionId: string;
+  readonly sessionKey: string;
+  /** `null` when the message was a duplicate and nothing ran. */
+  readonly reply: string | null;
+  readonly duplicate?: true;
+  readonly autoReset?: AutoResetInfo;
+}
+
+export interface GatewayTurnHandlerProps {
+  readonly router: SessionRouter;
+  readonly routingIndex: RoutingIndex;
+  readonly transcripts: TranscriptStore;
+  readonly runner: TurnRunner;
+  readonly coordinator: MemoryCommitCoordinator;
+  readonly metrics?: GatewayMetrics;
+  readonly maxTextBytes?: number;
+  /** Longest wait for the commit of a session left for good, in ms (default 30000). */
+  readonly boundaryCommitTimeoutMs?: number;
+}
+
+/**
+ * The turn pipeline of one inbound message: validate, route, persist the user message, run the
+ * agent, persist the reply, record the completed turn. Turns of one session key run one at a time in
+ * arrival order; a message arriving during a turn waits for it, and is never dropped or run twice.
+ * Memory is committed only when a session is left for good (reset), never per turn.
+ */
+export class GatewayTurnHandler {
+  readonly #props: GatewayTurnHandlerProps;
+  readonly #queue = new KeyedSerialQueue();
+  readonly #maxTextBytes: number;
+
+  constructor(props: GatewayTurnHandlerProps) {
+    this.#props = props;
+    this.#maxTextBytes = props.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+  }
+
+  /** Turns queued or running over all keys. */
+  get queueDepth(): number {
+    return this.#queue.depth;
+  }
+
+  /**
+   * @throws InvalidArgumentError / InvalidIdError on malformed input, ContentTooLargeError on text
+   *   over the limit; nothing has been written then.
+   */
+  async handle(message: InboundMessage): Promise<TurnReply> {
+    const { router } = this.#props;
+    const source = parseSessionSource(message.source);
+    const text = this.#validateText(message.text);
+    const messageId = validateMessageId(message.messageId);
+    const timestamp = validateTimestamp(message.timestamp);
+    const sessionKey = router.sessionKeyFor(source);
+    const metrics = this.#props.metrics;
+    const run = this.#queue.run(sessionKey, () => this.#turn(source, text, messageId, timestamp));
+    metrics?.queueDepth.set(this.#queue.depth);
+    try {
+      const reply = await run;
+      metrics?.turns.inc({ outcome: reply.duplicate ? "duplicate" : "completed" });
+      return reply;
+    } catch (error) {
+      metrics?.turns.inc({ outcome: "failed" });
+      throw error;
+    } finally {
+      metrics?.queueDepth.set(this.#queue.depth);
+      metrics?.agentCacheSize.set(this.#props.runner.cachedAgents);
+    }
+  }
+
+  async #turn(
+    source: ReturnType<typeof parseSessionSource>,
+    text: string,
+    messageId: string | undefined,
+    timestamp: number | undefined,
+  ): Promise<TurnReply> {
+    const { router, transcripts, runner, coordinator, routingIndex, metrics } = this.#props;
+    if (RESET_COMMANDS.has(text.trim().toLowerCase())) return this.#reset(source);
+    const route = await router.getOrCreateSession(source);
+    const { sessionId, sessionKey } = route;
+    if (route.autoReset) metrics?.resets.inc({ reason: route.autoReset.reason });
+    if (route.previousSessionId) await this.leaveSession(route.previousSessionId);
+    const base = { sessionId, sessionKey, ...(route.autoReset ? { autoReset: route.autoReset } : {}) };
+    if (messageId !== undefined && (await transcripts.hasPlatformMessageId(sessionId, messageId))) {
+      return { ...base, reply: null, duplicate: true };
+    }
+    const history = await transcripts.getMessages(sessionId);
+    const appended = await transcripts.appendMessage(sessionId, {
+      role: "user",
+      content: text,
+      platformMessageId: messageId ?? null,
+      ...(timestamp === undefined ? {} : { createdAt: timestamp }),
+    });
+    // The store's unique platform id is the last word, should a retry slip past the check above.
+    if (appended.duplicate) return { ...base, reply: null, duplicate: true };
+    const output = await runner.runTurn({ sessionId, sessionKey, source, text, history });
+    await transcripts.appendMessage(sessionId, { role: "assistant", content: output.reply });
+    await coordinator.markTurnCompleted(sessionId, { agent: runner.agentFor(sessionId) });
+    if (route.resumed) await routingIndex.clearResumePending(sessionKey);
+    return { ...base, reply: output.reply };
+  }
+
+  /** `/new`, `/reset`: commit the session being left, then route the key to a fresh one. */
+  async #reset(source: ReturnType<typeof parseSessionSource>): Promise<TurnReply> {
+    const { router, runner, metrics } = this.#props;
+    const route = await router.resetSession(source);
+    metrics?.resets.inc({ reason: "explicit" });
+    if (route.previousSessionId) await this.leaveSession(route.previousSessionId);
+    await runner.onSessionSwitch?.(route.sessionId, {
+      parentSessionId: route.previousSessionId ?? null,
+      reset: true,
+      reason: "new_session",
+    });
+    return { sessionId: route.sessionId, sessionKey: route.sessionKey, reply: "Started a new session." };
+  }
+
+  /**
+   * Commits a session's memory through the coordinator before its agent is dropped. A failed commit
+   * keeps the work (the coordinator keeps the agent for a retry); the turn goes on either way.
+   */
+  async leaveSession(sessionId: string): Promise<boolean> {
+    const { coordinator, runner, metrics } = this.#props;
+    let ok = false;
+    try {
+      ok = await coordinator.commitSessionMemory(sessionId, {
+        timeoutMs: this.#props.boundaryCommitTimeoutMs ?? 30_000,
+      });
+    } catch {
+      ok = false;
+    }
+    const dirty = await coordinator.hasUncommittedWork(sessionId);
+    metrics?.commits.inc({ result: ok || !dirty ? "ok" : "failed" });
+    if (!dirty) {
+      coordinator.unregisterAgent(sessionId);
+      runner.evict(sessionId);
+    }
+    return !dirty;
+  }
+
+  #validateText(text: unknown): string {
+    if (typeof text !== "string" || text.trim() === "") {
+      throw new InvalidArgumentError("text", "must be a non-empty string");
+    }
+    const bytes = Buffer.byteLength(text);
+    if (bytes > this.#maxTextBytes) throw new ContentTooLargeError("text", bytes, this.#maxTextBytes);
+    return text;
+  }
+}
+
+function validateMessageId(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "number" && Number.isSafeInteger(value)) return String(value);
+  if (typeof value !== "string" || value === "" || value.length > MAX_MESSAGE_ID_LENGTH) {
+    throw new InvalidArgumentError("messageId", `must be a string of 1-${MAX_MESSAGE_ID_LENGTH} characters`);
+  }
+  return value;
+}
+
+function validateTimestamp(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    throw new InvalidArgumentError("timestamp", "must be a non-negative epoch time in ms");
+  }
+  return value;
+}

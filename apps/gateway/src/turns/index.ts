@@ -1,0 +1,4 @@
+export * from "./echo-turn-runner.js";
+export * from "./gateway-turn-handler.js";
+export * from "./keyed-serial-queue.js";
+export type * from "./turn-runner.js";
