@@ -1,6 +1,11 @@
 /**
  * @engram/provider-openviking — a memory provider backed by an OpenViking server: the HTTP client
- * (envelope, typed errors, timeouts, bounded retries, health probe) and the provider with its tools.
+ * (envelope, typed errors, timeouts, bounded retries, health probe), the provider with its tools, and
+ * the plugin hosts load (the default export).
  */
+import { openVikingPlugin } from "./plugin/openviking-plugin.js";
+
 export * from "./client/index.js";
+export * from "./plugin/index.js";
 export * from "./provider/index.js";
+export default openVikingPlugin;

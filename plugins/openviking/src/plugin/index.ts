@@ -1,0 +1,2 @@
+export * from "./openviking-config.js";
+export * from "./openviking-plugin.js";

@@ -1,0 +1,32 @@
+import { definePlugin, MEMORY_PROVIDER_FACTORIES, type MemoryProviderFactory } from "@engram/core";
+import { OpenVikingMemoryProvider } from "../provider/openviking-memory-provider.js";
+import { type OpenVikingConfig, openVikingConfigSchema } from "./openviking-config.js";
+
+/** Builds a fresh provider per session from the plugin configuration (no I/O until a hook runs). */
+export function openVikingProviderFactory(config: OpenVikingConfig): MemoryProviderFactory {
+  return () =>
+    new OpenVikingMemoryProvider({
+      baseUrl: config.baseUrl,
+      ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
+      ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
+      ...(config.retries === undefined ? {} : { retries: config.retries }),
+      recall: {
+        ...(config.recallLimit === undefined ? {} : { limit: config.recallLimit }),
+        ...(config.recallScoreThreshold === undefined ? {} : { scoreThreshold: config.recallScoreThreshold }),
+        ...(config.recallMaxChars === undefined ? {} : { maxChars: config.recallMaxChars }),
+      },
+    });
+}
+
+/** The plugin hosts load: registers an `OpenVikingMemoryProvider` factory. */
+export const openVikingPlugin = definePlugin<OpenVikingConfig>({
+  name: "@engram/provider-openviking",
+  version: "0.1.0",
+  engram: "^0.1.0",
+  configSchema: openVikingConfigSchema,
+  register(container, config) {
+    container.register<MemoryProviderFactory>(MEMORY_PROVIDER_FACTORIES, {
+      useValue: openVikingProviderFactory(config),
+    });
+  },
+});
