@@ -14,6 +14,7 @@ import {
 } from "@engram/core";
 import { type Kysely, sql } from "kysely";
 import type { DB } from "../db/schema/index.js";
+import { QueryBatcher } from "./query-batcher.js";
 
 export interface PostgresCommitLedgerProps {
   /**
@@ -33,6 +34,24 @@ export interface PostgresCommitLedgerProps {
    * provider, never a lost turn. Turns (`markTurnCompleted`) are always fully durable.
    */
   readonly asyncCompletions?: boolean;
+  /**
+   * Coalesce concurrent marks, claims and completions into batched queries (one round trip and one
+   * transaction each) once `maxInFlight` queries of a kind are running. Default `{ maxInFlight: 4,
+   * maxBatch: 256 }`; `false` sends every call on its own.
+   */
+  readonly batching?: false | { readonly maxInFlight?: number; readonly maxBatch?: number };
+}
+
+interface MarkInput {
+  sessionId: string;
+  owner: SegmentOwner | null;
+}
+
+interface ClaimInput {
+  sessionId: string;
+  instanceId: string;
+  fallbackAgent: string | null;
+  leaseMs: number;
 }
 
 interface ClaimRow {
@@ -71,12 +90,40 @@ export class PostgresCommitLedger implements CommitLedger {
   readonly #clock: Clock;
   readonly #async: boolean;
   readonly #asyncCompletions: boolean;
+  readonly #marks: QueryBatcher<MarkInput, number>;
+  readonly #claims: QueryBatcher<ClaimInput, ClaimRow>;
+  readonly #completions: QueryBatcher<CommitClaim, CompleteResult>;
 
   constructor(db: Kysely<DB>, props: PostgresCommitLedgerProps = {}) {
     this.#db = db;
     this.#clock = props.clock ?? systemClock;
     this.#async = props.asyncLeaseCommits ?? true;
     this.#asyncCompletions = props.asyncCompletions ?? false;
+    const batching =
+      props.batching === false ? { maxInFlight: Number.POSITIVE_INFINITY, maxBatch: 1 } : props.batching;
+    const maxInFlight = batching?.maxInFlight ?? 4;
+    const maxBatch = batching?.maxBatch ?? 256;
+    if (!(maxInFlight >= 1) || !(maxBatch >= 1)) {
+      throw new InvalidArgumentError("batching", "maxInFlight and maxBatch must be >= 1");
+    }
+    this.#marks = new QueryBatcher({
+      maxInFlight,
+      maxBatch,
+      single: (input) => this.#markOne(input),
+      batch: (inputs) => this.#markMany(inputs),
+    });
+    this.#claims = new QueryBatcher({
+      maxInFlight,
+      maxBatch,
+      single: (input) => this.#claimOne(input),
+      batch: (inputs) => this.#claimMany(inputs),
+    });
+    this.#completions = new QueryBatcher({
+      maxInFlight,
+      maxBatch,
+      single: (claim) => this.#completeOne(claim),
+      batch: (claims) => this.#completeMany(claims),
+    });
   }
 
   async #guard<T>(operation: string, work: () => Promise<T>): Promise<T> {
@@ -89,12 +136,27 @@ export class PostgresCommitLedger implements CommitLedger {
   }
 
   markTurnCompleted(sessionId: string, owner: SegmentOwner | null): Promise<number> {
-    return this.#guard("markTurnCompleted", async () => {
-      const { rows } = await sql<{ g: number }>`
-        select engram_commit_mark(${sessionId}, ${owner?.instanceId ?? null}, ${owner?.agentId ?? null}) as g
-      `.execute(this.#db);
-      return Number(rows[0]!.g);
-    });
+    return this.#guard("markTurnCompleted", () => this.#marks.run({ sessionId, owner }));
+  }
+
+  async #markOne({ sessionId, owner }: MarkInput): Promise<number> {
+    const { rows } = await sql<{ g: number }>`
+      select engram_commit_mark(${sessionId}, ${owner?.instanceId ?? null}, ${owner?.agentId ?? null}) as g
+    `.execute(this.#db);
+    return Number(rows[0]!.g);
+  }
+
+  async #markMany(inputs: MarkInput[]): Promise<number[]> {
+    const { rows } = await sql<{ o_ord: number; o_generation: number }>`
+      select o_ord, o_generation from engram_commit_mark_batch(
+        ${inputs.map((i) => i.sessionId)}::text[],
+        ${inputs.map((i) => i.owner?.instanceId ?? null)}::text[],
+        ${inputs.map((i) => i.owner?.agentId ?? null)}::text[]
+      )
+    `.execute(this.#db);
+    const out = new Array<number>(inputs.length);
+    for (const row of rows) out[Number(row.o_ord) - 1] = Number(row.o_generation);
+    return out;
   }
 
   hasUncommittedWork(sessionId: string): Promise<boolean> {
@@ -114,13 +176,12 @@ export class PostgresCommitLedger implements CommitLedger {
       throw new InvalidArgumentError("fallbackOwner", "must belong to the claiming instance");
     }
     return this.#guard("claimCommit", async () => {
-      const { rows } = await sql<ClaimRow>`
-        select * from engram_commit_claim(
-          ${sessionId}, ${props.instanceId}, ${fallback?.agentId ?? null}, ${props.leaseMs}::bigint,
-          ${this.#clock.now()}::bigint, ${this.#async}
-        )
-      `.execute(this.#db);
-      const row = rows[0]!;
+      const row = await this.#claims.run({
+        sessionId,
+        instanceId: props.instanceId,
+        fallbackAgent: fallback?.agentId ?? null,
+        leaseMs: props.leaseMs,
+      });
       switch (row.o_status) {
         case "claimed":
           return {
@@ -148,6 +209,32 @@ export class PostgresCommitLedger implements CommitLedger {
     });
   }
 
+  async #claimOne(input: ClaimInput): Promise<ClaimRow> {
+    const { rows } = await sql<ClaimRow>`
+      select * from engram_commit_claim(
+        ${input.sessionId}, ${input.instanceId}, ${input.fallbackAgent}, ${input.leaseMs}::bigint,
+        ${this.#clock.now()}::bigint, ${this.#async}
+      )
+    `.execute(this.#db);
+    return rows[0]!;
+  }
+
+  async #claimMany(inputs: ClaimInput[]): Promise<ClaimRow[]> {
+    const { rows } = await sql<ClaimRow & { o_ord: number }>`
+      select * from engram_commit_claim_batch(
+        ${inputs.map((i) => i.sessionId)}::text[],
+        ${inputs.map((i) => i.instanceId)}::text[],
+        ${inputs.map((i) => i.fallbackAgent)}::text[],
+        ${inputs.map((i) => i.leaseMs)}::bigint[],
+        ${this.#clock.now()}::bigint,
+        ${this.#async}
+      )
+    `.execute(this.#db);
+    const out = new Array<ClaimRow>(inputs.length);
+    for (const row of rows) out[Number(row.o_ord) - 1] = row;
+    return out;
+  }
+
   renewCommit(claim: CommitClaim, leaseMs: number): Promise<boolean> {
     return this.#guard("renewCommit", async () => {
       const { rows } = await sql<{ ok: boolean }>`
@@ -160,14 +247,30 @@ export class PostgresCommitLedger implements CommitLedger {
   }
 
   completeCommit(claim: CommitClaim): Promise<CompleteResult> {
-    return this.#guard("completeCommit", async () => {
-      const { rows } = await sql<{ result: CompleteResult }>`
-        select engram_commit_complete(
-          ${claim.sessionId}, ${claim.leaseId}::bigint, ${claim.end}::bigint, ${this.#asyncCompletions}
-        ) as result
-      `.execute(this.#db);
-      return rows[0]!.result;
-    });
+    return this.#guard("completeCommit", () => this.#completions.run(claim));
+  }
+
+  async #completeOne(claim: CommitClaim): Promise<CompleteResult> {
+    const { rows } = await sql<{ result: CompleteResult }>`
+      select engram_commit_complete(
+        ${claim.sessionId}, ${claim.leaseId}::bigint, ${claim.end}::bigint, ${this.#asyncCompletions}
+      ) as result
+    `.execute(this.#db);
+    return rows[0]!.result;
+  }
+
+  async #completeMany(claims: CommitClaim[]): Promise<CompleteResult[]> {
+    const { rows } = await sql<{ o_ord: number; o_result: CompleteResult }>`
+      select o_ord, o_result from engram_commit_complete_batch(
+        ${claims.map((c) => c.sessionId)}::text[],
+        ${claims.map((c) => c.leaseId)}::bigint[],
+        ${claims.map((c) => c.end)}::bigint[],
+        ${this.#asyncCompletions}
+      )
+    `.execute(this.#db);
+    const out = new Array<CompleteResult>(claims.length);
+    for (const row of rows) out[Number(row.o_ord) - 1] = row.o_result;
+    return out;
   }
 
   releaseCommit(claim: CommitClaim): Promise<boolean> {

@@ -189,6 +189,27 @@ export function commitLedgerConformance(init: CommitLedgerTestInitializer): void
       expect((await claim(s, A)).status).toBe("claimed");
     });
 
+    it("hands out distinct consecutive generations to concurrent marks", async () => {
+      await fresh();
+      const sessions = [uid("s"), uid("s"), uid("s")];
+      const owners = [ownerA1, ownerA2, null];
+      const marks = await Promise.all(
+        Array.from({ length: 45 }, (_, i) =>
+          Promise.resolve(ledger.markTurnCompleted(sessions[i % 3]!, owners[Math.floor(i / 3) % 3]!)).then(
+            (generation) => ({ session: sessions[i % 3]!, generation }),
+          ),
+        ),
+      );
+      for (const s of sessions) {
+        const generations = marks.filter((m) => m.session === s).map((m) => m.generation);
+        expect(generations.sort((a, b) => a - b)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+      }
+      // Concurrent completions of claims on different sessions each clear their own segment.
+      const claims = await Promise.all(sessions.map((s) => claim(s, A, ownerA1)));
+      const results = await Promise.all(claims.map((c) => ledger.completeCommit(expectClaimed(c))));
+      expect(results.every((r) => r === "dirty" || r === "clean")).toBe(true);
+    });
+
     it("lets exactly one of many concurrent claims win", async () => {
       await fresh();
       const s = uid("s");

@@ -257,9 +257,94 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       return found;
     end $$
   `.execute(db);
+
+  await upBatches(db);
+}
+
+async function upBatches(db: Kysely<unknown>): Promise<void> {
+  // Batched forms: one round trip and one transaction (one WAL flush) for many operations, used by
+  // the ledger when calls pile up behind an in-flight query. Rows are processed in session-id order
+  // (stable, so one session's operations keep their order): every transaction that locks several
+  // session rows takes them in the same order, so batches of different processes cannot deadlock.
+  await sql`
+    create function engram_commit_mark_batch(p_sessions text[], p_instances text[], p_agents text[])
+    returns table (o_ord bigint, o_generation bigint) language plpgsql as $$
+    declare
+      r record;
+    begin
+      for r in
+        select u.ord, u.s, u.i, u.a
+          from unnest(p_sessions, p_instances, p_agents) with ordinality as u(s, i, a, ord)
+         order by u.s, u.ord
+      loop
+        o_ord := r.ord;
+        o_generation := engram_commit_mark(r.s, r.i, r.a);
+        return next;
+      end loop;
+    end $$
+  `.execute(db);
+
+  await sql`
+    create function engram_commit_claim_batch(
+      p_sessions text[], p_instances text[], p_fallback_agents text[], p_lease_ms bigint[], p_now bigint,
+      p_async boolean
+    )
+    returns table (
+      o_ord bigint, o_status text, o_lease_id bigint, o_start bigint, o_end bigint,
+      o_owner_instance text, o_owner_agent text, o_expires_at bigint
+    ) language plpgsql as $$
+    declare
+      r record;
+      c record;
+    begin
+      for r in
+        select u.ord, u.s, u.i, u.f, u.l
+          from unnest(p_sessions, p_instances, p_fallback_agents, p_lease_ms) with ordinality as u(s, i, f, l, ord)
+         order by u.s, u.ord
+      loop
+        select * into c from engram_commit_claim(r.s, r.i, r.f, r.l, p_now, p_async);
+        o_ord := r.ord;
+        o_status := c.o_status;
+        o_lease_id := c.o_lease_id;
+        o_start := c.o_start;
+        o_end := c.o_end;
+        o_owner_instance := c.o_owner_instance;
+        o_owner_agent := c.o_owner_agent;
+        o_expires_at := c.o_expires_at;
+        return next;
+      end loop;
+    end $$
+  `.execute(db);
+
+  await sql`
+    create function engram_commit_complete_batch(
+      p_sessions text[], p_lease_ids bigint[], p_ends bigint[], p_async boolean
+    )
+    returns table (o_ord bigint, o_result text) language plpgsql as $$
+    declare
+      r record;
+    begin
+      for r in
+        select u.ord, u.s, u.l, u.e
+          from unnest(p_sessions, p_lease_ids, p_ends) with ordinality as u(s, l, e, ord)
+         order by u.s, u.ord
+      loop
+        o_ord := r.ord;
+        o_result := engram_commit_complete(r.s, r.l, r.e, p_async);
+        return next;
+      end loop;
+    end $$
+  `.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop function if exists engram_commit_complete_batch(text[], bigint[], bigint[], boolean)`.execute(
+    db,
+  );
+  await sql`drop function if exists engram_commit_claim_batch(text[], text[], text[], bigint[], bigint, boolean)`.execute(
+    db,
+  );
+  await sql`drop function if exists engram_commit_mark_batch(text[], text[], text[])`.execute(db);
   await sql`drop function if exists engram_commit_renew(text, bigint, bigint, bigint, boolean)`.execute(db);
   await sql`drop function if exists engram_commit_release(text, bigint, boolean)`.execute(db);
   await sql`drop function if exists engram_commit_complete(text, bigint, bigint, boolean)`.execute(db);
