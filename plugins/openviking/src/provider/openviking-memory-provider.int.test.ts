@@ -127,6 +127,34 @@ describe("OpenVikingMemoryProvider over HTTP", () => {
     expect(paths(server).filter((p) => p.endsWith("/commit"))).toEqual(["/api/v1/sessions/t-4/commit"]);
   });
 
+  it("keeps turn order and commits once under racing syncs and session ends", async () => {
+    for (let round = 0; round < 5; round++) {
+      const { server, provider } = await setup();
+      const id = `race-${round}`;
+      provider.initialize(ctx(id));
+      const calls: Promise<void>[] = [];
+      // Fire everything at once, the way a busy host would, in a different interleaving each round.
+      for (let i = 0; i < 12; i++) {
+        calls.push(provider.syncTurn(turn(`turn ${i}`), { sessionId: id }));
+        if (i % 4 === round % 4) calls.push(provider.onSessionEnd([]));
+      }
+      calls.push(provider.onSessionEnd([]), provider.onSessionEnd([]));
+      await Promise.all(calls);
+      const writes = server.requests.filter((r) => r.path.endsWith("/batch"));
+      const users = writes.map(
+        (r) => (r.body as { messages: { parts: { text: string }[] }[] }).messages[0]?.parts[0]?.text,
+      );
+      expect(users).toEqual(Array.from({ length: 12 }, (_, i) => `turn ${i}`));
+      // Each end commits what was written before it; ends with nothing new in between commit nothing.
+      const sequence = server.requests.map((r) => (r.path.endsWith("/commit") ? "C" : "W")).join("");
+      expect(sequence).not.toMatch(/CC/);
+      expect(sequence.endsWith("C")).toBe(true);
+      const session = await provider.client.get<{ message_count: number }>(`/api/v1/sessions/${id}`);
+      expect(session.message_count).toBe(0);
+      await server.idle();
+    }
+  });
+
   it("on a session switch commits the old id in the background and writes later turns under the new id", async () => {
     const { server, provider } = await setup();
     provider.initialize(ctx("old"));

@@ -591,7 +591,12 @@ export async function startOpenVikingServer(
       if (url.pathname === "/health" && req.method === "GET") {
         const health = props.legacyHealth
           ? { status: "ok" }
-          : { status: "ok", healthy: true, version: OPENVIKING_SERVER_VERSION };
+          : {
+              status: "ok",
+              healthy: true,
+              version: OPENVIKING_SERVER_VERSION,
+              auth_mode: props.apiKey === undefined ? "dev" : "api_key",
+            };
         const payload = JSON.stringify(health);
         res.writeHead(200, { "content-type": "application/json" });
         res.end(payload);
