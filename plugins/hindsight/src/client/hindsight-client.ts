@@ -46,7 +46,7 @@ export class HindsightClient {
   }
 
   version(options?: RequestOptions): Promise<VersionResponse> {
-    return this.request("version", "GET", "/version", undefined, options);
+    return this.request("version", "GET", "/version", undefined, { ...options, idempotent: true });
   }
 
   retain(bankId: string, body: RetainRequest, options?: RequestOptions): Promise<RetainResponse> {
@@ -54,11 +54,17 @@ export class HindsightClient {
   }
 
   recall(bankId: string, body: RecallRequest, options?: RequestOptions): Promise<RecallResponse> {
-    return this.request("recall", "POST", this.bank(bankId, "/memories/recall"), body, options);
+    return this.request("recall", "POST", this.bank(bankId, "/memories/recall"), body, {
+      ...options,
+      idempotent: true,
+    });
   }
 
   reflect(bankId: string, body: ReflectRequest, options?: RequestOptions): Promise<ReflectResponse> {
-    return this.request("reflect", "POST", this.bank(bankId, "/reflect"), body, options);
+    return this.request("reflect", "POST", this.bank(bankId, "/reflect"), body, {
+      ...options,
+      idempotent: true,
+    });
   }
 
   operationStatus(
@@ -71,7 +77,7 @@ export class HindsightClient {
       "GET",
       this.bank(bankId, `/operations/${encodeURIComponent(operationId)}`),
       undefined,
-      options,
+      { ...options, idempotent: true },
     );
   }
 
@@ -80,7 +86,7 @@ export class HindsightClient {
     method: "GET" | "POST",
     path: string,
     body: unknown,
-    options: RequestOptions = {},
+    options: RequestOptions & { idempotent?: boolean } = {},
   ): Promise<T> {
     const timeoutMs = options.timeoutMs ?? this.props.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -88,15 +94,23 @@ export class HindsightClient {
     const headers: Record<string, string> = { accept: "application/json" };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.props.apiKey) headers.authorization = `Bearer ${this.props.apiKey}`;
+    const init: RequestInit = {
+      method,
+      headers,
+      signal,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    };
     let response: Response;
     let text: string;
     try {
-      response = await this.fetchImpl(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        signal,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
+      try {
+        response = await this.fetchImpl(`${this.baseUrl}${path}`, init);
+      } catch (error) {
+        // A pooled keep-alive socket the server closed while idle fails before any response. Reads are
+        // safe to send again; a retain is not (it could be stored twice), so it surfaces the error.
+        if (!options.idempotent || signal.aborted || !isConnectionReset(error)) throw error;
+        response = await this.fetchImpl(`${this.baseUrl}${path}`, init);
+      }
       text = await response.text();
     } catch (cause) {
       if (timeout.aborted) throw new HindsightRequestError(operation, { timeoutMs });
@@ -114,4 +128,13 @@ export class HindsightClient {
     }
     return json as T;
   }
+}
+
+function isConnectionReset(error: unknown): boolean {
+  for (let current: unknown = error, depth = 0; current && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (code === "ECONNRESET" || code === "UND_ERR_SOCKET" || code === "EPIPE") return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

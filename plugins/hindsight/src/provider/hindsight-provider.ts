@@ -146,6 +146,14 @@ export class HindsightProvider extends MemoryProvider {
     return this.legacyDocumentId;
   }
 
+  /**
+   * Resolves `true` once every turn handed to the writer so far has been sent (acknowledged by the
+   * server or failed and logged), or `false` after `timeoutMs`. Does not wait for server-side processing.
+   */
+  drain(timeoutMs: number): Promise<boolean> {
+    return this.writer.idle(timeoutMs);
+  }
+
   isAvailable(): boolean {
     return this.config.mode === "external" || Boolean(this.config.apiKey);
   }

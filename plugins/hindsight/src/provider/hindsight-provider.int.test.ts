@@ -1,0 +1,355 @@
+import "reflect-metadata";
+import {
+  installPlugin,
+  isEngramError,
+  MEMORY_PROVIDER_FACTORIES,
+  MemoryManager,
+  type MemoryProviderFactory,
+} from "@engram/core";
+import { describeEachBackend } from "@engram/store/testing";
+import { container } from "tsyringe";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import {
+  type HindsightServer,
+  type HindsightServerDB,
+  migrateHindsightServer,
+  startHindsightServer,
+} from "../../../../packages/testkit/src/hindsight-server/index.js";
+import { parseHindsightConfig } from "../config/hindsight-config.js";
+import hindsightPlugin from "../index.js";
+import { defineProviderBehaviour, initContext, turn, uniqueId } from "../test-support/provider-behaviour.js";
+import { HindsightProvider } from "./hindsight-provider.js";
+
+interface RetainBody {
+  items: Array<{
+    content: string;
+    timestamp?: string;
+    context?: string;
+    metadata?: Record<string, string>;
+    document_id?: string;
+    tags?: string[];
+    update_mode?: string;
+  }>;
+  async?: boolean;
+}
+
+function retainBodies(server: HindsightServer, bank: string): RetainBody[] {
+  return server.requests
+    .filter((request) => request.method === "POST" && request.path === `/v1/default/banks/${bank}/memories`)
+    .map((request) => request.body as RetainBody);
+}
+
+function sentMessages(
+  body: RetainBody | undefined,
+): Array<{ role: string; content: string; timestamp: string }> {
+  return JSON.parse(body?.items[0]?.content ?? "[]");
+}
+
+async function documents(
+  server: HindsightServer,
+  bank: string,
+): Promise<Array<{ document_id: string; text: string }>> {
+  return server.db
+    .selectFrom("hindsight_documents")
+    .select(["document_id", "text"])
+    .where("bank_id", "=", bank)
+    .orderBy("document_id")
+    .execute();
+}
+
+describeEachBackend<HindsightServerDB>(
+  "HindsightProvider on the compatible server",
+  (getDb) => {
+    let server: HindsightServer;
+    let legacy: HindsightServer;
+    const providers: HindsightProvider[] = [];
+    beforeAll(async () => {
+      server = await startHindsightServer({ db: getDb(), apiKey: "k1", processingDelayMs: 20 });
+      // Same tables, a server that predates update_mode "append".
+      legacy = await startHindsightServer({ db: getDb(), apiKey: "k1", apiVersion: "0.4.2" });
+    });
+    afterAll(async () => {
+      await server?.close();
+      await legacy?.close();
+    });
+    afterEach(async () => {
+      await Promise.all(providers.splice(0).map((provider) => provider.shutdown()));
+    });
+
+    function create(target: HindsightServer, raw: Record<string, unknown> = {}): HindsightProvider {
+      const provider = new HindsightProvider({
+        config: parseHindsightConfig({
+          mode: "external",
+          baseUrl: target.url,
+          apiKey: "k1",
+          timeouts: { requestMs: 5000, retainWaitMs: 5000, pollIntervalMs: 10 },
+          ...raw,
+        }),
+      });
+      providers.push(provider);
+      return provider;
+    }
+
+    describe("behaviour", () => {
+      defineProviderBehaviour({ url: () => server.url, apiKey: "k1", retainWaitMs: 5000, requestMs: 5000 });
+    });
+
+    it("sends retains in the OpenAPI shape: append to the session document, JSON messages with timestamps, tags and metadata", async () => {
+      const bank = uniqueId("wire");
+      const provider = create(server, { bankId: bank, retainTags: ["engram"] });
+      await provider.initialize(
+        initContext("s-wire", {
+          parentSessionId: "s-parent",
+          userId: "u1",
+          extra: { chatId: "c9", threadId: "t3" },
+        }),
+      );
+      provider.syncTurn(turn("I live in Lisbon.", "Lisbon is lovely.", Date.parse("2026-02-01T10:00:00Z")), {
+        sessionId: "s-wire",
+      });
+      await provider.prefetch("where do I live", { sessionId: "s-wire" });
+      const version = server.requests.find((request) => request.path === "/version");
+      expect(version?.authorization).toBe("Bearer k1");
+      const [body] = retainBodies(server, bank);
+      expect(body).toEqual({
+        items: [
+          {
+            content: JSON.stringify([
+              { role: "user", content: "I live in Lisbon.", timestamp: "2026-02-01T10:00:00.000Z" },
+              { role: "assistant", content: "Lisbon is lovely.", timestamp: "2026-02-01T10:00:00.000Z" },
+            ]),
+            timestamp: "2026-02-01T10:00:00.000Z",
+            context: "conversation between the user and the assistant",
+            metadata: { session_id: "s-wire", platform: "cli", user: "u1", chat: "c9", thread: "t3" },
+            tags: ["engram", "session:s-wire", "parent:s-parent"],
+            document_id: "s-wire",
+            update_mode: "append",
+          },
+        ],
+        async: true,
+      });
+      const recallRequest = server.requests.find(
+        (request) => request.path === `/v1/default/banks/${bank}/memories/recall`,
+      );
+      expect(recallRequest?.body).toEqual({
+        query: "where do I live",
+        types: ["observation"],
+        budget: "mid",
+        max_tokens: 4096,
+      });
+      const polled = server.requests.filter((request) =>
+        request.path.startsWith(`/v1/default/banks/${bank}/operations/`),
+      );
+      expect(polled.length).toBeGreaterThan(0);
+      expect(polled.every((request) => request.method === "GET")).toBe(true);
+    });
+
+    it("never resends old turns in append mode", async () => {
+      const bank = uniqueId("append");
+      const provider = create(server, { bankId: bank });
+      await provider.initialize(initContext("s-append"));
+      for (let i = 1; i <= 3; i++) {
+        provider.syncTurn(turn(`Turn ${i} question.`, `Turn ${i} answer.`), { sessionId: "s-append" });
+      }
+      await provider.shutdown();
+      await server.idle();
+      const bodies = retainBodies(server, bank);
+      expect(bodies).toHaveLength(3);
+      bodies.forEach((body, index) => {
+        expect(sentMessages(body).map((message) => message.content)).toEqual([
+          `Turn ${index + 1} question.`,
+          `Turn ${index + 1} answer.`,
+        ]);
+      });
+      const [doc] = await documents(server, bank);
+      expect(doc?.document_id).toBe("s-append");
+      for (let i = 1; i <= 3; i++) expect(doc?.text).toContain(`Turn ${i} question.`);
+    });
+
+    it("retains every N turns and flushes the rest on a session switch under the old document", async () => {
+      const bank = uniqueId("every");
+      const provider = create(server, { bankId: bank, retainEveryTurns: 2 });
+      await provider.initialize(initContext("s-a"));
+      provider.syncTurn(turn("One.", "Ack one."), { sessionId: "s-a" });
+      await provider.prefetch("x", { sessionId: "s-a" });
+      expect(retainBodies(server, bank)).toHaveLength(0);
+      provider.syncTurn(turn("Two.", "Ack two."), { sessionId: "s-a" });
+      provider.syncTurn(turn("Three.", "Ack three."), { sessionId: "s-a" });
+      provider.onSessionSwitch("s-b", {
+        parentSessionId: "s-a",
+        reset: true,
+        rewound: false,
+        reason: "new_session",
+      });
+      await provider.shutdown();
+      const bodies = retainBodies(server, bank);
+      expect(bodies.map((body) => [body.items[0]?.document_id, sentMessages(body).length])).toEqual([
+        ["s-a", 4],
+        ["s-a", 2],
+      ]);
+    });
+
+    it("never overwrites the previous session's document on /new or /resume", async () => {
+      const bank = uniqueId("switch");
+      const provider = create(server, { bankId: bank });
+      await provider.initialize(initContext("s-old"));
+      provider.syncTurn(turn("Old session fact.", "Ok."), { sessionId: "s-old" });
+      provider.onSessionSwitch("s-new", {
+        parentSessionId: "s-old",
+        reset: true,
+        rewound: false,
+        reason: "new_session",
+      });
+      provider.syncTurn(turn("New session fact.", "Ok."), { sessionId: "s-new" });
+      provider.onSessionSwitch("s-old", {
+        parentSessionId: undefined,
+        reset: false,
+        rewound: false,
+        reason: "resume",
+      });
+      provider.syncTurn(turn("Resumed fact.", "Ok."), { sessionId: "s-old" });
+      await provider.shutdown();
+      await server.idle();
+      const docs = await documents(server, bank);
+      expect(docs.map((doc) => doc.document_id)).toEqual(["s-new", "s-old"]);
+      expect(docs[1]?.text).toContain("Old session fact.");
+      expect(docs[1]?.text).toContain("Resumed fact.");
+      expect(docs[0]?.text).toContain("New session fact.");
+      const bodies = retainBodies(server, bank);
+      expect(bodies[1]?.items[0]?.tags).toEqual(["session:s-new", "parent:s-old"]);
+    });
+
+    it("drops a prefetch queued before a session switch", async () => {
+      const bank = uniqueId("stale");
+      const provider = create(server, { bankId: bank });
+      await provider.initialize(initContext("s-1"));
+      await provider.handleToolCall("hindsight_retain", { content: "Zorblax is the staging host." });
+      provider.queuePrefetch("staging host zorblax", { sessionId: "s-1" });
+      provider.onSessionSwitch("s-2", {
+        parentSessionId: "s-1",
+        reset: true,
+        rewound: false,
+        reason: "reset",
+      });
+      const recallsBefore = server.requests.filter((request) => request.path.endsWith("/recall")).length;
+      const text = await provider.prefetch("", { sessionId: "s-2" });
+      expect(text).toBe("");
+      // The only recall was the stale one; nothing was recalled for the empty query.
+      expect(
+        server.requests.filter((request) => request.path.endsWith("/recall")).length,
+      ).toBeLessThanOrEqual(recallsBefore + 1);
+    });
+
+    it("uses a per-process document and resends the session (replace) against servers before 0.5.0", async () => {
+      const bank = uniqueId("legacy");
+      const provider = create(legacy, { bankId: bank });
+      await provider.initialize(initContext("s-l"));
+      const firstDocument = provider.currentLegacyDocumentId;
+      expect(firstDocument.startsWith("s-l-")).toBe(true);
+      provider.syncTurn(turn("Legacy one.", "A."), { sessionId: "s-l" });
+      provider.syncTurn(turn("Legacy two.", "B."), { sessionId: "s-l" });
+      provider.onSessionSwitch("s-l", {
+        parentSessionId: undefined,
+        reset: false,
+        rewound: false,
+        reason: "resume",
+      });
+      const secondDocument = provider.currentLegacyDocumentId;
+      provider.syncTurn(turn("Legacy three.", "C."), { sessionId: "s-l" });
+      await provider.shutdown();
+      await legacy.idle();
+      const bodies = legacy.requests
+        .filter((request) => request.path === `/v1/default/banks/${bank}/memories`)
+        .map((request) => request.body as RetainBody);
+      expect(
+        bodies.map((body) => [
+          body.items[0]?.document_id,
+          body.items[0]?.update_mode,
+          sentMessages(body).length,
+        ]),
+      ).toEqual([
+        [firstDocument, undefined, 2],
+        [firstDocument, undefined, 4],
+        [secondDocument, undefined, 2],
+      ]);
+      expect(secondDocument).not.toBe(firstDocument);
+      const docs = await documents(legacy, bank);
+      expect(docs).toHaveLength(2);
+      expect(docs.find((doc) => doc.document_id === firstDocument)?.text).toContain("Legacy two.");
+    });
+
+    it("resolves a bank-id template from the session context", async () => {
+      const provider = create(server, { bankIdTemplate: "engram-{platform}-{user}" });
+      await provider.initialize(initContext("s-t", { platform: "telegram", userId: "ann" }));
+      expect(provider.currentBankId).toBe("engram-telegram-ann");
+    });
+
+    it("tools: retain synchronously without a document id; bad arguments are INVALID_ARGUMENT", async () => {
+      const bank = uniqueId("tools");
+      const provider = create(server, { bankId: bank });
+      await provider.initialize(initContext("s-tools"));
+      await provider.handleToolCall("hindsight_retain", {
+        content: "Yuki maintains the CLI.",
+        tags: ["team"],
+      });
+      const [body] = retainBodies(server, bank);
+      expect(body?.async).toBe(false);
+      expect(body?.items[0]?.document_id).toBeUndefined();
+      expect(body?.items[0]?.tags).toEqual(["session:s-tools", "team"]);
+      const reflectRequest = async () => {
+        await provider.handleToolCall("hindsight_reflect", { query: "Who maintains the CLI?" });
+        return server.requests
+          .filter((request) => request.path === `/v1/default/banks/${bank}/reflect`)
+          .at(-1)?.body;
+      };
+      expect(await reflectRequest()).toEqual({
+        query: "Who maintains the CLI?",
+        budget: "low",
+        include: { facts: {} },
+      });
+      for (const [tool, args] of [
+        ["hindsight_retain", {}],
+        ["hindsight_retain", { content: "  " }],
+        ["hindsight_retain", { content: "x", tags: "team" }],
+        ["hindsight_recall", { query: 3 }],
+        ["hindsight_recall", { query: "x", max_tokens: 0 }],
+        ["hindsight_recall", { query: "x", types: ["opinion"] }],
+        ["hindsight_recall", { query: "x", extra: true }],
+        ["hindsight_reflect", { query: "x", budget: "max" }],
+      ] as const) {
+        let code: string | undefined;
+        try {
+          await provider.handleToolCall(tool, { ...args } as never);
+        } catch (error) {
+          code = isEngramError(error) ? error.code : String(error);
+        }
+        expect(code, `${tool} ${JSON.stringify(args)}`).toBe("INVALID_ARGUMENT");
+      }
+    });
+
+    it("reports a wrong API key as UNAUTHORIZED and keeps prefetch empty", async () => {
+      const provider = create(server, { bankId: uniqueId("auth"), apiKey: "wrong" });
+      await provider.initialize(initContext("s-auth"));
+      await expect(provider.handleToolCall("hindsight_recall", { query: "x" })).rejects.toMatchObject({
+        code: "UNAUTHORIZED",
+      });
+      expect(await provider.prefetch("x", { sessionId: "s-auth" })).toBe("");
+    });
+
+    it("works through installPlugin and a MemoryManager", async () => {
+      const child = container.createChildContainer();
+      await installPlugin(child, hindsightPlugin, {
+        config: { mode: "external", baseUrl: server.url, apiKey: "k1", bankId: uniqueId("plugin") },
+      });
+      const [factory] = child.resolveAll<MemoryProviderFactory>(MEMORY_PROVIDER_FACTORIES);
+      const provider = factory?.(initContext("s-p")) as HindsightProvider;
+      providers.push(provider);
+      const manager = new MemoryManager();
+      expect(manager.addProvider(provider).added).toBe(true);
+      await provider.initialize(initContext("s-p"));
+      const result = await manager.handleToolCall("hindsight_recall", { query: "x" });
+      expect(result).toMatchObject({ ok: true, provider: "hindsight" });
+    });
+  },
+  { migrate: false, setup: (db) => migrateHindsightServer(db) },
+);
