@@ -313,8 +313,68 @@ describe("OpenVikingMemoryProvider over HTTP", () => {
       await timed(() => provider.handleToolCall("viking_forget", { uri: "viking://user/u/memories/a.md" })),
     ).toBe("PROVIDER_TIMEOUT");
     // The failed commit left the session pending: the switch retries it in the background, bounded too.
+    const switchStarted = performance.now();
     provider.onSessionSwitch("h-2", { parentSessionId: "h-1", reset: true, rewound: false, reason: "reset" });
+    expect(performance.now() - switchStarted).toBeLessThan(50);
     expect(await timed(() => provider.shutdown())).toBeUndefined();
+  });
+
+  it("bounds syncTurn by its timeout when message writes hang, and a later turn still goes out", async () => {
+    let hang = true;
+    const server = http.createServer((_req, res) => {
+      if (hang) return;
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ status: "ok", result: { added: 2 } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const provider = new OpenVikingMemoryProvider({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      timeoutMs: 200,
+    });
+    provider.initialize(ctx("h-3"));
+    const started = performance.now();
+    expect(await codeOf(provider.syncTurn(turn("lost"), { sessionId: "h-3" }))).toBe("PROVIDER_TIMEOUT");
+    expect(performance.now() - started).toBeLessThan(1_000);
+    // A write that timed out is not retried (it may have been applied), and the queue is not wedged.
+    hang = false;
+    await provider.syncTurn(turn("kept"), { sessionId: "h-3" });
+    expect(provider.syncMode).toBe("parts");
+  });
+
+  it("still commits at the end a session whose only write timed out, since it may have landed", async () => {
+    const seen: string[] = [];
+    const server = http.createServer((req, res) => {
+      seen.push(req.url ?? "");
+      if (req.url?.endsWith("/commit")) {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ status: "ok", result: { status: "accepted", task_id: "t" } }));
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
+    const provider = new OpenVikingMemoryProvider({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      timeoutMs: 200,
+    });
+    provider.initialize(ctx("h-4"));
+    expect(await codeOf(provider.syncTurn(turn("I like jazz."), { sessionId: "h-4" }))).toBe(
+      "PROVIDER_TIMEOUT",
+    );
+    await provider.onSessionEnd([]);
+    expect(seen).toEqual(["/api/v1/sessions/h-4/messages/batch", "/api/v1/sessions/h-4/commit"]);
   });
 });
 

@@ -293,6 +293,17 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   }
 
   async #write(sessionId: string, messages: readonly WireMessage[]): Promise<void> {
+    try {
+      await this.#writeChunks(sessionId, messages);
+    } catch (error) {
+      // A write that timed out may have landed: commit the session at its end just in case (a commit
+      // of an empty session is a harmless "skipped").
+      if (isOpenVikingError(error) && error.remote.remoteCode === "TIMEOUT") this.#pending.add(sessionId);
+      throw error;
+    }
+  }
+
+  async #writeChunks(sessionId: string, messages: readonly WireMessage[]): Promise<void> {
     const path = `/api/v1/sessions/${encodeURIComponent(sessionId)}/messages`;
     for (let start = 0; start < messages.length; start += BATCH_LIMIT) {
       const chunk = messages.slice(start, start + BATCH_LIMIT);
