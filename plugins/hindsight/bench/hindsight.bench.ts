@@ -77,7 +77,12 @@ try {
         updateMode: "replace" as const,
       });
     }
-    await server.engine.retain("bench-recall", { items, async: false, documentTags: [] });
+    await server.engine.retain("bench-recall", {
+      items,
+      async: false,
+      documentTags: [],
+      operationId: undefined,
+    });
   }
   report({
     bench: "hindsight.seed",

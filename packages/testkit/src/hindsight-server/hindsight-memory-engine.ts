@@ -10,6 +10,7 @@ import type {
   RetainRequest,
   TagFilter,
 } from "./hindsight-requests.js";
+import { HttpError } from "./http/fastapi-errors.js";
 import { reciprocalRankFusion } from "./retrieval/reciprocal-rank-fusion.js";
 import { type TimeWindow, temporalWindowOf } from "./retrieval/temporal-window.js";
 import { trigramCosine, trigramVector } from "./retrieval/trigram-similarity.js";
@@ -138,12 +139,26 @@ export class HindsightMemoryEngine {
 
   /** Queues a retain as an async operation and returns its id at once. */
   async submitRetain(bankId: string, request: RetainRequest): Promise<string> {
-    const id = randomUUID();
+    const id = request.operationId?.toLowerCase() ?? randomUUID();
     await this.ensureBank(this.db, bankId);
-    await this.db
+    const inserted = await this.db
       .insertInto("hindsight_operations")
       .values({ id, bank_id: bankId, status: "pending", operation_type: "retain", error_message: null })
-      .execute();
+      .onConflict((oc) => oc.column("id").doNothing())
+      .returning("id")
+      .executeTakeFirst();
+    if (!inserted) {
+      // A resubmission with the same operation_id creates no new work; another bank's id is a conflict.
+      const existing = await this.db
+        .selectFrom("hindsight_operations")
+        .select("bank_id")
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (existing?.bank_id !== bankId) {
+        throw new HttpError(409, `operation_id ${id} belongs to a different operation`);
+      }
+      return id;
+    }
     this.inFlight++;
     this.worker = this.worker.then(async () => {
       try {

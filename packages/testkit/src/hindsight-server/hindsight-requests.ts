@@ -22,6 +22,8 @@ export interface RetainRequest {
   readonly items: readonly RetainItem[];
   readonly async: boolean;
   readonly documentTags: readonly string[];
+  /** Client-chosen id of the async operation (idempotent resubmission). */
+  readonly operationId: string | undefined;
 }
 
 export interface TagFilter {
@@ -84,6 +86,7 @@ export function parseRetainRequest(raw: unknown): RetainRequest {
     items,
     async: reader.boolean("async") ?? false,
     documentTags: reader.stringList("document_tags") ?? [],
+    operationId: reader.string("operation_id"),
   };
   reader.done();
   return request;

@@ -131,6 +131,16 @@ describeEachBackend<HindsightServerDB>(
         status: 200,
         body: { operation_id: "00000000-0000-4000-8000-000000000000", status: "not_found" },
       });
+      const chosen = "11111111-2222-4333-8444-555555555555";
+      const body = { items: [{ content: "Idempotent fact." }], async: true, operation_id: chosen };
+      const again = [
+        await call(server, "POST", `${BANK}/memories`, body),
+        await call(server, "POST", `${BANK}/memories`, body),
+      ];
+      expect(again.map((result) => result.body.operation_id)).toEqual([chosen, chosen]);
+      await server.idle();
+      expect((await recall(server, { query: "Idempotent fact", types: ["world"] })).length).toBe(1);
+      expect((await call(server, "POST", "/v1/default/banks/other/memories", body)).status).toBe(409);
       const invalid = await call(server, "GET", `${BANK}/operations/not-a-uuid`);
       expect(invalid.status).toBe(400);
       expect(typeof invalid.body.detail).toBe("string");

@@ -99,6 +99,16 @@ export async function startHindsightServer(props: HindsightServerProps = {}): Pr
       path: /^\/memories$/,
       handler: async (bankId, body) => {
         const request = parseRetainRequest(body);
+        if (request.operationId !== undefined && !UUID.test(request.operationId)) {
+          throw new HttpError(422, [
+            {
+              type: "uuid_parsing",
+              loc: ["body", "operation_id"],
+              msg: "Input should be a valid UUID",
+              input: request.operationId,
+            },
+          ]);
+        }
         if (request.async) {
           const operationId = await engine.submitRetain(bankId, request);
           return [

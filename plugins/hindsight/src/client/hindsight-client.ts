@@ -50,7 +50,9 @@ export class HindsightClient {
   }
 
   retain(bankId: string, body: RetainRequest, options?: RequestOptions): Promise<RetainResponse> {
-    return this.request("retain", "POST", this.bank(bankId, "/memories"), body, options);
+    // Only an async retain with its own operation_id can be sent twice without storing twice.
+    const idempotent = body.async === true && body.operation_id !== undefined;
+    return this.request("retain", "POST", this.bank(bankId, "/memories"), body, { ...options, idempotent });
   }
 
   recall(bankId: string, body: RecallRequest, options?: RequestOptions): Promise<RecallResponse> {

@@ -28,6 +28,8 @@ export interface MemoryItem {
 export interface RetainRequest {
   items: MemoryItem[];
   async?: boolean;
+  /** Client-chosen UUID of an async retain: resubmitting it creates no new work (safe retries). */
+  operation_id?: string;
 }
 
 export interface RetainResponse {

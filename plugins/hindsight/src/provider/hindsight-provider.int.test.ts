@@ -127,6 +127,7 @@ describeEachBackend<HindsightServerDB>(
           },
         ],
         async: true,
+        operation_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       });
       const recallRequest = server.requests.find(
         (request) => request.path === `/v1/default/banks/${bank}/memories/recall`,

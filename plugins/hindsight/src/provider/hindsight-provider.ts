@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import {
   type Clock,
   type CompletedTurn,
@@ -242,7 +242,8 @@ export class HindsightProvider extends MemoryProvider {
       try {
         const response = await this.client.retain(
           snapshot.bankId,
-          { items: [item], async: true },
+          // Our own operation id makes a resubmission after a reset socket harmless.
+          { items: [item], async: true, operation_id: randomUUID() },
           { signal },
         );
         if (response.operation_id) this.trackOperation(snapshot.bankId, response.operation_id);
