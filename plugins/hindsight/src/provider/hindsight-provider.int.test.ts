@@ -167,6 +167,58 @@ describeEachBackend<HindsightServerDB>(
       for (let i = 1; i <= 3; i++) expect(doc?.text).toContain(`Turn ${i} question.`);
     });
 
+    it("retains one request at a time, in turn order, through bursts of turns and session switches", async () => {
+      const bank = uniqueId("burst");
+      let inFlight = 0;
+      let maxInFlight = 0;
+      // Counts concurrent retain requests on their way to the real server; nothing is faked.
+      const countingFetch: typeof fetch = async (input, init) => {
+        const isRetain = String(input).endsWith("/memories") && init?.method === "POST";
+        if (isRetain) maxInFlight = Math.max(maxInFlight, ++inFlight);
+        try {
+          return await fetch(input, init);
+        } finally {
+          if (isRetain) inFlight--;
+        }
+      };
+      const provider = new HindsightProvider({
+        config: parseHindsightConfig({ mode: "external", baseUrl: server.url, apiKey: "k1", bankId: bank }),
+        fetch: countingFetch,
+      });
+      providers.push(provider);
+      await provider.initialize(initContext("burst-0"));
+      const expected: string[] = [];
+      for (let round = 0; round < 4; round++) {
+        const session = `burst-${round}`;
+        if (round > 0) {
+          provider.onSessionSwitch(session, {
+            parentSessionId: `burst-${round - 1}`,
+            reset: round % 2 === 0,
+            rewound: false,
+            reason: "branch",
+          });
+        }
+        for (let i = 0; i < 10; i++) {
+          const text = `Round ${round} turn ${i}.`;
+          expected.push(text);
+          provider.syncTurn(turn(text, "ok"), { sessionId: session });
+          // Interleave with queued recalls, as a host does between turns.
+          if (i % 3 === 0) provider.queuePrefetch(text, { sessionId: session });
+          if (i % 4 === 0) await Promise.resolve();
+        }
+      }
+      expect(await provider.drain(20_000)).toBe(true);
+      expect(maxInFlight).toBe(1);
+      const sent = retainBodies(server, bank).flatMap((body) =>
+        sentMessages(body)
+          .filter((message) => message.role === "user")
+          .map((message) => message.content),
+      );
+      expect(sent).toEqual(expected);
+      const documentsById = retainBodies(server, bank).map((body) => body.items[0]?.document_id);
+      expect(new Set(documentsById)).toEqual(new Set(["burst-0", "burst-1", "burst-2", "burst-3"]));
+    });
+
     it("retains every N turns and flushes the rest on a session switch under the old document", async () => {
       const bank = uniqueId("every");
       const provider = create(server, { bankId: bank, retainEveryTurns: 2 });

@@ -10,7 +10,7 @@ const REQUEST_MS = 150;
 const RETAIN_WAIT_MS = 150;
 const SHUTDOWN_MS = 200;
 // Scheduling slack on a shared 2-core machine.
-const SLACK_MS = 400;
+const SLACK_MS = 1000;
 
 let server: Server;
 let url = "";
