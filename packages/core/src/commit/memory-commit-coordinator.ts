@@ -499,6 +499,16 @@ export class MemoryCommitCoordinator {
     return local.retained?.get(agentId);
   }
 
+  /**
+   * The epoch a "clean" answer to a ledger call sent now may prune handles at, or -1 (never) when a
+   * mark is still unanswered: with a pool, that mark may be applied after this call, yet answered
+   * before it.
+   */
+  private cleanEpoch(local: LocalSession | undefined): number {
+    if (local === undefined) return 0;
+    return local.pendingMarks === 0 ? local.epoch : -1;
+  }
+
   /** The ledger said the session was clean as of `epoch`: no handle is referenced any more. */
   private sawClean(sessionId: string, local: LocalSession, epoch: number): void {
     if (local.epoch !== epoch || local.pendingMarks > 0) return;
@@ -541,7 +551,7 @@ export class MemoryCommitCoordinator {
       local.currentUsed = true;
     }
     if (local !== undefined) local.epoch++;
-    const epoch = local?.epoch ?? 0;
+    const epoch = this.cleanEpoch(local);
     if (!this.started) {
       const live = this.start();
       if (live !== undefined) {
@@ -651,7 +661,7 @@ export class MemoryCommitCoordinator {
     claim: CommitClaim,
   ): MaybePromise<CommitOutcome> {
     if (this.lastFailure.size > 0) this.lastFailure.delete(sessionId);
-    const epoch = local.epoch;
+    const epoch = this.cleanEpoch(local);
     let completed: MaybePromise<CompleteResult>;
     try {
       completed = this.ledger.completeCommit(claim);

@@ -151,20 +151,24 @@ export async function runCommitInterleaving(props: InterleavingProps): Promise<v
   }
   await Promise.all(pending);
   world.failRate = 0;
+  const outcomes: string[] = [];
   if (finishWithDrain) {
     const report = await coordinator.drainAll({ deadlineMs: 10_000 });
     expect(report.drained, `seed ${seed} ${JSON.stringify(report)}`).toBe(true);
   } else {
     for (const sessionId of sessions) {
       for (let guard = 0; guard < 100 && (await coordinator.hasUncommittedWork(sessionId)); guard++) {
-        await coordinator.commitSessionMemory(sessionId, { wait: true, timeoutMs: 5_000 });
+        outcomes.push(await coordinator.tryCommitSession(sessionId, { wait: true, timeoutMs: 5_000 }));
       }
     }
   }
   expect(world.violations, `seed ${seed}`).toEqual([]);
+  const tail = outcomes.slice(-5).join(",");
   for (const sessionId of sessions) {
     const generations = marked.get(sessionId) ?? 0;
-    expect(await coordinator.hasUncommittedWork(sessionId), `seed ${seed} ${sessionId}`).toBe(false);
+    expect(await coordinator.hasUncommittedWork(sessionId), `seed ${seed} ${sessionId} last: ${tail}`).toBe(
+      false,
+    );
     expect(ledger.coverage(sessionId, generations), `seed ${seed} ${sessionId}`).toEqual(
       new Array(generations).fill(1),
     );

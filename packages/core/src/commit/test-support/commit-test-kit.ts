@@ -137,10 +137,15 @@ export class RecordingLedger implements CommitLedger {
   private answer<T>(compute: () => MaybePromise<T>): MaybePromise<T> {
     const hops = this.props.asyncHops;
     if (hops === undefined) return compute();
-    const n = typeof hops === "function" ? hops() : hops;
+    const before = typeof hops === "function" ? hops() : hops;
+    const after = typeof hops === "function" ? hops() : hops;
+    // Hops before and after the work: like a pool of connections, a call can be applied before an
+    // earlier one yet answered after it.
     return (async () => {
-      for (let i = 0; i < n; i++) await Promise.resolve();
-      return compute();
+      for (let i = 0; i < before; i++) await Promise.resolve();
+      const value = await compute();
+      for (let i = 0; i < after; i++) await Promise.resolve();
+      return value;
     })();
   }
 
