@@ -220,19 +220,29 @@ describe("MemoryCommitCoordinator", () => {
   });
 
   it("renews the lease of a slow commit so another process cannot take it over", async () => {
-    const shared = new InMemoryCommitLedger();
-    const one = new MemoryCommitCoordinator({ ledger: shared, leaseMs: 30, instanceId: "one" });
-    const two = new MemoryCommitCoordinator({ ledger: shared, leaseMs: 30, instanceId: "two" });
-    const slow = new ScriptedAgent("slow");
+    // Ledger time is manual: each round waits for a renewal, then moves time 50 ms on, within the
+    // 60 ms lease. Without renewals the second round would find the lease expired.
+    const clock = manualClock();
+    const shared = new RecordingLedger(new InMemoryCommitLedger({ clock }));
+    let renewals = 0;
+    const renew = shared.renewCommit.bind(shared);
+    shared.renewCommit = (claim, leaseMs) => {
+      renewals++;
+      return renew(claim, leaseMs);
+    };
+    const one = new MemoryCommitCoordinator({ ledger: shared, clock, leaseMs: 60, instanceId: "one" });
+    const two = new MemoryCommitCoordinator({ ledger: shared, clock, leaseMs: 60, instanceId: "two" });
     const gate = deferred();
-    slow.plan({ gate });
-    one.registerAgent("s", slow);
+    one.registerAgent("s", new ScriptedAgent("slow").plan({ gate }));
     one.markTurnCompleted("s");
     const running = one.commitSessionMemory("s");
     two.registerAgent("s", new ScriptedAgent("intruder"));
     two.markTurnCompleted("s");
-    for (let i = 0; i < 5; i++) {
-      await sleep(25);
+    for (let round = 0; round < 4; round++) {
+      const seen = renewals;
+      for (let i = 0; i < 500 && renewals === seen; i++) await sleep(2);
+      expect(renewals).toBeGreaterThan(seen);
+      clock.advance(50);
       expect(await two.tryCommitSession("s")).toBe("in_flight");
     }
     gate.resolve();
