@@ -8,11 +8,11 @@ import {
 } from "@engram/core";
 import { container } from "tsyringe";
 import { afterEach, describe, expect, it } from "vitest";
-import openVikingPlugin from "../index.js";
 import {
   type OpenVikingServerHandle,
   startOpenVikingServer,
-} from "../test-support/openviking-server/index.js";
+} from "../../../../packages/testkit/src/openviking-server/index.js";
+import openVikingPlugin from "../index.js";
 
 const ctx = (sessionId: string): ProviderInitContext => ({
   sessionId,

@@ -8,7 +8,7 @@ import {
   type OpenVikingServerHandle,
   type StartOpenVikingServerProps,
   startOpenVikingServer,
-} from "../test-support/openviking-server/index.js";
+} from "../../../../packages/testkit/src/openviking-server/index.js";
 import {
   OpenVikingMemoryProvider,
   type OpenVikingMemoryProviderProps,

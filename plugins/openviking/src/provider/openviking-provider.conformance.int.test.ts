@@ -7,7 +7,7 @@ import { describeMemoryProvider } from "../../../../packages/testkit/src/conform
 import {
   type OpenVikingServerHandle,
   startOpenVikingServer,
-} from "../test-support/openviking-server/index.js";
+} from "../../../../packages/testkit/src/openviking-server/index.js";
 import { OpenVikingMemoryProvider } from "./openviking-memory-provider.js";
 
 let server: OpenVikingServerHandle | undefined;

@@ -1,7 +1,10 @@
 import { describeEachBackend } from "@engram/store/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { migrateOpenVikingServer } from "./postgres-memory-record-store.js";
-import { type OpenVikingServerHandle, startOpenVikingServer } from "./start-openviking-server.js";
+import {
+  migrateOpenVikingServer,
+  type OpenVikingServerHandle,
+  startOpenVikingServer,
+} from "../../../../packages/testkit/src/openviking-server/index.js";
 
 interface Envelope {
   status: "ok" | "error";
