@@ -114,4 +114,84 @@ describe.skipIf(!postgres)("PostgresCommitLedger across two processes [postgres]
     }
     expect(await database.db.selectFrom("commit_segments").selectAll().execute()).toEqual([]);
   }, 120_000);
+
+  it("lets a live process adopt the dirty generations of a crashed one only after its heartbeat lapses", async () => {
+    const url = postgres?.name === "postgres" ? postgres.url : "";
+    await sql`truncate commit_sessions, commit_segments, commit_instances, commit_log`.execute(database.db);
+    const child = fileURLToPath(new URL("./test-support/commit-child.ts", import.meta.url));
+    const output = await run(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        child,
+        url,
+        database.schema,
+        "proc-crash",
+        "7",
+        "120",
+        "4",
+        String(Date.now()),
+        "crash",
+      ],
+      { timeout: 60_000, cwd: fileURLToPath(new URL("../..", import.meta.url)) },
+    );
+    const report = JSON.parse(output.stdout.trim()) as { dirty: string[] };
+    expect(report.dirty.length).toBeGreaterThan(0);
+    const ledger = new PostgresCommitLedger(database.db);
+    await ledger.heartbeat("heir", 60_000);
+    const owner = { instanceId: "heir", agentId: "heir-agent" };
+    // The crashed process never retired: until its TTL lapses its segments are not ours to take.
+    const early = await ledger.claimCommit(report.dirty[0]!, {
+      instanceId: "heir",
+      fallbackOwner: owner,
+      leaseMs: 10_000,
+    });
+    if (early.status === "claimed") {
+      // Only possible for an ownerless head segment; give it back untouched.
+      expect(early.owner).toEqual(owner);
+      await ledger.releaseCommit(early);
+    } else {
+      expect(early.status).toBe("foreign_owner");
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_700));
+    let adopted = 0;
+    for (let guard = 0; guard < 1_000; guard++) {
+      const dirty = await ledger.dirtySessions({ committableBy: "heir" });
+      if (dirty.length === 0) break;
+      for (const sessionId of dirty) {
+        const claim = await ledger.claimCommit(sessionId, {
+          instanceId: "heir",
+          fallbackOwner: owner,
+          leaseMs: 10_000,
+        });
+        if (claim.status !== "claimed") continue;
+        await sql`
+          insert into commit_log (instance_id, agent, session_id, start_gen, end_gen)
+          values ('heir', 'heir-agent', ${sessionId}, ${claim.start}, ${claim.end})
+        `.execute(database.db);
+        expect(await ledger.completeCommit(claim)).not.toBe("lost");
+        adopted++;
+      }
+    }
+    expect(adopted).toBeGreaterThan(0);
+    expect(await ledger.dirtySessions()).toEqual([]);
+    const sessions = await database.db
+      .selectFrom("commit_sessions")
+      .select(["session_id", "generation"])
+      .execute();
+    const { rows } =
+      await sql<LogRow>`select instance_id, session_id, start_gen, end_gen from commit_log`.execute(
+        database.db,
+      );
+    for (const { session_id, generation } of sessions) {
+      const counts = new Array<number>(Number(generation)).fill(0);
+      for (const row of rows) {
+        if (row.session_id !== session_id) continue;
+        for (let g = Number(row.start_gen); g <= Number(row.end_gen); g++)
+          counts[g - 1] = (counts[g - 1] ?? 0) + 1;
+      }
+      expect(counts, session_id).toEqual(new Array(Number(generation)).fill(1));
+    }
+  }, 120_000);
 });

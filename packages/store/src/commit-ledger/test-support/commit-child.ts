@@ -4,7 +4,9 @@
 // Every successful agent commit inserts the generations it committed into `commit_log`, which the
 // parent checks for exact coverage.
 //
-// argv: <url> <schema> <instanceId> <seed> <steps> <sessions> <startAt epoch ms>
+// argv: <url> <schema> <instanceId> <seed> <steps> <sessions> <startAt epoch ms> [crash]
+// With `crash`, the process exits abruptly after its steps (no drain, no retire, heartbeat TTL 1.5 s),
+// leaving dirty segments that a live instance may adopt once the TTL lapses.
 import {
   type ClaimCommitProps,
   type ClaimResult,
@@ -17,7 +19,8 @@ import { sql } from "kysely";
 import { createDatabase } from "../../db/database.js";
 import { PostgresCommitLedger } from "../postgres-commit-ledger.js";
 
-const [url, schema, instanceId, seedText, stepsText, sessionsText, startAtText] = process.argv.slice(2);
+const [url, schema, instanceId, seedText, stepsText, sessionsText, startAtText, mode] = process.argv.slice(2);
+const crash = mode === "crash";
 if (!url || !schema || !instanceId || !seedText || !stepsText || !sessionsText || !startAtText) {
   throw new Error("usage: commit-child <url> <schema> <instanceId> <seed> <steps> <sessions> <startAt>");
 }
@@ -80,7 +83,7 @@ const coordinator = new MemoryCommitCoordinator({
   ledger,
   instanceId,
   leaseMs: 20_000,
-  instanceTtlMs: 20_000,
+  instanceTtlMs: crash ? 1_500 : 20_000,
   pollMinMs: 2,
   pollMaxMs: 20,
 });
@@ -112,6 +115,11 @@ try {
     if (pending.size >= 8) await Promise.race(pending);
   }
   await Promise.all(pending);
+  if (crash) {
+    const dirty = await inner.dirtySessions();
+    process.stdout.write(`${JSON.stringify({ instanceId, commits, failures, dirty })}\n`);
+    process.exit(0);
+  }
   failRate = 0;
   const report = await coordinator.drainAll({ deadlineMs: 30_000 });
   process.stdout.write(
