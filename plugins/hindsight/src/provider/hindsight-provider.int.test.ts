@@ -219,6 +219,42 @@ describeEachBackend<HindsightServerDB>(
       expect(new Set(documentsById)).toEqual(new Set(["burst-0", "burst-1", "burst-2", "burst-3"]));
     });
 
+    it("retries a retain whose answer was lost with the same operation_id, storing the turn once", async () => {
+      const bank = uniqueId("lost-ack");
+      let dropped = 0;
+      // The request reaches the real server; only its answer is lost on the way back.
+      const lossyFetch: typeof fetch = async (input, init) => {
+        const response = await fetch(input, init);
+        if (String(input).endsWith("/memories") && init?.method === "POST" && dropped === 0) {
+          dropped++;
+          await response.text();
+          throw new TypeError("fetch failed", {
+            cause: Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }),
+          });
+        }
+        return response;
+      };
+      const provider = new HindsightProvider({
+        config: parseHindsightConfig({ mode: "external", baseUrl: server.url, apiKey: "k1", bankId: bank }),
+        fetch: lossyFetch,
+      });
+      providers.push(provider);
+      await provider.initialize(initContext("s-lost"));
+      provider.syncTurn(turn("Kestrel Vance runs the night shift.", "Noted."), { sessionId: "s-lost" });
+      expect(await provider.drain(10_000)).toBe(true);
+      await server.idle();
+      const bodies = retainBodies(server, bank) as Array<RetainBody & { operation_id?: string }>;
+      expect(bodies).toHaveLength(2);
+      expect(bodies[1]?.operation_id).toBe(bodies[0]?.operation_id);
+      const units = await server.db
+        .selectFrom("hindsight_units")
+        .select("text")
+        .where("bank_id", "=", bank)
+        .where("fact_type", "=", "world")
+        .execute();
+      expect(units.map((unit) => unit.text)).toEqual(["Kestrel Vance runs the night shift."]);
+    });
+
     it("retains every N turns and flushes the rest on a session switch under the old document", async () => {
       const bank = uniqueId("every");
       const provider = create(server, { bankId: bank, retainEveryTurns: 2 });

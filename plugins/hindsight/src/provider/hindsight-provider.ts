@@ -3,6 +3,7 @@ import {
   type Clock,
   type CompletedTurn,
   InvalidArgumentError,
+  isEngramError,
   type JsonObject,
   type JsonValue,
   type Logger,
@@ -44,6 +45,24 @@ import { SerialWriter } from "./serial-writer.js";
 export const HINDSIGHT_PREFETCH_HEADING = "## Hindsight memory (recalled, may be outdated)";
 
 const RETAIN_CONTEXT = "conversation between the user and the assistant";
+
+/** Tries of one background retain; a 4xx answer is final at once. */
+const RETAIN_ATTEMPTS = 3;
+const RETRY_BACKOFF_MS = 200;
+
+/** Runs `work` up to `attempts` times while it fails with anything but a 4xx and `signal` is live. */
+async function withRetries<T>(attempts: number, signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const status = isEngramError(error) ? error.details?.status : undefined;
+      const clientError = typeof status === "number" && status >= 400 && status < 500;
+      if (attempt >= attempts || clientError || signal.aborted) throw error;
+      await sleep(RETRY_BACKOFF_MS * attempt);
+    }
+  }
+}
 
 /** One buffered chat message, as retained (JSON) content carries it. */
 export interface RetainedMessage {
@@ -240,11 +259,10 @@ export class HindsightProvider extends MemoryProvider {
           : { document_id: snapshot.legacyDocumentId }),
       };
       try {
-        const response = await this.client.retain(
-          snapshot.bankId,
-          // Our own operation id makes a resubmission after a reset socket harmless.
-          { items: [item], async: true, operation_id: randomUUID() },
-          { signal },
+        // Our own operation id makes every resubmission of this retain harmless.
+        const body = { items: [item], async: true, operation_id: randomUUID() };
+        const response = await withRetries(RETAIN_ATTEMPTS, signal, () =>
+          this.client.retain(snapshot.bankId, body, { signal }),
         );
         if (response.operation_id) this.trackOperation(snapshot.bankId, response.operation_id);
       } catch (error) {
