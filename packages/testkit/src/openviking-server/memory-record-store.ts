@@ -21,6 +21,8 @@ export interface MemoryRecordStore {
   delete(uri: string): Promise<boolean>;
   addSession(sessionId: string, createdAt: number): Promise<void>;
   hasSession(sessionId: string): Promise<boolean>;
+  /** Every session id, oldest first. */
+  listSessions(): Promise<string[]>;
   deleteSession(sessionId: string): Promise<boolean>;
 }
 
@@ -51,6 +53,10 @@ export class InMemoryMemoryRecordStore implements MemoryRecordStore {
 
   async hasSession(sessionId: string): Promise<boolean> {
     return this.#sessions.has(sessionId);
+  }
+
+  async listSessions(): Promise<string[]> {
+    return [...this.#sessions];
   }
 
   async deleteSession(sessionId: string): Promise<boolean> {

@@ -130,6 +130,16 @@ export class PostgresMemoryRecordStore implements MemoryRecordStore {
     return row !== undefined;
   }
 
+  async listSessions(): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom("openviking_server_session")
+      .select("session_id")
+      .orderBy("created_at")
+      .orderBy("session_id")
+      .execute();
+    return rows.map((row) => row.session_id);
+  }
+
   async deleteSession(sessionId: string): Promise<boolean> {
     const result = await this.#db
       .deleteFrom("openviking_server_session")

@@ -380,6 +380,12 @@ export async function startOpenVikingServer(
     },
     {
       method: "GET",
+      pattern: /^\/api\/v1\/sessions$/,
+      handle: async () =>
+        (await records.listSessions()).map((id) => ({ session_id: id, uri: sessionUri(id), is_dir: true })),
+    },
+    {
+      method: "GET",
       pattern: /^\/api\/v1\/sessions\/([^/]+)$/,
       handle: async (m, url) => {
         const id = sessionId(m[1]);
@@ -449,6 +455,30 @@ export async function startOpenVikingServer(
       method: "POST",
       pattern: /^\/api\/v1\/sessions\/([^/]+)\/commit$/,
       handle: (m) => commit(sessionId(m[1])),
+    },
+    {
+      method: "GET",
+      pattern: /^\/api\/v1\/tasks$/,
+      handle: async (_m, url) => {
+        const type = url.searchParams.get("task_type");
+        const resource = url.searchParams.get("resource_id");
+        const status = url.searchParams.get("status");
+        const limit = Number(url.searchParams.get("limit") ?? 50);
+        if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+          throw new OpenVikingWireError("INVALID_ARGUMENT", "limit: must be an integer from 1 to 1000");
+        }
+        // Newest first, as upstream lists them.
+        return [...tasks.values()]
+          .filter(
+            (t) =>
+              (!type || t.task_type === type) &&
+              (!resource || t.resource_id === resource) &&
+              (!status || t.status === status),
+          )
+          .reverse()
+          .slice(0, limit)
+          .map((t) => ({ ...t }));
+      },
     },
     {
       method: "GET",

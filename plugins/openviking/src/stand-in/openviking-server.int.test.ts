@@ -73,6 +73,10 @@ describe("OpenViking stand-in server, in memory", () => {
       result: { session_id: "s-1", uri: "viking://user/default/sessions/s-1", auto_commit_policy: null },
     });
     expect(typeof created.json.time).toBe("number");
+    const listed = await call(server, "GET", "/api/v1/sessions", undefined, auth);
+    expect(listed.json.result).toEqual([
+      { session_id: "s-1", uri: "viking://user/default/sessions/s-1", is_dir: true },
+    ]);
     const got = await call(server, "GET", "/api/v1/sessions/s-1", undefined, auth);
     expect(got.json.result).toMatchObject({ session_id: "s-1", message_count: 0, commit_count: 0 });
     const deleted = await call(server, "DELETE", "/api/v1/sessions/s-1", undefined, auth);
@@ -182,6 +186,18 @@ describe("OpenViking stand-in server, in memory", () => {
       resource_id: "s-4",
       result: { session_id: "s-4", memories_extracted: { preferences: 1 } },
     });
+    const latest = await call(
+      server,
+      "GET",
+      "/api/v1/tasks?task_type=session_commit&resource_id=s-4&limit=1",
+      undefined,
+      auth,
+    );
+    expect(latest.json.result).toEqual([
+      expect.objectContaining({ task_id: task.task_id, status: "completed" }),
+    ]);
+    const none = await call(server, "GET", "/api/v1/tasks?resource_id=other", undefined, auth);
+    expect(none.json.result).toEqual([]);
     const unknownTask = await call(server, "GET", "/api/v1/tasks/nope", undefined, auth);
     expect(unknownTask.status).toBe(404);
     const unknownSession = await call(server, "POST", "/api/v1/sessions/missing/commit", {}, auth);
