@@ -266,6 +266,19 @@ describe("OpenVikingMemoryProvider over HTTP", () => {
     expect(server.requests).toEqual([]);
   });
 
+  it("names every tool in its static system prompt block", () => {
+    const block = new OpenVikingMemoryProvider({ baseUrl: "http://127.0.0.1:9" }).systemPromptBlock();
+    for (const name of [
+      "viking_search",
+      "viking_read",
+      "viking_browse",
+      "viking_remember",
+      "viking_forget",
+    ]) {
+      expect(block).toContain(name);
+    }
+  });
+
   it("is unavailable with an unusable base URL, without touching the network", () => {
     expect(new OpenVikingMemoryProvider({ baseUrl: "not a url" }).isAvailable()).toBe(false);
     expect(new OpenVikingMemoryProvider({ baseUrl: "http://127.0.0.1:9" }).isAvailable()).toBe(true);

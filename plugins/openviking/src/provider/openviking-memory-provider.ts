@@ -167,6 +167,15 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
     this.#sessionId = ctx.sessionId;
   }
 
+  override systemPromptBlock(): string {
+    return [
+      "# OpenViking memory",
+      "Long-term memories from earlier sessions may be recalled for you automatically.",
+      "Use viking_search to look for more, viking_read to open a viking:// URI (abstract, overview or full),",
+      "viking_browse to list a directory, viking_remember to keep a fact and viking_forget to delete one memory file.",
+    ].join("\n");
+  }
+
   getToolSchemas(): ToolSchema[] {
     return VIKING_TOOL_SCHEMAS.map((schema) => structuredClone(schema));
   }
