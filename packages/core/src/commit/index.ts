@@ -5,6 +5,7 @@
  */
 export * from "./commit-errors.js";
 export * from "./commit-ledger.js";
+export * from "./commit-tokens.js";
 export type * from "./committable-agent.js";
 export * from "./in-memory-commit-ledger.js";
 export * from "./maybe-promise.js";
