@@ -64,6 +64,11 @@ export class GatewayTurnHandler {
     this.#maxTextBytes = props.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
   }
 
+  /** Session keys with a turn queued or running (a graceful stop marks them resume-pending). */
+  busyKeys(): string[] {
+    return this.#queue.keys();
+  }
+
   /** Turns queued or running over all keys. */
   get queueDepth(): number {
     return this.#queue.depth;

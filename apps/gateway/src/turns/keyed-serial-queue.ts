@@ -27,6 +27,11 @@ export class KeyedSerialQueue {
     return this.#lanes.size;
   }
 
+  /** The keys with a task queued or running. */
+  keys(): string[] {
+    return [...this.#lanes.keys()];
+  }
+
   run<T>(key: string, task: () => Promise<T> | T): Promise<T> {
     let lane = this.#lanes.get(key);
     if (!lane) {

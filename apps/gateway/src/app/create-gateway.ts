@@ -1,0 +1,88 @@
+import { type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
+import { type DB, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import type { Kysely } from "kysely";
+import type { GatewayConfig } from "../config/gateway-config.js";
+import { SessionRouter } from "../routing/session-router.js";
+import { buildGatewayServer } from "../server/build-gateway-server.js";
+import { GatewayMetrics } from "../server/gateway-metrics.js";
+import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
+import { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
+import type { TurnRunner } from "../turns/turn-runner.js";
+
+/** Resume reason written on keys that had a turn in progress when the gateway stopped. */
+export const GATEWAY_SHUTDOWN_RESUME_REASON = "gateway_shutdown";
+
+export interface CreateGatewayProps {
+  readonly config: GatewayConfig;
+  /** A migrated `@engram/store` database. */
+  readonly db: Kysely<DB>;
+  readonly clock?: Clock;
+  /** Default: the {@link EchoTurnRunner} stand-in. */
+  readonly runner?: TurnRunner;
+  readonly logger?: FastifyServerOptions["logger"];
+}
+
+export interface Gateway {
+  readonly server: FastifyInstance;
+  readonly router: SessionRouter;
+  readonly handler: GatewayTurnHandler;
+  readonly coordinator: MemoryCommitCoordinator;
+  readonly metrics: GatewayMetrics;
+  readonly routingIndex: PostgresRoutingIndex;
+  readonly transcripts: PostgresTranscriptStore;
+  /**
+   * Graceful stop: keys with a turn in progress are marked resume-pending (the next message
+   * auto-continues them), the server stops taking requests and waits for running ones, then every
+   * session's uncommitted memory is committed before the deadline.
+   */
+  close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
+}
+
+/** The composition root: ports on the database, router, coordinator, turn pipeline and HTTP server. */
+export function createGateway(props: CreateGatewayProps): Gateway {
+  const clock = props.clock ?? systemClock;
+  const routingIndex = new PostgresRoutingIndex(props.db, { clock });
+  const transcripts = new PostgresTranscriptStore(props.db, { clock });
+  const metrics = new GatewayMetrics();
+  const router = new SessionRouter({
+    routingIndex,
+    transcripts,
+    clock,
+    ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
+  });
+  router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
+  const coordinator = new MemoryCommitCoordinator({ clock });
+  const runner = props.runner ?? new EchoTurnRunner();
+  const handler = new GatewayTurnHandler({
+    router,
+    routingIndex,
+    transcripts,
+    runner,
+    coordinator,
+    metrics,
+    maxTextBytes: props.config.maxTextBytes,
+  });
+  const server = buildGatewayServer({
+    handler,
+    metrics,
+    token: props.config.token,
+    logger: props.logger ?? false,
+    checkHealth: async () => {
+      await routingIndex.count();
+    },
+  });
+  let closing: Promise<void> | undefined;
+  const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
+    closing ??= (async () => {
+      for (const key of handler.busyKeys()) {
+        await routingIndex.markResumePending(key, GATEWAY_SHUTDOWN_RESUME_REASON);
+      }
+      await server.close();
+      await coordinator.drainAll({ deadlineMs: closeProps.drainDeadlineMs ?? 30_000 });
+      await coordinator.close();
+    })();
+    return closing;
+  };
+  return { server, router, handler, coordinator, metrics, routingIndex, transcripts, close };
+}

@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { gatewayConfigFromEnv, parseGatewayConfig } from "./gateway-config.js";
+
+const TOKEN = "0123456789abcdef0123";
+
+describe("gateway configuration", () => {
+  it("fills defaults and reads the environment", () => {
+    const config = gatewayConfigFromEnv({
+      ENGRAM_GATEWAY_PORT: "9000",
+      ENGRAM_GATEWAY_TOKEN: TOKEN,
+      DATABASE_URL: "postgres://u@h:5432/db",
+      ENGRAM_GATEWAY_RESET_POLICY: '{"mode":"idle","idle_minutes":30}',
+    });
+    expect(config).toMatchObject({
+      host: "127.0.0.1",
+      port: 9000,
+      token: TOKEN,
+      databaseUrl: "postgres://u@h:5432/db",
+      resetPolicy: { mode: "idle", idleMinutes: 30, atHour: 4 },
+    });
+  });
+
+  it("requires a token unless dev mode binds loopback", () => {
+    expect(() => parseGatewayConfig({})).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+    expect(parseGatewayConfig({ devMode: true }).token).toBeUndefined();
+    expect(() => parseGatewayConfig({ devMode: true, host: "0.0.0.0" })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG" }),
+    );
+  });
+
+  it("reports every invalid field at once", () => {
+    try {
+      gatewayConfigFromEnv({
+        ENGRAM_GATEWAY_PORT: "70000",
+        ENGRAM_GATEWAY_TOKEN: "short",
+        DATABASE_URL: "mysql://x",
+      });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toMatchObject({ code: "INVALID_CONFIG" });
+      const issues = (error as { details: { issues: string[] } }).details.issues;
+      expect(issues.map((issue) => issue.split(":")[0])).toEqual(["port", "token", "databaseUrl"]);
+    }
+  });
+
+  it("rejects an invalid reset policy and non-JSON policy text", () => {
+    expect(() => parseGatewayConfig({ token: TOKEN, resetPolicy: { mode: "weekly" } })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG" }),
+    );
+    expect(() =>
+      gatewayConfigFromEnv({ ENGRAM_GATEWAY_TOKEN: TOKEN, ENGRAM_GATEWAY_RESET_POLICY: "{" }),
+    ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+  });
+});

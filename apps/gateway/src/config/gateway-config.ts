@@ -1,0 +1,103 @@
+import { EngramError, parseResetPolicy } from "@engram/core";
+import { z } from "zod";
+
+/** Thrown at start-up when configuration fails validation; `details.issues` lists every problem. */
+export class InvalidGatewayConfigError extends EngramError {
+  constructor(issues: readonly string[]) {
+    super("INVALID_CONFIG", `Invalid gateway configuration:\n  - ${issues.join("\n  - ")}`, {
+      details: { issues: [...issues] },
+    });
+    this.name = "InvalidGatewayConfigError";
+  }
+}
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(["127.0.0.1", "::1", "localhost"]);
+
+export function isLoopbackHost(host: string): boolean {
+  return LOOPBACK_HOSTS.has(host);
+}
+
+const resetPolicySchema = z.unknown().transform((value, ctx) => {
+  try {
+    return parseResetPolicy(value);
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+    return z.NEVER;
+  }
+});
+
+export const gatewayConfigSchema = z
+  .object({
+    host: z.string().min(1).default("127.0.0.1"),
+    port: z.coerce.number().int().min(0).max(65_535).default(8787),
+    /** Bearer token of `/v1/*`; required unless `devMode` on a loopback host. */
+    token: z.string().min(16, "must be at least 16 characters").optional(),
+    devMode: z.boolean().default(false),
+    /** PostgreSQL URL; without it an embedded PGlite database lives in `dataDir`. */
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")
+      .optional(),
+    dataDir: z.string().min(1).default("./.engram/data"),
+    maxTextBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(64 * 1024),
+    resetPolicy: resetPolicySchema.optional(),
+    logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.token && !(config.devMode && isLoopbackHost(config.host))) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["token"],
+        message: "is required unless devMode is on and the server binds a loopback host",
+      });
+    }
+  });
+
+export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+/**
+ * Validates configuration; every problem is reported at once.
+ *
+ * @throws InvalidGatewayConfigError (code `INVALID_CONFIG`).
+ */
+export function parseGatewayConfig(input: unknown): GatewayConfig {
+  const result = gatewayConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new InvalidGatewayConfigError(
+    result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+  );
+}
+
+/**
+ * Reads configuration from the environment: `ENGRAM_GATEWAY_HOST`, `ENGRAM_GATEWAY_PORT`,
+ * `ENGRAM_GATEWAY_TOKEN`, `ENGRAM_GATEWAY_DEV` (`1`/`true`), `DATABASE_URL`, `ENGRAM_DATA_DIR`,
+ * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_LOG_LEVEL`.
+ */
+export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const issues: string[] = [];
+  let resetPolicy: unknown;
+  if (env.ENGRAM_GATEWAY_RESET_POLICY) {
+    try {
+      resetPolicy = JSON.parse(env.ENGRAM_GATEWAY_RESET_POLICY);
+    } catch {
+      issues.push("ENGRAM_GATEWAY_RESET_POLICY: must be JSON");
+    }
+  }
+  if (issues.length > 0) throw new InvalidGatewayConfigError(issues);
+  const defined = <T>(value: T | undefined | "") => (value === "" ? undefined : value);
+  return parseGatewayConfig({
+    host: defined(env.ENGRAM_GATEWAY_HOST),
+    port: defined(env.ENGRAM_GATEWAY_PORT),
+    token: defined(env.ENGRAM_GATEWAY_TOKEN),
+    devMode: env.ENGRAM_GATEWAY_DEV === "1" || env.ENGRAM_GATEWAY_DEV === "true",
+    databaseUrl: defined(env.DATABASE_URL),
+    dataDir: defined(env.ENGRAM_DATA_DIR),
+    maxTextBytes: env.ENGRAM_GATEWAY_MAX_TEXT_BYTES ? Number(env.ENGRAM_GATEWAY_MAX_TEXT_BYTES) : undefined,
+    resetPolicy,
+    logLevel: defined(env.ENGRAM_LOG_LEVEL),
+  });
+}

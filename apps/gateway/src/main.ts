@@ -1,0 +1,38 @@
+/**
+ * Boots the gateway from the environment (see `gatewayConfigFromEnv`): opens PostgreSQL
+ * (`DATABASE_URL`) or the embedded PGlite database (`ENGRAM_DATA_DIR`), migrates it, listens, and
+ * stops gracefully on SIGINT/SIGTERM.
+ */
+import { createDatabase, migrateStore } from "@engram/store";
+import { createGateway } from "./app/create-gateway.js";
+import { gatewayConfigFromEnv, isLoopbackHost } from "./config/gateway-config.js";
+
+async function main(): Promise<void> {
+  const config = gatewayConfigFromEnv();
+  const database = await createDatabase(
+    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
+  );
+  await migrateStore(database.db);
+  const gateway = createGateway({ config, db: database.db, logger: { level: config.logLevel } });
+  if (!config.token && isLoopbackHost(config.host)) {
+    gateway.server.log.warn("no ENGRAM_GATEWAY_TOKEN: /v1 is open to anyone on this machine (dev mode)");
+  }
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gateway.server.log.info({ signal }, "stopping");
+    await gateway.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.once("SIGINT", () => void stop("SIGINT"));
+  process.once("SIGTERM", () => void stop("SIGTERM"));
+  await gateway.server.listen({ host: config.host, port: config.port });
+}
+
+main().catch((error: unknown) => {
+  // Configuration errors carry every issue in the message; print it plainly and exit non-zero.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,112 @@
+import { timingSafeEqual } from "node:crypto";
+import { EngramError, isEngramError } from "@engram/core";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import type { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
+import type { GatewayMetrics } from "./gateway-metrics.js";
+
+export interface BuildGatewayServerProps {
+  readonly handler: GatewayTurnHandler;
+  readonly metrics: GatewayMetrics;
+  /** Bearer token of `/v1/*`. Without one every request is let through: pass none only in dev on loopback. */
+  readonly token?: string | undefined;
+  /** Fastify logger option: `false` (tests), `true`, or pino options. */
+  readonly logger?: FastifyServerOptions["logger"];
+  /** Largest request body in bytes (default 1 MiB); bigger bodies get `CONTENT_TOO_LARGE`. */
+  readonly bodyLimit?: number;
+  /** Extra readiness check for `/health` (e.g. a database ping); a throw answers 503. */
+  readonly checkHealth?: () => Promise<void>;
+}
+
+function errorBody(code: EngramError["code"], message: string) {
+  return new EngramError(code, message).toJSON();
+}
+
+function tokensEqual(expected: Buffer, header: string | undefined): boolean {
+  if (!header?.startsWith("Bearer ")) return false;
+  const given = Buffer.from(header.slice("Bearer ".length));
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * The gateway's HTTP surface: `GET /health`, `GET /metrics` and `POST /v1/messages`. Returns the
+ * Fastify instance unstarted (tests `listen` on port 0). Every error answers with the
+ * `{ error: { code, message } }` shape and the status of its code.
+ */
+export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInstance {
+  const app = Fastify({ logger: props.logger ?? false, bodyLimit: props.bodyLimit ?? 1024 * 1024 });
+  const expected = props.token === undefined ? undefined : Buffer.from(props.token);
+
+  app.setErrorHandler((error, request, reply) => {
+    if (isEngramError(error)) return reply.status(error.httpStatus).send(error.toJSON());
+    const fastifyCode = (error as { code?: string }).code;
+    if (fastifyCode === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return reply.status(413).send(errorBody("CONTENT_TOO_LARGE", "Request body exceeds the size limit"));
+    }
+    const status = (error as { statusCode?: number }).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      // Malformed JSON, wrong content type and the like: the client's fault, with Fastify's reason.
+      const message = error instanceof Error ? error.message : "Malformed request";
+      return reply.status(400).send(errorBody("INVALID_ARGUMENT", message));
+    }
+    request.log.error({ err: error }, "request failed");
+    return reply.status(500).send(errorBody("INTERNAL", "Internal error"));
+  });
+
+  // Responses finished while the server closes end their connection: otherwise an in-flight request's
+  // keep-alive socket holds close() open until the keep-alive timeout (72 s in Fastify).
+  let closing = false;
+  app.addHook("preClose", async () => {
+    closing = true;
+  });
+  app.addHook("onSend", async (_request, reply, payload) => {
+    if (closing) reply.header("connection", "close");
+    return payload;
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send(errorBody("NOT_FOUND", `No route ${request.method} ${request.url}`)),
+  );
+
+  app.addHook("onRequest", async (request, reply) => {
+    if (!expected || !request.url.startsWith("/v1/")) return;
+    if (!tokensEqual(expected, request.headers.authorization)) {
+      return reply.status(401).send(errorBody("UNAUTHORIZED", "Missing or wrong bearer token"));
+    }
+  });
+
+  app.get("/health", async (_request, reply) => {
+    try {
+      await props.checkHealth?.();
+    } catch {
+      return reply.status(503).send({ status: "unavailable" });
+    }
+    return { status: "ok" };
+  });
+
+  app.get("/metrics", async (_request, reply) => {
+    props.metrics.queueDepth.set(props.handler.queueDepth);
+    const body = await props.metrics.registry.metrics();
+    return reply.type(props.metrics.registry.contentType).send(body);
+  });
+
+  app.post("/v1/messages", async (request) => {
+    const body = request.body;
+    if (typeof body !== "object" || body === null || Array.isArray(body)) {
+      throw new EngramError(
+        "INVALID_ARGUMENT",
+        "Body must be a JSON object { source, text, messageId?, timestamp? }",
+      );
+    }
+    const { source, text, messageId, timestamp } = body as Record<string, unknown>;
+    const result = await props.handler.handle({ source, text, messageId, timestamp });
+    return {
+      sessionId: result.sessionId,
+      sessionKey: result.sessionKey,
+      reply: result.reply,
+      ...(result.autoReset ? { autoReset: result.autoReset } : {}),
+      ...(result.duplicate ? { duplicate: true } : {}),
+    };
+  });
+
+  return app;
+}

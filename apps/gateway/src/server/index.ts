@@ -1,0 +1,2 @@
+export * from "./build-gateway-server.js";
+export * from "./gateway-metrics.js";
