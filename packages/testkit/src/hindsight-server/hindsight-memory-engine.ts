@@ -13,7 +13,7 @@ import type {
 import { HttpError } from "./http/fastapi-errors.js";
 import { reciprocalRankFusion } from "./retrieval/reciprocal-rank-fusion.js";
 import { type TimeWindow, temporalWindowOf } from "./retrieval/temporal-window.js";
-import { trigramCosine, trigramVector } from "./retrieval/trigram-similarity.js";
+import { type TrigramVector, trigramCosine, trigramVector } from "./retrieval/trigram-similarity.js";
 
 /** The fact types recall knows; `opinion` (gone from Hindsight's API) is accepted and ignored. */
 export const FACT_TYPES = ["world", "experience", "observation"] as const;
@@ -35,6 +35,9 @@ export interface RecallResultBody {
   source_fact_ids: string[] | null;
   scores: { final: number; reranker: null; semantic: number | null; keyword: number | null };
 }
+
+/** Trigram vectors kept in memory for the semantic arm. */
+const VECTOR_CACHE_SIZE = 200_000;
 
 /** Candidates each arm contributes, by budget. */
 const ARM_LIMIT: Record<Budget, number> = { low: 20, mid: 50, high: 100 };
@@ -116,6 +119,39 @@ export class HindsightMemoryEngine {
     this.now = props.now ?? Date.now;
   }
 
+  // A unit's text never changes under its id (ids are fresh UUIDs), so its vector can be kept; rows
+  // deleted by a replace simply stop being candidates. Bounded: the oldest entries go first.
+  private readonly vectors = new Map<string, TrigramVector>();
+
+  private vectorOf(id: string, text: string): TrigramVector {
+    let vector = this.vectors.get(id);
+    if (!vector) {
+      vector = trigramVector(text);
+      if (this.vectors.size >= VECTOR_CACHE_SIZE) {
+        const oldest = this.vectors.keys().next().value;
+        if (oldest !== undefined) this.vectors.delete(oldest);
+      }
+      this.vectors.set(id, vector);
+    }
+    return vector;
+  }
+
+  private gate: Promise<void> = Promise.resolve();
+  private openGate: (() => void) | undefined;
+
+  /** Holds queued operations in `pending` until {@link resume} (tests observe the states). */
+  pause(): void {
+    if (this.openGate) return;
+    this.gate = new Promise((resolve) => {
+      this.openGate = resolve;
+    });
+  }
+
+  resume(): void {
+    this.openGate?.();
+    this.openGate = undefined;
+  }
+
   /** Resolves when every async operation submitted so far has finished. */
   async idle(): Promise<void> {
     while (this.inFlight > 0) await this.worker;
@@ -162,6 +198,7 @@ export class HindsightMemoryEngine {
     this.inFlight++;
     this.worker = this.worker.then(async () => {
       try {
+        await this.gate;
         await this.setStatus(id, "processing");
         if (this.props.processingDelayMs)
           await new Promise((r) => setTimeout(r, this.props.processingDelayMs));
@@ -302,7 +339,7 @@ export class HindsightMemoryEngine {
     const queryVector = trigramVector(request.query);
     const semanticScores = new Map<string, number>();
     for (const row of candidates.rows) {
-      const score = trigramCosine(queryVector, trigramVector(row.text));
+      const score = trigramCosine(queryVector, this.vectorOf(row.id, row.text));
       if (score > 0.05) semanticScores.set(row.id, score);
     }
     const semantic = [...semanticScores.entries()]
