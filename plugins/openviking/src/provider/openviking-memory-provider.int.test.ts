@@ -199,6 +199,26 @@ describe("OpenVikingMemoryProvider over HTTP", () => {
     expect(server.requests.at(-1)?.body).not.toHaveProperty("session_id");
   });
 
+  it("serves a prefetch from the recall queuePrefetch started for the same query, and searches afresh otherwise", async () => {
+    const { server, provider } = await setup();
+    provider.initialize(ctx("t-8"));
+    await provider.syncTurn(turn("I prefer aisle seats."), { sessionId: "t-8" });
+    await provider.onSessionEnd([]);
+    await server.idle();
+    const searches = () => paths(server).filter((p) => p.startsWith("/api/v1/search/")).length;
+    provider.queuePrefetch("which seats do I prefer", { sessionId: "t-8" });
+    expect(await provider.prefetch("which seats do I prefer", { sessionId: "t-8" })).toContain(
+      "I prefer aisle seats.",
+    );
+    expect(searches()).toBe(1);
+    // Consumed: the same query again searches again; a different queued query is not reused.
+    await provider.prefetch("which seats do I prefer", { sessionId: "t-8" });
+    expect(searches()).toBe(2);
+    provider.queuePrefetch("something else entirely", { sessionId: "t-8" });
+    expect(await provider.prefetch("which seats do I prefer", { sessionId: "t-8" })).toContain("aisle");
+    expect(searches()).toBe(4);
+  });
+
   it("offers viking tools that search, read, browse, remember and forget exact memory files", async () => {
     const { server, provider } = await setup();
     provider.initialize(ctx("t-6"));

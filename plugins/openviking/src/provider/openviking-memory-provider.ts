@@ -117,6 +117,8 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   /** Tail of the write queue: writes and commits run one at a time, in call order. */
   #queue: Promise<void> = Promise.resolve();
   readonly #background = new Set<Promise<unknown>>();
+  /** The recall `queuePrefetch` started, consumed by the next `prefetch` of the same query. */
+  #queued: { readonly key: string; readonly recall: Promise<string> } | undefined;
 
   constructor(props: OpenVikingMemoryProviderProps) {
     super();
@@ -210,6 +212,22 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   override async prefetch(query: string, ctx: MemoryHookContext): Promise<string> {
     if (query.trim().length < MIN_QUERY_CHARS) return "";
     const sessionId = ctx.sessionId || this.#sessionId;
+    const key = `${sessionId}\u0000${query}`;
+    const queued = this.#queued?.key === key ? this.#queued.recall : undefined;
+    this.#queued = undefined;
+    return queued ?? this.#recallText(query, sessionId);
+  }
+
+  override queuePrefetch(query: string, ctx: MemoryHookContext): void {
+    if (query.trim().length < MIN_QUERY_CHARS) return;
+    const sessionId = ctx.sessionId || this.#sessionId;
+    // One recall in flight for the next prefetch; a newer query replaces an older one.
+    const recall = this.#recallText(query, sessionId);
+    recall.catch(() => undefined);
+    this.#queued = { key: `${sessionId}\u0000${query}`, recall };
+  }
+
+  async #recallText(query: string, sessionId: string): Promise<string> {
     const body = {
       query,
       limit: this.#recall.limit * 2,
@@ -280,7 +298,9 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   }
 
   override async shutdown(): Promise<void> {
-    await Promise.allSettled([...this.#background]);
+    const queued = this.#queued?.recall;
+    this.#queued = undefined;
+    await Promise.allSettled([...this.#background, ...(queued ? [queued] : [])]);
   }
 
   #enqueue(work: () => Promise<void>): Promise<void> {
