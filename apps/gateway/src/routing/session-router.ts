@@ -10,7 +10,6 @@ import {
   evaluateReset,
   formatSessionId,
   GATEWAY_END_REASONS,
-  isRecoverableSession,
   type ResetPolicy,
   type ResetPolicyConfig,
   type RoutingEntry,
@@ -199,31 +198,25 @@ export class SessionRouter {
   }
 
   /**
-   * `/resume <id>`: routes the key to an existing session of the same peer and ends the one it left
-   * with `session_switch`. The target must belong to this key (no cross-user bleed) and be open or
-   * recoverably ended; otherwise `NOT_FOUND` / `CONFLICT`.
+   * `/resume <id>`: routes the key to an earlier session of the same peer, reopening it, and ends
+   * the one it left with `session_switch`. Unlike automatic healing this is the user's explicit
+   * choice, so a session ended by `/new` may be resumed. A compressed session resumes at its
+   * compression tip. The target must belong to this key (no cross-user bleed), else `NOT_FOUND`.
    */
-  async switchSession(source: SessionSource, targetSessionId: string): Promise<SessionRoute> {
+  async switchSession(source: SessionSource, requestedSessionId: string): Promise<SessionRoute> {
     const sessionKey = this.sessionKeyFor(source);
-    const target = await this.#transcripts.getSession(targetSessionId);
-    if (!target || target.sessionKey !== sessionKey) {
+    const requested = await this.#transcripts.getSession(requestedSessionId);
+    if (!requested || requested.sessionKey !== sessionKey) {
       throw new EngramError(
         "NOT_FOUND",
-        `Session ${JSON.stringify(targetSessionId)} is not one of this chat's`,
-        {
-          details: { kind: "session", id: targetSessionId },
-        },
+        `Session ${JSON.stringify(requestedSessionId)} is not one of this chat's`,
+        { details: { kind: "session", id: requestedSessionId } },
       );
     }
-    if (!isRecoverableSession(target) && target.endReason !== GATEWAY_END_REASONS.sessionSwitch) {
-      throw new EngramError(
-        "CONFLICT",
-        `Session ${JSON.stringify(targetSessionId)} ended (${target.endReason})`,
-        {
-          details: { sessionId: targetSessionId, endReason: target.endReason },
-        },
-      );
-    }
+    const targetSessionId =
+      requested.endReason === COMPRESSION_END_REASON
+        ? ((await this.#transcripts.getCompressionTip(requestedSessionId)) ?? requestedSessionId)
+        : requestedSessionId;
     for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
       const entry = await this.#index.get(sessionKey);
       if (entry) {
@@ -236,9 +229,15 @@ export class SessionRouter {
         const put = await this.#index.putIfAbsent({ sessionKey, sessionId: targetSessionId, origin: source });
         if (!put.created) continue;
       }
-      if (isEnded(target)) await this.#transcripts.reopenSession(targetSessionId);
+      await this.#transcripts.reopenSession(targetSessionId);
       this.onOutcome?.("switch");
-      return { sessionId: targetSessionId, sessionKey, created: false };
+      const left = entry && entry.sessionId !== targetSessionId ? entry.sessionId : undefined;
+      return {
+        sessionId: targetSessionId,
+        sessionKey,
+        created: false,
+        ...(left ? { previousSessionId: left } : {}),
+      };
     }
     throw new RoutingContentionError(sessionKey, this.#maxAttempts);
   }

@@ -138,6 +138,28 @@ describe("GatewayTurnHandler", () => {
     expect(next.sessionId).toBe(reset.sessionId);
   });
 
+  it("resumes an earlier session of the same chat on /resume <id>, committing the one it leaves", async () => {
+    const first = await handler.handle({ source, text: "one" });
+    const fresh = await handler.handle({ source, text: "/new" });
+    await handler.handle({ source, text: "two" });
+    const resumed = await handler.handle({ source, text: `/resume ${first.sessionId}` });
+    expect(resumed.sessionId).toBe(first.sessionId);
+    expect((await transcripts.getSession(fresh.sessionId))?.endReason).toBe("session_switch");
+    expect(await coordinator.hasUncommittedWork(fresh.sessionId)).toBe(false);
+    expect(runner.switches.at(-1)).toEqual({
+      newSessionId: first.sessionId,
+      parentSessionId: fresh.sessionId,
+      reason: "resume",
+    });
+    expect((await handler.handle({ source, text: "three" })).sessionId).toBe(first.sessionId);
+    const stranger = { ...source, chatId: "99", userId: "99" };
+    await expect(
+      handler.handle({ source: stranger, text: `/resume ${first.sessionId}` }),
+    ).rejects.toMatchObject({
+      code: "NOT_FOUND",
+    });
+  });
+
   it("clears the resume mark after a resumed turn completes", async () => {
     const first = await handler.handle({ source, text: "one" });
     await routingIndex.markResumePending(first.sessionKey, "restart_interrupted");

@@ -108,11 +108,20 @@ export class GatewayTurnHandler {
     timestamp: number | undefined,
   ): Promise<TurnReply> {
     const { router, transcripts, runner, coordinator, routingIndex, metrics } = this.#props;
-    if (RESET_COMMANDS.has(text.trim().toLowerCase())) return this.#reset(source);
+    const [command = "", ...args] = text.trim().split(/\s+/);
+    if (RESET_COMMANDS.has(command.toLowerCase())) return this.#reset(source, command.toLowerCase());
+    if (command.toLowerCase() === "/resume" && args.length === 1) return this.#resume(source, args[0]!);
     const route = await router.getOrCreateSession(source);
     const { sessionId, sessionKey } = route;
     if (route.autoReset) metrics?.resets.inc({ reason: route.autoReset.reason });
-    if (route.previousSessionId) await this.leaveSession(route.previousSessionId);
+    if (route.previousSessionId) {
+      await this.leaveSession(route.previousSessionId);
+      await runner.onSessionSwitch?.(sessionId, {
+        parentSessionId: route.previousSessionId,
+        reset: true,
+        reason: "reset",
+      });
+    }
     const base = { sessionId, sessionKey, ...(route.autoReset ? { autoReset: route.autoReset } : {}) };
     if (messageId !== undefined && (await transcripts.hasPlatformMessageId(sessionId, messageId))) {
       return { ...base, reply: null, duplicate: true };
@@ -134,7 +143,7 @@ export class GatewayTurnHandler {
   }
 
   /** `/new`, `/reset`: commit the session being left, then route the key to a fresh one. */
-  async #reset(source: ReturnType<typeof parseSessionSource>): Promise<TurnReply> {
+  async #reset(source: ReturnType<typeof parseSessionSource>, command: string): Promise<TurnReply> {
     const { router, runner, metrics } = this.#props;
     const route = await router.resetSession(source);
     metrics?.resets.inc({ reason: "explicit" });
@@ -142,9 +151,29 @@ export class GatewayTurnHandler {
     await runner.onSessionSwitch?.(route.sessionId, {
       parentSessionId: route.previousSessionId ?? null,
       reset: true,
-      reason: "new_session",
+      reason: command === "/reset" ? "reset" : "new_session",
     });
     return { sessionId: route.sessionId, sessionKey: route.sessionKey, reply: "Started a new session." };
+  }
+
+  /**
+   * `/resume <session id>`: route the key back to an earlier session of the same chat; the session
+   * left is committed and ended with `session_switch`. Another chat's session answers `NOT_FOUND`.
+   */
+  async #resume(source: ReturnType<typeof parseSessionSource>, targetSessionId: string): Promise<TurnReply> {
+    const { router, runner } = this.#props;
+    const route = await router.switchSession(source, targetSessionId);
+    if (route.previousSessionId) await this.leaveSession(route.previousSessionId);
+    await runner.onSessionSwitch?.(route.sessionId, {
+      parentSessionId: route.previousSessionId ?? null,
+      reset: false,
+      reason: "resume",
+    });
+    return {
+      sessionId: route.sessionId,
+      sessionKey: route.sessionKey,
+      reply: `Resumed session ${route.sessionId}.`,
+    };
   }
 
   /**

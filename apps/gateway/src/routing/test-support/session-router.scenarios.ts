@@ -238,16 +238,15 @@ export function sessionRouterScenarios(
     expect((await ports.transcripts.getSession(first.sessionId))?.endReason).toBe("session_reset");
   });
 
-  it("switches to an earlier session of the same chat and ends the one it left", async () => {
+  it("switches to an earlier session of the same chat (even one the user reset) and ends the one it left", async () => {
     const r = router();
     const first = await r.getOrCreateSession(dm("42"));
     const second = await r.resetSession(dm("42"));
     await expect(r.switchSession(dm("43"), first.sessionId)).rejects.toMatchObject({ code: "NOT_FOUND" });
-    await expect(r.switchSession(dm("42"), first.sessionId)).rejects.toMatchObject({ code: "CONFLICT" });
-    await ports.transcripts.reopenSession(first.sessionId);
     const switched = await r.switchSession(dm("42"), first.sessionId);
-    expect(switched.sessionId).toBe(first.sessionId);
+    expect(switched).toMatchObject({ sessionId: first.sessionId, previousSessionId: second.sessionId });
     expect((await ports.transcripts.getSession(second.sessionId))?.endReason).toBe("session_switch");
+    expect((await ports.transcripts.getSession(first.sessionId))?.endedAt).toBeNull();
     expect((await r.getOrCreateSession(dm("42"))).sessionId).toBe(first.sessionId);
   });
 
