@@ -7,6 +7,7 @@ import {
 import { beforeEach, describe, expect, it } from "vitest";
 import { SessionRouter } from "../routing/session-router.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
+import { GatewayMetrics } from "../server/gateway-metrics.js";
 import { EchoTurnRunner } from "./echo-turn-runner.js";
 import { GatewayTurnHandler } from "./gateway-turn-handler.js";
 import type { TurnInput, TurnOutput } from "./turn-runner.js";
@@ -158,6 +159,40 @@ describe("GatewayTurnHandler", () => {
     ).rejects.toMatchObject({
       code: "NOT_FOUND",
     });
+  });
+
+  it("keeps a failed boundary commit's work, counts it as failed and still answers the turn", async () => {
+    const metrics = new GatewayMetrics();
+    const failing = new (class extends ProbeRunner {
+      override agentFor() {
+        return {
+          commitMemorySession: () => {
+            throw new Error("provider down");
+          },
+        };
+      }
+    })();
+    const router = new SessionRouter({
+      routingIndex,
+      transcripts,
+      clock,
+      resetPolicies: { default: { mode: "idle", atHour: 4, idleMinutes: 60 } },
+    });
+    const h = new GatewayTurnHandler({
+      router,
+      routingIndex,
+      transcripts,
+      runner: failing,
+      coordinator,
+      metrics,
+    });
+    const first = await h.handle({ source, text: "one" });
+    const reset = await h.handle({ source, text: "/new" });
+    expect(reset.sessionId).not.toBe(first.sessionId);
+    expect(await coordinator.hasUncommittedWork(first.sessionId)).toBe(true);
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('engram_gateway_memory_commits_total{result="failed"} 1');
+    expect(text).toContain('engram_gateway_session_resets_total{reason="explicit"} 1');
   });
 
   it("clears the resume mark after a resumed turn completes", async () => {
