@@ -9,8 +9,20 @@ export interface MemoryRecord {
   readonly createdAt: number;
 }
 
+/** A background task as `GET /api/v1/tasks/{id}` returns it (times in epoch seconds, like upstream). */
+export interface OpenVikingTaskRecord {
+  task_id: string;
+  task_type: "session_commit";
+  status: "pending" | "running" | "completed" | "failed";
+  created_at: number;
+  updated_at: number;
+  resource_id: string;
+  result: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+}
+
 /**
- * Where the stand-in server keeps extracted memories. Implementations must make `add` all-or-nothing
+ * Where the stand-in server keeps extracted memories, session ids and commit tasks. Implementations must make `add` all-or-nothing
  * and keep records across server restarts when they are durable.
  */
 export interface MemoryRecordStore {
@@ -24,12 +36,18 @@ export interface MemoryRecordStore {
   /** Every session id, oldest first. */
   listSessions(): Promise<string[]>;
   deleteSession(sessionId: string): Promise<boolean>;
+  /** Inserts or replaces the task under its id. */
+  saveTask(task: OpenVikingTaskRecord): Promise<void>;
+  getTask(taskId: string): Promise<OpenVikingTaskRecord | undefined>;
+  /** Every task, oldest first. */
+  listTasks(): Promise<OpenVikingTaskRecord[]>;
 }
 
 /** Process-memory reference implementation (lost on restart). */
 export class InMemoryMemoryRecordStore implements MemoryRecordStore {
   readonly #records = new Map<string, MemoryRecord>();
   readonly #sessions = new Set<string>();
+  readonly #tasks = new Map<string, OpenVikingTaskRecord>();
 
   async add(records: readonly MemoryRecord[]): Promise<void> {
     for (const record of records) this.#records.set(record.uri, record);
@@ -61,5 +79,18 @@ export class InMemoryMemoryRecordStore implements MemoryRecordStore {
 
   async deleteSession(sessionId: string): Promise<boolean> {
     return this.#sessions.delete(sessionId);
+  }
+
+  async saveTask(task: OpenVikingTaskRecord): Promise<void> {
+    this.#tasks.set(task.task_id, structuredClone(task));
+  }
+
+  async getTask(taskId: string): Promise<OpenVikingTaskRecord | undefined> {
+    const task = this.#tasks.get(taskId);
+    return task && structuredClone(task);
+  }
+
+  async listTasks(): Promise<OpenVikingTaskRecord[]> {
+    return [...this.#tasks.values()].map((task) => structuredClone(task));
   }
 }

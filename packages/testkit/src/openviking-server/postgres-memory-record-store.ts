@@ -1,6 +1,6 @@
 import { type DB, type MigrateOutcome, migrateToLatest } from "@engram/store";
-import type { Kysely, Migration } from "kysely";
-import type { MemoryRecord, MemoryRecordStore } from "./memory-record-store.js";
+import type { Generated, Kysely, Migration } from "kysely";
+import type { MemoryRecord, MemoryRecordStore, OpenVikingTaskRecord } from "./memory-record-store.js";
 
 export interface OpenVikingMemoryTable {
   uri: string;
@@ -16,9 +16,17 @@ export interface OpenVikingSessionTable {
   created_at: string;
 }
 
+export interface OpenVikingTaskTable {
+  task_id: string;
+  /** Insertion order, so listings are stable whatever the clock says. */
+  seq: Generated<string>;
+  body: string;
+}
+
 export interface OpenVikingServerDB {
   openviking_server_memory: OpenVikingMemoryTable;
   openviking_server_session: OpenVikingSessionTable;
+  openviking_server_task: OpenVikingTaskTable;
 }
 
 const m001: Migration = {
@@ -44,10 +52,24 @@ const m001: Migration = {
   },
 };
 
+const m002: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("openviking_server_task")
+      .addColumn("task_id", "text", (c) => c.primaryKey())
+      .addColumn("seq", "bigserial", (c) => c.notNull())
+      .addColumn("body", "text", (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropTable("openviking_server_task").execute();
+  },
+};
+
 /** Applies the stand-in server's own migrations (its own bookkeeping tables, fixed forever). */
 export function migrateOpenVikingServer<T>(db: Kysely<T>): Promise<MigrateOutcome> {
   return migrateToLatest(db, {
-    migrations: { "001-openviking-server": m001 },
+    migrations: { "001-openviking-server": m001, "002-openviking-server-tasks": m002 },
     migrationTableName: "openviking_server_migration",
     migrationLockTableName: "openviking_server_migration_lock",
   });
@@ -146,5 +168,28 @@ export class PostgresMemoryRecordStore implements MemoryRecordStore {
       .where("session_id", "=", sessionId)
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
+  }
+
+  async saveTask(task: OpenVikingTaskRecord): Promise<void> {
+    const body = JSON.stringify(task);
+    await this.#db
+      .insertInto("openviking_server_task")
+      .values({ task_id: task.task_id, body })
+      .onConflict((oc) => oc.column("task_id").doUpdateSet({ body }))
+      .execute();
+  }
+
+  async getTask(taskId: string): Promise<OpenVikingTaskRecord | undefined> {
+    const row = await this.#db
+      .selectFrom("openviking_server_task")
+      .select("body")
+      .where("task_id", "=", taskId)
+      .executeTakeFirst();
+    return row ? (JSON.parse(row.body) as OpenVikingTaskRecord) : undefined;
+  }
+
+  async listTasks(): Promise<OpenVikingTaskRecord[]> {
+    const rows = await this.#db.selectFrom("openviking_server_task").select("body").orderBy("seq").execute();
+    return rows.map((row) => JSON.parse(row.body) as OpenVikingTaskRecord);
   }
 }

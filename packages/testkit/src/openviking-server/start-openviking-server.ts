@@ -16,6 +16,7 @@ import {
   InMemoryMemoryRecordStore,
   type MemoryRecord,
   type MemoryRecordStore,
+  type OpenVikingTaskRecord,
 } from "./memory-record-store.js";
 import { categoryOf, lexicalScore, memoryRoot, memoryUri, normalizeUri } from "./memory-uris.js";
 import { migrateOpenVikingServer, PostgresMemoryRecordStore } from "./postgres-memory-record-store.js";
@@ -62,18 +63,7 @@ export interface OpenVikingServerHandle {
 export const OPENVIKING_SERVER_VERSION = "0.0.0-engram-compat";
 const MAX_BODY_BYTES = 1_000_000;
 
-type TaskStatus = "pending" | "running" | "completed" | "failed";
-
-interface ServerTask {
-  task_id: string;
-  task_type: "session_commit";
-  status: TaskStatus;
-  created_at: number;
-  updated_at: number;
-  resource_id: string;
-  result: Record<string, unknown> | null;
-  error: { code: string; message: string } | null;
-}
+type ServerTask = OpenVikingTaskRecord;
 
 interface Route {
   readonly method: string;
@@ -111,6 +101,16 @@ export async function startOpenVikingServer(
     manager = new SessionBufferManager({ clock });
   }
   const tasks = new Map<string, ServerTask>();
+  // A task a previous process left unfinished will never finish: say so instead of "running" forever.
+  for (const stale of await records.listTasks()) {
+    if (stale.status !== "pending" && stale.status !== "running") continue;
+    await records.saveTask({
+      ...stale,
+      status: "failed",
+      updated_at: clock.now() / 1000,
+      error: { code: "UNAVAILABLE", message: "the server restarted before the task finished" },
+    });
+  }
   const latestTask = new Map<string, Promise<unknown>>();
   const background = new Set<Promise<unknown>>();
   const requests: { method: string; path: string; body: unknown; headers: http.IncomingHttpHeaders }[] = [];
@@ -144,19 +144,22 @@ export async function startOpenVikingServer(
 
   const extractionSummary = async () => (await records.list()).map((r) => r.content).join("\n");
 
+  const update = async (task: ServerTask, patch: Partial<ServerTask>) => {
+    Object.assign(task, patch, { updated_at: clock.now() / 1000 });
+    await records.saveTask({ ...task });
+  };
+
   /** Phase 2 of an accepted commit: wait for the archive, then extract and store memories. */
   const settle = async (
     task: ServerTask,
     coreTaskId: string,
     messages: Awaited<ReturnType<typeof manager.getMessages>>,
   ) => {
-    task.status = "running";
-    task.updated_at = clock.now() / 1000;
+    await update(task, { status: "running" });
     const archived = await manager.waitForTask(coreTaskId);
     if (!archived || archived.status === "failed") {
-      Object.assign(task, {
+      await update(task, {
         status: "failed",
-        updated_at: clock.now() / 1000,
         error: { code: "PROCESSING_ERROR", message: archived?.error?.message ?? "archive failed" },
       });
       return;
@@ -184,9 +187,8 @@ export async function startOpenVikingServer(
       await records.add(fresh);
       const counts: Record<string, number> = {};
       for (const r of fresh) counts[r.category] = (counts[r.category] ?? 0) + 1;
-      Object.assign(task, {
+      await update(task, {
         status: "completed",
-        updated_at: clock.now() / 1000,
         result: {
           session_id: task.resource_id,
           archive_uri: `${sessionUri(task.resource_id)}/history/${archived.archiveId}`,
@@ -194,9 +196,8 @@ export async function startOpenVikingServer(
         },
       });
     } catch (error) {
-      Object.assign(task, {
+      await update(task, {
         status: "failed",
-        updated_at: clock.now() / 1000,
         error: { code: "PROCESSING_ERROR", message: error instanceof Error ? error.message : String(error) },
       });
     }
@@ -220,6 +221,7 @@ export async function startOpenVikingServer(
           error: null,
         };
         tasks.set(task.task_id, task);
+        await records.saveTask({ ...task });
         latestTask.set(id, track(settle(task, result.task.taskId, messages)));
         return {
           session_id: id,
@@ -468,7 +470,7 @@ export async function startOpenVikingServer(
           throw new OpenVikingWireError("INVALID_ARGUMENT", "limit: must be an integer from 1 to 1000");
         }
         // Newest first, as upstream lists them.
-        return [...tasks.values()]
+        return (await records.listTasks())
           .filter(
             (t) =>
               (!type || t.task_type === type) &&
@@ -484,7 +486,8 @@ export async function startOpenVikingServer(
       method: "GET",
       pattern: /^\/api\/v1\/tasks\/([^/]+)$/,
       handle: async (m) => {
-        const task = tasks.get(decodeURIComponent(m[1] ?? ""));
+        const taskId = decodeURIComponent(m[1] ?? "");
+        const task = tasks.get(taskId) ?? (await records.getTask(taskId));
         if (!task) throw new OpenVikingWireError("NOT_FOUND", `Task not found: ${m[1]}`);
         return { ...task };
       },

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   migrateOpenVikingServer,
   type OpenVikingServerHandle,
+  PostgresMemoryRecordStore,
   startOpenVikingServer,
 } from "../../../../packages/testkit/src/openviking-server/index.js";
 
@@ -263,6 +264,37 @@ describeEachBackend(
         expect(memories[0]?.score).toBeGreaterThan(0);
         const session = await call(server, "GET", "/api/v1/sessions/d-1");
         expect(session.status).toBe(200);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it("keeps commit tasks pollable across a restart and fails the ones a dead process left running", async () => {
+      let server = await startOpenVikingServer({ db: getDb() });
+      await call(server, "POST", "/api/v1/sessions/d-3/messages", { role: "user", content: "I like maps." });
+      const done = await commitAndSettle(server, "d-3");
+      await server.close();
+      await new PostgresMemoryRecordStore(getDb()).saveTask({
+        task_id: "orphan",
+        task_type: "session_commit",
+        status: "running",
+        created_at: 1,
+        updated_at: 1,
+        resource_id: "d-3",
+        result: null,
+        error: null,
+      });
+      server = await startOpenVikingServer({ db: getDb() });
+      try {
+        const again = await call(server, "GET", `/api/v1/tasks/${String(done.task_id)}`);
+        expect(again.json.result).toEqual(done);
+        const orphan = await call(server, "GET", "/api/v1/tasks/orphan");
+        expect(orphan.json.result).toMatchObject({ status: "failed", error: { code: "UNAVAILABLE" } });
+        const listed = await call(server, "GET", "/api/v1/tasks?resource_id=d-3");
+        expect((listed.json.result as { task_id: string }[]).map((t) => t.task_id)).toEqual([
+          "orphan",
+          done.task_id,
+        ]);
       } finally {
         await server.close();
       }
