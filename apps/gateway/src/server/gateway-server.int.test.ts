@@ -1,3 +1,4 @@
+import { createDatabase, type Database } from "@engram/store";
 import { describeEachBackend } from "@engram/store/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
@@ -156,5 +157,41 @@ describeEachBackend("gateway over HTTP", (db) => {
     expect(body.reply).toBe("echo: slow");
     const entry = await gateway.routingIndex.get("agent:main:telegram:dm:42");
     expect(entry).toMatchObject({ resumePending: true, resumeReason: "gateway_shutdown" });
+  });
+
+  it("routes a burst of first messages sent to two gateways on one database to one session", async () => {
+    // On Postgres the second gateway has its own connection pool, as a second process would.
+    const context = db;
+    const second: Database | undefined =
+      context.backend.name === "postgres"
+        ? await createDatabase({ url: context.backend.url, schema: context.database().schema })
+        : undefined;
+    const config = parseGatewayConfig({ token: TOKEN });
+    const other = createGateway({ config, db: second?.db ?? db(), clock });
+    await other.server.listen({ host: "127.0.0.1", port: 0 });
+    try {
+      const address = other.server.server.address();
+      if (typeof address !== "object" || address === null) throw new Error("no address");
+      const bases = [base, `http://127.0.0.1:${address.port}`];
+      for (let round = 0; round < 3; round++) {
+        const chat = { ...source, chatId: `burst${round}`, userId: `burst${round}` };
+        const responses = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            fetch(`${bases[i % 2]}/v1/messages`, {
+              method: "POST",
+              headers: { "content-type": "application/json", authorization: `Bearer ${TOKEN}` },
+              body: JSON.stringify({ source: chat, text: `m${i}` }),
+            }).then((r) => r.json() as Promise<{ sessionId: string }>),
+          ),
+        );
+        const ids = new Set(responses.map((r) => r.sessionId));
+        expect(ids.size).toBe(1);
+        const [sessionId] = [...ids];
+        expect(await gateway.transcripts.countMessages(sessionId!)).toBe(16);
+      }
+    } finally {
+      await other.close({ drainDeadlineMs: 5000 });
+      await second?.close();
+    }
   });
 });
