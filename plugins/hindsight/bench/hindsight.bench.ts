@@ -3,8 +3,8 @@
 // recall latency over HTTP at 10k memory units. ENGRAM_HINDSIGHT_BENCH_FACTS changes the corpus
 // (each fact is two units: the raw fact and its observation).
 import { benchLatency, benchThroughput, report, rssMiB } from "@engram/bench";
+import { startHindsightServer } from "@engram/testkit/hindsight-server";
 import { sql } from "kysely";
-import { startHindsightServer } from "../../../packages/testkit/src/hindsight-server/index.js";
 import { HindsightClient } from "../src/client/hindsight-client.js";
 import { parseHindsightConfig } from "../src/config/hindsight-config.js";
 import { HindsightProvider } from "../src/provider/hindsight-provider.js";

@@ -1,11 +1,7 @@
 // The provider conformance kit (@engram/testkit) on the Hindsight provider, against the compatible
 // server on PGlite. The probe reads what reached the server: raw facts, by their `session:<id>` tag.
-import type { MemoryProviderTestInitializer } from "../../../../packages/testkit/src/conformance/index.js";
-import { describeMemoryProvider } from "../../../../packages/testkit/src/conformance/index.js";
-import {
-  type HindsightServer,
-  startHindsightServer,
-} from "../../../../packages/testkit/src/hindsight-server/index.js";
+import { describeMemoryProvider, type MemoryProviderTestInitializer } from "@engram/testkit";
+import { type HindsightServer, startHindsightServer } from "@engram/testkit/hindsight-server";
 import { parseHindsightConfig } from "../config/hindsight-config.js";
 import { HindsightProvider } from "./hindsight-provider.js";
 

@@ -7,14 +7,14 @@ import {
   type MemoryProviderFactory,
 } from "@engram/core";
 import { describeEachBackend } from "@engram/store/testing";
-import { container } from "tsyringe";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   type HindsightServer,
   type HindsightServerDB,
   migrateHindsightServer,
   startHindsightServer,
-} from "../../../../packages/testkit/src/hindsight-server/index.js";
+} from "@engram/testkit/hindsight-server";
+import { container } from "tsyringe";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parseHindsightConfig } from "../config/hindsight-config.js";
 import hindsightPlugin from "../index.js";
 import { defineProviderBehaviour, initContext, turn, uniqueId } from "../test-support/provider-behaviour.js";
