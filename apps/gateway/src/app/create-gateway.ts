@@ -8,6 +8,7 @@ import { buildGatewayServer } from "../server/build-gateway-server.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
 import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
 import { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
+import { SessionExpiryWatcher } from "../turns/session-expiry-watcher.js";
 import type { TurnRunner } from "../turns/turn-runner.js";
 
 /** Resume reason written on keys that had a turn in progress when the gateway stopped. */
@@ -29,6 +30,7 @@ export interface Gateway {
   readonly handler: GatewayTurnHandler;
   readonly coordinator: MemoryCommitCoordinator;
   readonly metrics: GatewayMetrics;
+  readonly expiryWatcher: SessionExpiryWatcher;
   readonly routingIndex: PostgresRoutingIndex;
   readonly transcripts: PostgresTranscriptStore;
   /**
@@ -72,9 +74,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       await routingIndex.count();
     },
   });
+  const expiryWatcher = new SessionExpiryWatcher({ routingIndex, router, handler });
+  if (props.config.expirySweepIntervalMs > 0) expiryWatcher.start(props.config.expirySweepIntervalMs);
   let closing: Promise<void> | undefined;
   const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
     closing ??= (async () => {
+      await expiryWatcher.stop();
       for (const key of handler.busyKeys()) {
         await routingIndex.markResumePending(key, GATEWAY_SHUTDOWN_RESUME_REASON);
       }
@@ -84,5 +89,5 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     })();
     return closing;
   };
-  return { server, router, handler, coordinator, metrics, routingIndex, transcripts, close };
+  return { server, router, handler, coordinator, metrics, expiryWatcher, routingIndex, transcripts, close };
 }

@@ -45,6 +45,8 @@ export const gatewayConfigSchema = z
       .positive()
       .default(64 * 1024),
     resetPolicy: resetPolicySchema.optional(),
+    /** How often expired sessions get their memory committed; 0 disables the sweep. */
+    expirySweepIntervalMs: z.number().int().min(0).default(60_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((config, ctx) => {
@@ -75,7 +77,8 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
 /**
  * Reads configuration from the environment: `ENGRAM_GATEWAY_HOST`, `ENGRAM_GATEWAY_PORT`,
  * `ENGRAM_GATEWAY_TOKEN`, `ENGRAM_GATEWAY_DEV` (`1`/`true`), `DATABASE_URL`, `ENGRAM_DATA_DIR`,
- * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_LOG_LEVEL`.
+ * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_GATEWAY_EXPIRY_SWEEP_MS`,
+ * `ENGRAM_LOG_LEVEL`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const issues: string[] = [];
@@ -98,6 +101,9 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     dataDir: defined(env.ENGRAM_DATA_DIR),
     maxTextBytes: env.ENGRAM_GATEWAY_MAX_TEXT_BYTES ? Number(env.ENGRAM_GATEWAY_MAX_TEXT_BYTES) : undefined,
     resetPolicy,
+    expirySweepIntervalMs: env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS
+      ? Number(env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS)
+      : undefined,
     logLevel: defined(env.ENGRAM_LOG_LEVEL),
   });
 }

@@ -137,6 +137,17 @@ export class SessionRouter {
     return resolveResetPolicy(this.#resetPolicies, source);
   }
 
+  /** Whether a session of `source` last active at `lastActivityAt` has expired under its reset policy now. */
+  isExpired(source: SessionSource, lastActivityAt: number): boolean {
+    return evaluateReset({
+      policy: this.policyFor(source),
+      lastActivityAt,
+      now: this.#clock.now(),
+      utcOffset: this.#utcOffset,
+      hasActiveBackgroundWork: this.#hasActiveBackgroundWork(this.sessionKeyFor(source)),
+    }).reset;
+  }
+
   /**
    * The session the next message from `source` belongs to, creating, recovering, healing or
    * resetting as the routing rules require (see `decideRouting` for the order of the checks).

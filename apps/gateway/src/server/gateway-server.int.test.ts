@@ -99,6 +99,18 @@ describeEachBackend("gateway over HTTP", (db) => {
     expect(metrics).toContain("engram_gateway_turn_queue_depth 0");
   });
 
+  it("commits an expired session's memory in the expiry sweep, once", async () => {
+    const first = (await (await post({ source, text: "one" })).json()) as {
+      sessionId: string;
+      sessionKey: string;
+    };
+    clock.advance(2 * 60 * 60_000);
+    expect((await gateway.expiryWatcher.sweep()).finalized).toEqual([first.sessionKey]);
+    expect(await gateway.coordinator.hasUncommittedWork(first.sessionId)).toBe(false);
+    expect((await gateway.routingIndex.get(first.sessionKey))?.expiryFinalized).toBe(true);
+    expect((await gateway.expiryWatcher.sweep()).finalized).toEqual([]);
+  });
+
   it("rejects requests without the bearer token with 401 and a code", async () => {
     const none = await post({ source, text: "x" }, { authorization: "" });
     expect(none.status).toBe(401);

@@ -1,4 +1,5 @@
 export * from "./echo-turn-runner.js";
 export * from "./gateway-turn-handler.js";
 export * from "./keyed-serial-queue.js";
+export * from "./session-expiry-watcher.js";
 export type * from "./turn-runner.js";
