@@ -181,10 +181,12 @@ export class SessionRouter {
           isFreshReset: true,
         });
         if (!result.switched) continue;
-        await this.#endSafely(entry.sessionId, GATEWAY_END_REASONS.sessionReset);
+        // A route left on a compressed parent means the conversation lives on in its tip: end that.
+        const left = (await this.#transcripts.getCompressionTip(entry.sessionId)) ?? entry.sessionId;
+        await this.#endSafely(left, GATEWAY_END_REASONS.sessionReset);
         await this.#createRow(sessionId, source, sessionKey);
         this.onOutcome?.("explicit_reset");
-        return { sessionId, sessionKey, created: true, previousSessionId: entry.sessionId };
+        return { sessionId, sessionKey, created: true, previousSessionId: left };
       }
       const latest = await this.#findPeerSession(source, sessionKey);
       const put = await this.#index.putIfAbsent({

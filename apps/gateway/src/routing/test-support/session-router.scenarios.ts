@@ -229,6 +229,18 @@ export function sessionRouterScenarios(
     expect(after.sessionId).toBe(reset.sessionId);
   });
 
+  it("ends the compression tip, not just the compressed parent, on an explicit reset", async () => {
+    const r = router();
+    const parent = await r.getOrCreateSession(dm("42"));
+    const tip = `${parent.sessionId}_c1`;
+    await ports.transcripts.startCompressionContinuation(parent.sessionId, { id: tip });
+    const reset = await r.resetSession(dm("42"));
+    expect(reset.previousSessionId).toBe(tip);
+    expect((await ports.transcripts.getSession(tip))?.endReason).toBe("session_reset");
+    await ports.routingIndex.delete(parent.sessionKey);
+    expect((await r.getOrCreateSession(dm("42"))).sessionId).toBe(reset.sessionId);
+  });
+
   it("ends the peer's latest session on a reset when the routing table has no entry", async () => {
     const r = router();
     const first = await r.getOrCreateSession(dm("42"));
