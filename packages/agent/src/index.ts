@@ -1,0 +1,4 @@
+/** @engram/agent: the agent runtime, its model clients and context compression. */
+export * from "./agent/index.js";
+export * from "./compression/index.js";
+export * from "./model/index.js";

@@ -1,0 +1,2 @@
+/** Deterministic time for tests. */
+export * from "./fake-clock.js";
