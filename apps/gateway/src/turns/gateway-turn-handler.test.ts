@@ -108,6 +108,15 @@ describe("GatewayTurnHandler", () => {
     expect(await contents(replies[0]!.sessionId)).toEqual(["user:hello", "assistant:echo: hello"]);
   });
 
+  it("ignores a platform retry that arrives after the session it was answered in expired", async () => {
+    const first = await handler.handle({ source, text: "hello", messageId: "m1" });
+    clock.advance(2 * 60 * 60_000);
+    const retry = await handler.handle({ source, text: "hello", messageId: "m1" });
+    expect(retry).toMatchObject({ reply: null, duplicate: true });
+    expect(retry.sessionId).not.toBe(first.sessionId);
+    expect(await transcripts.countMessages(retry.sessionId)).toBe(0);
+  });
+
   it("records completed turns without committing memory per turn", async () => {
     const reply = await handler.handle({ source, text: "one" });
     await handler.handle({ source, text: "two" });

@@ -123,8 +123,13 @@ export class GatewayTurnHandler {
       });
     }
     const base = { sessionId, sessionKey, ...(route.autoReset ? { autoReset: route.autoReset } : {}) };
-    if (messageId !== undefined && (await transcripts.hasPlatformMessageId(sessionId, messageId))) {
-      return { ...base, reply: null, duplicate: true };
+    if (messageId !== undefined) {
+      // A platform retry can arrive after the session it was answered in expired: look there too.
+      const seenIn = [sessionId, ...(route.previousSessionId ? [route.previousSessionId] : [])];
+      for (const id of seenIn) {
+        if (await transcripts.hasPlatformMessageId(id, messageId))
+          return { ...base, reply: null, duplicate: true };
+      }
     }
     const history = await transcripts.getMessages(sessionId);
     const appended = await transcripts.appendMessage(sessionId, {
