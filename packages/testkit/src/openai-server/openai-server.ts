@@ -15,7 +15,7 @@ export type ScriptedResponse =
       text?: string;
       toolCalls?: ScriptedToolCall[];
       usage?: { promptTokens: number; completionTokens: number };
-      /** Wait before answering (and between stream chunks, split across them). */
+      /** Non-streamed: wait this long before answering. Streamed: spread over the gaps between chunks. */
       delayMs?: number;
       /** How many characters per streamed text chunk. Default 4. */
       chunkSize?: number;
@@ -98,8 +98,8 @@ export async function startOpenAIServer(): Promise<OpenAIServerHandle> {
     const stream = body.stream === true;
     requests.push({ path, headers: { ...req.headers }, body, stream });
     const next = script.shift() ?? { text: "ok" };
-    if (next.delayMs) await sleep(next.delayMs);
     if (next.kind === "error") {
+      if (next.delayMs) await sleep(next.delayMs);
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (next.status === 429) headers["retry-after-ms"] = "1";
       res.writeHead(next.status, headers);
@@ -129,6 +129,7 @@ export async function startOpenAIServer(): Promise<OpenAIServerHandle> {
     const finish = toolCalls.length > 0 ? "tool_calls" : "stop";
 
     if (!stream) {
+      if (next.delayMs) await sleep(next.delayMs);
       sendJson(res, 200, {
         id,
         object: "chat.completion",
