@@ -199,6 +199,24 @@ describe("Agent.runTurn", () => {
   });
 });
 
+describe("Agent concurrency", () => {
+  it("runs one turn at a time: a turn started while another runs is refused with STREAM_ACTIVE", async () => {
+    const { agent, provider } = await setup();
+    for (let round = 0; round < 20; round++) {
+      const outcomes = await Promise.allSettled([
+        agent.runTurn(`a${round}`, []),
+        agent.runTurn(`b${round}`, []),
+      ]);
+      expect(outcomes[0]).toMatchObject({ status: "fulfilled", value: { completed: true } });
+      expect(outcomes[1]).toMatchObject({ status: "rejected", reason: { code: "STREAM_ACTIVE" } });
+    }
+    await agent.memory.flushPending();
+    expect(provider.callsOf("syncTurn").map((c) => (c[0] as { user: string }).user)).toEqual(
+      Array.from({ length: 20 }, (_, i) => `a${i}`),
+    );
+  });
+});
+
 describe("Agent compression", () => {
   const longHistory: ChatMessage[] = Array.from({ length: 6 }, (_, i) => [
     { role: "user" as const, content: `question ${i} ${"x".repeat(200)}` },

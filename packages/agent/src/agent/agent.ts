@@ -1,6 +1,7 @@
 import {
   type ChatMessage,
   createContextSanitizer,
+  EngramError,
   type JsonObject,
   type Logger,
   MemoryCommitFailedError,
@@ -80,6 +81,7 @@ export class Agent {
   readonly #clock: { now(): number };
   #lastHistory: ChatMessage[] = [];
   #systemBlock: string | undefined;
+  #turnRunning = false;
 
   constructor(props: AgentProps) {
     this.#props = props;
@@ -115,10 +117,34 @@ export class Agent {
     });
   }
 
+  /**
+   * Runs one user turn. One turn at a time per agent: a call while another runs rejects with
+   * `STREAM_ACTIVE` (the order of the session's transcript depends on it).
+   */
   async runTurn(
     userMessage: string,
     history: readonly ChatMessage[],
     options: RunTurnOptions = {},
+  ): Promise<TurnResult> {
+    if (this.#turnRunning) {
+      throw new EngramError(
+        "STREAM_ACTIVE",
+        `Session ${JSON.stringify(this.#sessionId)} already has a turn running; one turn at a time per agent`,
+        { details: { sessionId: this.#sessionId } },
+      );
+    }
+    this.#turnRunning = true;
+    try {
+      return await this.#runTurn(userMessage, history, options);
+    } finally {
+      this.#turnRunning = false;
+    }
+  }
+
+  async #runTurn(
+    userMessage: string,
+    history: readonly ChatMessage[],
+    options: RunTurnOptions,
   ): Promise<TurnResult> {
     const { signal } = options;
     const emit = (event: AgentEvent): void => {
