@@ -257,6 +257,17 @@ describe("Agent compression", () => {
     expect(provider.callsOf("syncTurn")[0]?.[1]).toEqual({ sessionId: "s2" });
   });
 
+  it("does not end the memory session when an over-budget history has nothing older to compress", async () => {
+    const { agent, provider } = await setup({ tokenBudget: 10 });
+    const result = await agent.runTurn("next", [
+      { role: "user", content: "x".repeat(500) },
+      { role: "assistant", content: "y".repeat(500) },
+    ]);
+    expect(result.rotation).toBeUndefined();
+    expect(provider.hooks()).not.toContain("onPreCompress");
+    expect(provider.hooks()).not.toContain("onSessionEnd");
+  });
+
   it("stays in the session when the host refuses the rotation", async () => {
     const { agent, provider } = await setup({
       tokenBudget: 300,

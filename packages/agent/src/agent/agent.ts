@@ -347,6 +347,7 @@ export class Agent {
     signal?: AbortSignal,
   ): Promise<SessionRotation | undefined> {
     const parentSessionId = this.#sessionId;
+    if (this.#compressor.wouldCompress?.(history) === false) return undefined;
     const note = await this.memory.onPreCompress(history);
     await this.commitMemorySession(history).catch((error: unknown) => {
       // The commit coordinator retries failed commits; compression must not wait on it.
@@ -371,6 +372,7 @@ export class Agent {
     }
     this.#sessionId = rotation.sessionId;
     this.#lastHistory = messages;
+    this.#systemBlock = undefined;
     await this.memory.onSessionSwitch(rotation.sessionId, {
       parentSessionId,
       reason: "compression",
@@ -412,6 +414,8 @@ export class Agent {
   async switchSession(newSessionId: string, options: SwitchSessionOptions): Promise<ProviderResult<void>[]> {
     const parentSessionId = options.parentSessionId ?? this.#sessionId;
     this.#sessionId = newSessionId;
+    // Provider prompt blocks may depend on the session; rebuild on the next turn.
+    this.#systemBlock = undefined;
     if (options.reset) this.#lastHistory = [];
     return this.memory.onSessionSwitch(newSessionId, {
       reason: options.reason,

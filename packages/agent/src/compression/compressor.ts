@@ -14,6 +14,11 @@ export interface CompressProps {
  */
 export interface Compressor {
   compress(history: readonly ChatMessage[], props: CompressProps): Promise<ChatMessage[]>;
+  /**
+   * Whether `compress` would shorten `history`. The agent asks first, so a history that is over budget
+   * but has nothing older than the kept turns does not end the memory session on every turn.
+   */
+  wouldCompress?(history: readonly ChatMessage[]): boolean;
 }
 
 /** Label of the message that replaces compressed turns, so people and models know what it is. */

@@ -22,6 +22,10 @@ export class ModelCompressor implements Compressor {
     this.#props = props;
   }
 
+  wouldCompress(history: readonly ChatMessage[]): boolean {
+    return splitForCompression(history, this.#props.keepLastTurns ?? 2).older.length > 0;
+  }
+
   async compress(history: readonly ChatMessage[], props: CompressProps): Promise<ChatMessage[]> {
     const { older, recent } = splitForCompression(history, this.#props.keepLastTurns ?? 2);
     if (older.length === 0) return [...history];

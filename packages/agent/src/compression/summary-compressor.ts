@@ -26,6 +26,10 @@ export class SummaryCompressor implements Compressor {
     this.#max = props.maxQuoteChars ?? 200;
   }
 
+  wouldCompress(history: readonly ChatMessage[]): boolean {
+    return splitForCompression(history, this.#keep).older.length > 0;
+  }
+
   async compress(history: readonly ChatMessage[], props: CompressProps): Promise<ChatMessage[]> {
     const { older, recent } = splitForCompression(history, this.#keep);
     if (older.length === 0) return [...history];
