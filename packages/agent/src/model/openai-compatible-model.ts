@@ -111,12 +111,14 @@ export class OpenAICompatibleModel implements ChatModel {
       );
     }
     this.model = model;
-    this.baseUrl = props.baseUrl ?? env.ENGRAM_MODEL_BASE_URL?.trim() ?? "https://api.openai.com/v1";
+    this.baseUrl = props.baseUrl ?? (env.ENGRAM_MODEL_BASE_URL?.trim() || "https://api.openai.com/v1");
     this.id = `${model}@${this.baseUrl}`;
     this.#streamUsage = props.streamUsage ?? true;
     this.#client = new OpenAI({
       baseURL: this.baseUrl,
-      apiKey: props.apiKey ?? env.ENGRAM_MODEL_API_KEY ?? env.OPENAI_API_KEY ?? "not-needed",
+      // Blank variables count as unset: an empty ENGRAM_MODEL_API_KEY must not shadow OPENAI_API_KEY.
+      apiKey:
+        props.apiKey ?? (env.ENGRAM_MODEL_API_KEY?.trim() || env.OPENAI_API_KEY?.trim() || "not-needed"),
       maxRetries: props.maxRetries ?? 2,
       timeout: props.timeoutMs ?? 120_000,
     });
