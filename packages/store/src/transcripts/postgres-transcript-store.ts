@@ -35,7 +35,14 @@ import {
 import { type ExpressionBuilder, type Kysely, sql, type Transaction } from "kysely";
 import type { DB } from "../db/schema/index.js";
 
-import { toEpochMs, toTranscriptMessage, toTranscriptSession } from "./transcript-rows.js";
+import {
+  isUniqueViolation,
+  MESSAGE_COLUMNS,
+  toEpochMs,
+  toMessageInsertRow,
+  toTranscriptMessage,
+  toTranscriptSession,
+} from "./transcript-rows.js";
 
 export interface PostgresTranscriptStoreProps {
   /** Source of "now" for timestamps (default: the system clock). */
@@ -49,29 +56,6 @@ const MAX_LINEAGE_HOPS = 1000;
 const MAX_TITLE_LENGTH = 200;
 const MAX_END_REASON_LENGTH = 64;
 const INSERT_CHUNK = 500;
-
-const MESSAGE_COLUMNS = [
-  "id",
-  "session_id",
-  "role",
-  "content",
-  "parts",
-  "tool_name",
-  "tool_calls",
-  "tool_results",
-  "tool_call_id",
-  "reasoning",
-  "reasoning_details",
-  "platform_message_id",
-  "observed",
-  "active",
-  "compacted",
-  "created_at",
-] as const;
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
-}
 
 function assertText(argument: string, value: unknown, maxLength: number): asserts value is string {
   if (typeof value !== "string" || value.trim().length === 0 || value.length > maxLength) {
@@ -90,24 +74,6 @@ function clampLimit(value: number | undefined, fallback: number, max: number): n
   if (!Number.isInteger(value) || value < 1)
     throw new InvalidArgumentError("limit", "must be a positive integer");
   return Math.min(value, max);
-}
-
-function toRow(sessionId: string, message: PreparedTranscriptMessage) {
-  return {
-    session_id: sessionId,
-    role: message.role,
-    content: message.content,
-    parts: message.parts,
-    tool_name: message.toolName,
-    tool_calls: message.toolCalls,
-    tool_results: message.toolResults,
-    tool_call_id: message.toolCallId,
-    reasoning: message.reasoning,
-    reasoning_details: message.reasoningDetails,
-    platform_message_id: message.platformMessageId,
-    observed: message.observed,
-    created_at: message.createdAt,
-  };
 }
 
 type SessionsAsS = { s: DB["sessions"] };
@@ -372,7 +338,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
         }
         const inserted = await trx
           .insertInto("messages")
-          .values(toRow(sessionId, prepared))
+          .values(toMessageInsertRow(sessionId, prepared))
           .returning("id")
           .executeTakeFirstOrThrow();
         await trx
@@ -466,7 +432,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
             const chunk = prepared.slice(start, start + INSERT_CHUNK);
             await trx
               .insertInto("messages")
-              .values(chunk.map((message) => toRow(sessionId, message)))
+              .values(chunk.map((message) => toMessageInsertRow(sessionId, message)))
               .execute();
           }
           await this.#recount(trx, sessionId, now);

@@ -1,4 +1,9 @@
-import type { TranscriptMessage, TranscriptRole, TranscriptSession } from "@engram/core";
+import type {
+  PreparedTranscriptMessage,
+  TranscriptMessage,
+  TranscriptRole,
+  TranscriptSession,
+} from "@engram/core";
 import type { MessageRow, SessionRow } from "../db/schema/index.js";
 
 const ms = (value: Date | string): number => (value instanceof Date ? value.getTime() : Date.parse(value));
@@ -54,3 +59,47 @@ export function toTranscriptMessage(row: Omit<MessageRow, "search">): Transcript
 }
 
 export { ms as toEpochMs };
+
+/** Columns of `messages` read back as a {@link TranscriptMessage} (the generated `search` vector is skipped). */
+export const MESSAGE_COLUMNS = [
+  "id",
+  "session_id",
+  "role",
+  "content",
+  "parts",
+  "tool_name",
+  "tool_calls",
+  "tool_results",
+  "tool_call_id",
+  "reasoning",
+  "reasoning_details",
+  "platform_message_id",
+  "observed",
+  "active",
+  "compacted",
+  "created_at",
+] as const;
+
+/** The `messages` insert row of a validated message; every store that appends messages writes this shape. */
+export function toMessageInsertRow(sessionId: string, message: PreparedTranscriptMessage) {
+  return {
+    session_id: sessionId,
+    role: message.role,
+    content: message.content,
+    parts: message.parts,
+    tool_name: message.toolName,
+    tool_calls: message.toolCalls,
+    tool_results: message.toolResults,
+    tool_call_id: message.toolCallId,
+    reasoning: message.reasoning,
+    reasoning_details: message.reasoningDetails,
+    platform_message_id: message.platformMessageId,
+    observed: message.observed,
+    created_at: message.createdAt,
+  };
+}
+
+/** True for Postgres' unique_violation (SQLSTATE 23505), on `pg` and PGlite alike. */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
+}

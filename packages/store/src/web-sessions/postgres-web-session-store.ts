@@ -34,9 +34,13 @@ import {
 } from "@engram/core";
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { DB } from "../db/schema/index.js";
-import { toTranscriptMessage } from "../transcripts/transcript-rows.js";
 import {
+  isUniqueViolation,
   MESSAGE_COLUMNS,
+  toMessageInsertRow,
+  toTranscriptMessage,
+} from "../transcripts/transcript-rows.js";
+import {
   type SummaryRow,
   selectSummaries,
   selectWebSessionPage,
@@ -54,10 +58,6 @@ export interface PostgresWebSessionStoreProps {
 }
 
 const INSERT_CHUNK = 500;
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "23505";
-}
 
 function countMismatch(sessionId: string, count: number, expectedCount: number): ConflictError {
   return new ConflictError(
@@ -292,23 +292,7 @@ export class PostgresWebSessionStore implements WebSessionStore {
             const chunk = prepared.slice(start, start + INSERT_CHUNK);
             const rows = await trx
               .insertInto("messages")
-              .values(
-                chunk.map((message) => ({
-                  session_id: sessionId,
-                  role: message.role,
-                  content: message.content,
-                  parts: message.parts,
-                  tool_name: message.toolName,
-                  tool_calls: message.toolCalls,
-                  tool_results: message.toolResults,
-                  tool_call_id: message.toolCallId,
-                  reasoning: message.reasoning,
-                  reasoning_details: message.reasoningDetails,
-                  platform_message_id: message.platformMessageId,
-                  observed: message.observed,
-                  created_at: message.createdAt,
-                })),
-              )
+              .values(chunk.map((message) => toMessageInsertRow(sessionId, message)))
               .returning(MESSAGE_COLUMNS)
               .execute();
             appended.push(...rows.map(toTranscriptMessage).sort((a, b) => a.id - b.id));

@@ -31,26 +31,6 @@ export const SUMMARY_COLUMNS = [
   "s.updated_at",
 ] as const;
 
-/** Columns of `messages` read when a session is opened (the generated `search` vector is skipped). */
-export const MESSAGE_COLUMNS = [
-  "id",
-  "session_id",
-  "role",
-  "content",
-  "parts",
-  "tool_name",
-  "tool_calls",
-  "tool_results",
-  "tool_call_id",
-  "reasoning",
-  "reasoning_details",
-  "platform_message_id",
-  "observed",
-  "active",
-  "compacted",
-  "created_at",
-] as const;
-
 /** Enough of the first user message to derive a title from (the title keeps 64 characters). */
 const TITLE_SOURCE_CHARS = 256;
 
