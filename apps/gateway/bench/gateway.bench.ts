@@ -12,6 +12,7 @@ import { createDatabase, type Database, migrateStore } from "@engram/store";
 import { sql } from "kysely";
 import { createGateway } from "../src/app/create-gateway.js";
 import { parseGatewayConfig } from "../src/config/gateway-config.js";
+import { EchoTurnRunner } from "../src/turns/echo-turn-runner.js";
 
 const CHATS = 200;
 const CONCURRENCY = 8;
@@ -44,6 +45,7 @@ for (const backend of backends) {
   const gateway = createGateway({
     config: parseGatewayConfig({ token: TOKEN, expirySweepIntervalMs: 0 }),
     db: database.db,
+    runner: new EchoTurnRunner(),
   });
   const extra = { backend: backend.name, concurrency: CONCURRENCY };
   try {

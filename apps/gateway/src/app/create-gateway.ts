@@ -1,4 +1,11 @@
+import { createChatModel } from "@engram/agent";
 import { type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
+import {
+  type HolographicDB,
+  HolographicFactStore,
+  HolographicProvider,
+  migrateHolographic,
+} from "@engram/provider-holographic";
 import { type DB, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
@@ -6,7 +13,7 @@ import type { GatewayConfig } from "../config/gateway-config.js";
 import { SessionRouter } from "../routing/session-router.js";
 import { buildGatewayServer } from "../server/build-gateway-server.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
-import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
+import { AgentTurnRunner } from "../turns/agent-turn-runner.js";
 import { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
 import { SessionExpiryWatcher } from "../turns/session-expiry-watcher.js";
 import type { TurnRunner } from "../turns/turn-runner.js";
@@ -19,9 +26,14 @@ export interface CreateGatewayProps {
   /** A migrated `@engram/store` database. */
   readonly db: Kysely<DB>;
   readonly clock?: Clock;
-  /** Default: the {@link EchoTurnRunner} stand-in. */
+  /**
+   * Default: an {@link AgentTurnRunner} (`@engram/agent`, `createChatModel()`: the offline model unless
+   * `ENGRAM_MODEL*` is set) with the Holographic provider on `db`, one fact store per process.
+   */
   readonly runner?: TurnRunner;
   readonly logger?: FastifyServerOptions["logger"];
+  /** Default: a new in-process coordinator (pass one to build a runner that shares it). */
+  readonly coordinator?: MemoryCommitCoordinator;
 }
 
 export interface Gateway {
@@ -54,8 +66,22 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
   });
   router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
-  const coordinator = new MemoryCommitCoordinator({ clock });
-  const runner = props.runner ?? new EchoTurnRunner();
+  const coordinator = props.coordinator ?? new MemoryCommitCoordinator({ clock });
+  let storeOpening: Promise<HolographicFactStore> | undefined;
+  const openStore = () => {
+    storeOpening ??= migrateHolographic(props.db).then(() =>
+      HolographicFactStore.open({ db: props.db as unknown as Kysely<HolographicDB> }),
+    );
+    return storeOpening;
+  };
+  const agentRunner = props.runner
+    ? undefined
+    : new AgentTurnRunner({
+        coordinator,
+        model: createChatModel(),
+        providers: () => [new HolographicProvider({ openStore, autoExtract: true })],
+      });
+  const runner = props.runner ?? (agentRunner as AgentTurnRunner);
   const handler = new GatewayTurnHandler({
     router,
     routingIndex,
@@ -86,6 +112,8 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       await server.close();
       await coordinator.drainAll({ deadlineMs: closeProps.drainDeadlineMs ?? 30_000 });
       await coordinator.close();
+      await agentRunner?.close();
+      if (storeOpening) await (await storeOpening.catch(() => undefined))?.close();
     })();
     return closing;
   };

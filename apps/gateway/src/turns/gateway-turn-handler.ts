@@ -58,6 +58,8 @@ export class GatewayTurnHandler {
   readonly #props: GatewayTurnHandlerProps;
   readonly #queue = new KeyedSerialQueue();
   readonly #maxTextBytes: number;
+  /** Sessions left with a failed commit: retried at every later boundary until one succeeds. */
+  readonly #failedLeaves = new Set<string>();
 
   constructor(props: GatewayTurnHandlerProps) {
     this.#props = props;
@@ -186,6 +188,13 @@ export class GatewayTurnHandler {
    * keeps the work (the coordinator keeps the agent for a retry); the turn goes on either way.
    */
   async leaveSession(sessionId: string): Promise<boolean> {
+    for (const earlier of [...this.#failedLeaves]) {
+      if (earlier !== sessionId) await this.#commitLeft(earlier);
+    }
+    return this.#commitLeft(sessionId);
+  }
+
+  async #commitLeft(sessionId: string): Promise<boolean> {
     const { coordinator, runner, metrics } = this.#props;
     let ok = false;
     try {
@@ -197,7 +206,9 @@ export class GatewayTurnHandler {
     }
     const dirty = await coordinator.hasUncommittedWork(sessionId);
     metrics?.commits.inc({ result: ok || !dirty ? "ok" : "failed" });
-    if (!dirty) {
+    if (dirty) this.#failedLeaves.add(sessionId);
+    else {
+      this.#failedLeaves.delete(sessionId);
       coordinator.unregisterAgent(sessionId);
       runner.evict(sessionId);
     }

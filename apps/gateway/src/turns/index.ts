@@ -1,3 +1,4 @@
+export * from "./agent-turn-runner.js";
 export * from "./echo-turn-runner.js";
 export * from "./gateway-turn-handler.js";
 export * from "./keyed-serial-queue.js";
