@@ -1,0 +1,62 @@
+// The provider conformance kit (@engram/testkit) on the Holographic provider, on PGlite (and on real
+// Postgres when DATABASE_URL is set). Each check gets a fresh provider over a fresh fact store in the
+// test file's database; the probe reads the facts the provider wrote (Holographic keeps no per-session
+// buffers, so writes carry no session id).
+
+import { createTestDatabase, type TestDatabase, testBackends } from "@engram/store/testing";
+import { describeMemoryProvider, type MemoryProviderTestInitializer } from "@engram/testkit";
+import { migrateHolographic } from "../db/migrations/index.js";
+import type { HolographicDB } from "../db/schema/index.js";
+import { HolographicFactStore } from "../store/holographic-fact-store.js";
+import { HolographicProvider } from "./holographic-provider.js";
+
+for (const backend of testBackends()) {
+  let database: TestDatabase<HolographicDB> | undefined;
+  const stores = new Map<HolographicProvider, HolographicFactStore>();
+
+  const initializer: MemoryProviderTestInitializer<HolographicProvider> = {
+    name: `HolographicProvider [${backend}]`,
+    capabilities: {
+      tools: true,
+      prefetch: true,
+      syncTurn: false,
+      sessionEnd: true,
+      sessionSwitch: false,
+      compression: false,
+      network: false,
+    },
+    beforeAll: async () => {
+      database = await createTestDatabase<HolographicDB>(backend, {
+        migrate: false,
+        setup: (db) => migrateHolographic(db),
+      });
+    },
+    afterAll: async () => {
+      await database?.close();
+    },
+    beforeAllTimeout: 60_000,
+    createProvider: async () => {
+      if (!database) throw new Error("database not opened");
+      const store = await HolographicFactStore.open({ db: database.db });
+      const provider = new HolographicProvider({ openStore: async () => store, autoExtract: true });
+      stores.set(provider, store);
+      return provider;
+    },
+    destroyProvider: async (provider) => {
+      await stores.get(provider)?.close();
+      stores.delete(provider);
+    },
+    probe: async (provider) => {
+      const store = stores.get(provider);
+      if (!store) return { writes: [] };
+      const facts = await store.list({ limit: 1000 });
+      return { writes: facts.map((fact) => ({ sessionId: undefined, text: fact.content })) };
+    },
+    sampleToolCalls: [
+      { name: "fact_store", args: { action: "add", content: "The conformance kit prefers tabs" } },
+      { name: "fact_store", args: { action: "search", query: "conformance" } },
+    ],
+  };
+
+  describeMemoryProvider(initializer);
+}
