@@ -5,6 +5,7 @@
  */
 import { createDatabase, migrateStore } from "@engram/store";
 import { createGateway } from "./app/create-gateway.js";
+import { OffsetFileClock } from "./app/offset-file-clock.js";
 import { gatewayConfigFromEnv, isLoopbackHost } from "./config/gateway-config.js";
 
 async function main(): Promise<void> {
@@ -13,7 +14,14 @@ async function main(): Promise<void> {
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   await migrateStore(database.db);
-  const gateway = createGateway({ config, db: database.db, logger: { level: config.logLevel } });
+  // Test-only: end-to-end suites move the running gateway's clock through a file (see OffsetFileClock).
+  const clockFile = process.env.ENGRAM_TEST_CLOCK_FILE?.trim();
+  const gateway = createGateway({
+    config,
+    db: database.db,
+    logger: { level: config.logLevel },
+    ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
+  });
   if (!config.token && isLoopbackHost(config.host)) {
     gateway.server.log.warn("no ENGRAM_GATEWAY_TOKEN: /v1 is open to anyone on this machine (dev mode)");
   }

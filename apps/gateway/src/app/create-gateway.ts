@@ -63,6 +63,10 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     routingIndex,
     transcripts,
     clock,
+    isolation: {
+      groupSessionsPerUser: props.config.groupSessionsPerUser,
+      threadSessionsPerUser: props.config.threadSessionsPerUser,
+    },
     ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
   });
   router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });

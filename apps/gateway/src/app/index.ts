@@ -1,1 +1,2 @@
 export * from "./create-gateway.js";
+export * from "./offset-file-clock.js";

@@ -51,4 +51,21 @@ describe("gateway configuration", () => {
       gatewayConfigFromEnv({ ENGRAM_GATEWAY_TOKEN: TOKEN, ENGRAM_GATEWAY_RESET_POLICY: "{" }),
     ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
   });
+
+  it("reads the session isolation flags and rejects values that are not booleans", () => {
+    expect(gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1" })).toMatchObject({
+      groupSessionsPerUser: true,
+      threadSessionsPerUser: false,
+    });
+    expect(
+      gatewayConfigFromEnv({
+        ENGRAM_GATEWAY_DEV: "1",
+        ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER: "false",
+        ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER: "1",
+      }),
+    ).toMatchObject({ groupSessionsPerUser: false, threadSessionsPerUser: true });
+    expect(() =>
+      gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1", ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER: "yes" }),
+    ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
+  });
 });

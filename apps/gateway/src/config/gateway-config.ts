@@ -45,6 +45,10 @@ export const gatewayConfigSchema = z
       .positive()
       .default(64 * 1024),
     resetPolicy: resetPolicySchema.optional(),
+    /** Each participant of a non-thread group/channel gets their own session (seed 004 default). */
+    groupSessionsPerUser: z.boolean().default(true),
+    /** Each participant of a thread gets their own session; off: threads are shared. */
+    threadSessionsPerUser: z.boolean().default(false),
     /** How often expired sessions get their memory committed; 0 disables the sweep. */
     expirySweepIntervalMs: z.number().int().min(0).default(60_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -78,7 +82,8 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
  * Reads configuration from the environment: `ENGRAM_GATEWAY_HOST`, `ENGRAM_GATEWAY_PORT`,
  * `ENGRAM_GATEWAY_TOKEN`, `ENGRAM_GATEWAY_DEV` (`1`/`true`), `DATABASE_URL`, `ENGRAM_DATA_DIR`,
  * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_GATEWAY_EXPIRY_SWEEP_MS`,
- * `ENGRAM_LOG_LEVEL`.
+ * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
+ * `0`/`false`), `ENGRAM_LOG_LEVEL`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const issues: string[] = [];
@@ -90,8 +95,18 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
       issues.push("ENGRAM_GATEWAY_RESET_POLICY: must be JSON");
     }
   }
-  if (issues.length > 0) throw new InvalidGatewayConfigError(issues);
   const defined = <T>(value: T | undefined | "") => (value === "" ? undefined : value);
+  const flag = (name: string): boolean | undefined => {
+    const raw = env[name]?.trim().toLowerCase();
+    if (raw === undefined || raw === "") return undefined;
+    if (raw === "1" || raw === "true") return true;
+    if (raw === "0" || raw === "false") return false;
+    issues.push(`${name}: must be 1, true, 0 or false`);
+    return undefined;
+  };
+  const groupSessionsPerUser = flag("ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER");
+  const threadSessionsPerUser = flag("ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER");
+  if (issues.length > 0) throw new InvalidGatewayConfigError(issues);
   return parseGatewayConfig({
     host: defined(env.ENGRAM_GATEWAY_HOST),
     port: defined(env.ENGRAM_GATEWAY_PORT),
@@ -101,6 +116,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     dataDir: defined(env.ENGRAM_DATA_DIR),
     maxTextBytes: env.ENGRAM_GATEWAY_MAX_TEXT_BYTES ? Number(env.ENGRAM_GATEWAY_MAX_TEXT_BYTES) : undefined,
     resetPolicy,
+    groupSessionsPerUser,
+    threadSessionsPerUser,
     expirySweepIntervalMs: env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS
       ? Number(env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS)
       : undefined,
