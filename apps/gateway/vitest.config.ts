@@ -1,3 +1,12 @@
 import { engramVitestConfig } from "@engram/vitest-config";
 
-export default engramVitestConfig();
+const config = engramVitestConfig();
+
+// The end-to-end suite (e2e/) drives the built executable against real databases: it joins the `int`
+// project, so it runs with `pnpm test`, one file at a time like every other integration file.
+for (const project of config.test?.projects ?? []) {
+  if (typeof project !== "object" || !("test" in project) || project.test?.name !== "int") continue;
+  project.test.include = [...(project.test.include ?? []), "e2e/**/*.int.test.ts"];
+}
+
+export default config;

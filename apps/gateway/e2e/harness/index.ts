@@ -1,0 +1,4 @@
+export * from "./e2e-database.js";
+export * from "./e2e-gateway.js";
+export * from "./ensure-built.js";
+export * from "./gateway-process.js";
