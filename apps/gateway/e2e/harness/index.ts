@@ -1,3 +1,4 @@
+export * from "./clock-file.js";
 export * from "./e2e-database.js";
 export * from "./e2e-gateway.js";
 export * from "./ensure-built.js";
