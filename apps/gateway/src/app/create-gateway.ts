@@ -83,6 +83,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     : new AgentTurnRunner({
         coordinator,
         model: createChatModel(),
+        maxAgents: props.config.maxAgents,
         providers: () => [new HolographicProvider({ openStore, autoExtract: true })],
       });
   const runner = props.runner ?? (agentRunner as AgentTurnRunner);

@@ -52,7 +52,7 @@ describe("gateway configuration", () => {
     ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
   });
 
-  it("reads the session isolation flags and rejects values that are not booleans", () => {
+  it("reads the session isolation flags and the agent cap, and rejects invalid values", () => {
     expect(gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1" })).toMatchObject({
       groupSessionsPerUser: true,
       threadSessionsPerUser: false,
@@ -64,6 +64,12 @@ describe("gateway configuration", () => {
         ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER: "1",
       }),
     ).toMatchObject({ groupSessionsPerUser: false, threadSessionsPerUser: true });
+    expect(
+      gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1", ENGRAM_GATEWAY_MAX_AGENTS: "2000" }).maxAgents,
+    ).toBe(2000);
+    expect(() => gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1", ENGRAM_GATEWAY_MAX_AGENTS: "0" })).toThrow(
+      expect.objectContaining({ code: "INVALID_CONFIG" }),
+    );
     expect(() =>
       gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1", ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER: "yes" }),
     ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));

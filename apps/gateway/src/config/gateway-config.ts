@@ -49,6 +49,8 @@ export const gatewayConfigSchema = z
     groupSessionsPerUser: z.boolean().default(true),
     /** Each participant of a thread gets their own session; off: threads are shared. */
     threadSessionsPerUser: z.boolean().default(false),
+    /** Live agents kept in memory; the least recently used idle one is committed and dropped beyond it. */
+    maxAgents: z.number().int().positive().default(128),
     /** How often expired sessions get their memory committed; 0 disables the sweep. */
     expirySweepIntervalMs: z.number().int().min(0).default(60_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -82,7 +84,7 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
  * Reads configuration from the environment: `ENGRAM_GATEWAY_HOST`, `ENGRAM_GATEWAY_PORT`,
  * `ENGRAM_GATEWAY_TOKEN`, `ENGRAM_GATEWAY_DEV` (`1`/`true`), `DATABASE_URL`, `ENGRAM_DATA_DIR`,
  * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_GATEWAY_EXPIRY_SWEEP_MS`,
- * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
+ * `ENGRAM_GATEWAY_MAX_AGENTS`, `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
  * `0`/`false`), `ENGRAM_LOG_LEVEL`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -118,6 +120,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     resetPolicy,
     groupSessionsPerUser,
     threadSessionsPerUser,
+    maxAgents: env.ENGRAM_GATEWAY_MAX_AGENTS ? Number(env.ENGRAM_GATEWAY_MAX_AGENTS) : undefined,
     expirySweepIntervalMs: env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS
       ? Number(env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS)
       : undefined,
