@@ -70,15 +70,23 @@ export class GatewayProcess {
         reject(new Error(`gateway exited before listening (code ${code}, signal ${signal})`)),
       );
     });
+    // Unused when the port is fixed; its rejection (an early exit) still ends the health wait below.
+    listening.catch(() => undefined);
     const timeoutMs = props.readyTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`gateway not ready within ${timeoutMs} ms`)), timeoutMs);
     });
+    // A fixed port is known up front (quiet log levels print no "listening" line); port 0 is read from the log.
+    const fixedPort = env.ENGRAM_GATEWAY_PORT !== "0" ? env.ENGRAM_GATEWAY_PORT : undefined;
     try {
-      const url = await Promise.race([listening, timeout]);
+      const url = fixedPort ? `http://127.0.0.1:${fixedPort}` : await Promise.race([listening, timeout]);
       const gateway = new GatewayProcess(url, child, output, exited);
-      await Promise.race([gateway.#waitHealthy(), timeout]);
+      await Promise.race([
+        gateway.#waitHealthy(),
+        timeout,
+        listening.then(() => new Promise<never>(() => {})),
+      ]);
       return gateway;
     } catch (error) {
       child.kill("SIGKILL");
@@ -99,11 +107,12 @@ export class GatewayProcess {
   }
 
   async #waitHealthy(): Promise<void> {
-    for (;;) {
+    while (this.#child.exitCode === null && this.#child.signalCode === null) {
       const response = await fetch(`${this.url}/health`).catch(() => undefined);
       if (response?.status === 200) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    throw new Error("gateway exited before it was healthy");
   }
 
   /** `POST /v1/messages` with a raw body (strings are sent verbatim, anything else as JSON). */
