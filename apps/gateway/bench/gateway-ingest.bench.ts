@@ -11,6 +11,8 @@
  *   memory first, and builds a new one: that is the real cost of many active chats;
  * - `gateway.agents.rss`: the gateway's RSS growth per 1,000 cached agents (cap raised to 3,000).
  *
+ * `ENGRAM_BENCH_CPU_PROF_DIR=<dir>` writes a V8 CPU profile of the gateway process there (hot-path work).
+ *
  * Target (TARGETS.md): >= 1,000 msg/s at 10k sessions on Postgres, flat from 1 to 10k. Postgres only:
  * without `DATABASE_URL` the benchmark prints why it skipped.
  */
@@ -157,8 +159,10 @@ export default async function gatewayIngestBench(): Promise<void> {
   }
   await ensureGatewayBuilt();
   const database = await E2EDatabase.create({ name: "postgres", url });
+  const profileDir = process.env.ENGRAM_BENCH_CPU_PROF_DIR;
   const start = async (extra: Record<string, string>) =>
     GatewayProcess.start({
+      ...(profileDir ? { execArgv: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
       env: {
         ...database.env(),
         ENGRAM_GATEWAY_PORT: String(await freePort()),

@@ -8,6 +8,8 @@ export const GATEWAY_MAIN = fileURLToPath(new URL("../../dist/main.js", import.m
 export interface StartGatewayProps {
   /** Variables on top of a scrubbed copy of this process's environment (no inherited `DATABASE_URL`/`ENGRAM_*`). */
   readonly env: Readonly<Record<string, string>>;
+  /** Node options before the script (e.g. `--cpu-prof`). */
+  readonly execArgv?: readonly string[];
   /** Longest wait for "listening" plus a healthy `/health`, in ms (default 30000). */
   readonly readyTimeoutMs?: number;
 }
@@ -50,7 +52,10 @@ export class GatewayProcess {
       env[name] = value;
     }
     Object.assign(env, { ENGRAM_GATEWAY_HOST: "127.0.0.1", ENGRAM_GATEWAY_PORT: "0" }, props.env);
-    const child = spawn(process.execPath, [GATEWAY_MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...(props.execArgv ?? []), GATEWAY_MAIN], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const output: string[] = [];
     const keep = (line: string) => {
       output.push(line);
