@@ -5,7 +5,7 @@
  */
 import { sql } from "kysely";
 import { expect, it } from "vitest";
-import { describeE2E, E2E_TOKEN, type ErrorReply } from "./harness/index.js";
+import { describeE2E, E2E_TOKEN, type ErrorReply, type MessageReply } from "./harness/index.js";
 
 const dm = (chatId: string, extra: object = {}) => ({
   platform: "telegram",
@@ -179,6 +179,63 @@ describeE2E("gateway routing end to end", (gateway) => {
         .map((r) => r.content)
         .sort(),
     ).toEqual([...texts].sort());
+  });
+
+  it("agrees on one session when two gateway processes race the first messages of a new chat", async (context) => {
+    if (gateway().backend === "pglite") {
+      console.log(
+        "skipped on PGlite: its data folder belongs to one process, so two gateways cannot share it",
+      );
+      context.skip();
+    }
+    const peer = await gateway().startPeer();
+    try {
+      // Five new shared threads, twenty participants each, every message alternating between the two
+      // processes and all 100 in flight at once: each process serialises its own turns per key, so
+      // only the routing index's compare-and-set keeps the processes from creating two sessions.
+      const chats = Array.from({ length: 5 }, (_, c) => `race${c}`);
+      const processes = [gateway().process, peer];
+      const answers = await Promise.all(
+        chats.flatMap((thread) =>
+          Array.from({ length: 20 }, (_, i) =>
+            processes[i % 2]!.post<MessageReply>(
+              {
+                source: group("-6101", `u${i}`, { threadId: thread }),
+                text: `${thread} racer ${i}`,
+                messageId: `${thread}-${i}`,
+              },
+              { authorization: `Bearer ${E2E_TOKEN}` },
+            ),
+          ),
+        ),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      for (const [c, thread] of chats.entries()) {
+        const mine = answers.slice(c * 20, c * 20 + 20);
+        const sessionIds = new Set(mine.map((a) => a.body.sessionId));
+        expect(sessionIds.size, thread).toBe(1);
+        const [sessionId] = [...sessionIds];
+        const { sessions, users } = await gateway().withDb(async (db) => ({
+          sessions: await db
+            .selectFrom("sessions")
+            .select("id")
+            .where("session_key", "=", mine[0]!.body.sessionKey)
+            .execute(),
+          users: await db
+            .selectFrom("messages")
+            .select("content")
+            .where("session_id", "=", sessionId!)
+            .where("role", "=", "user")
+            .execute(),
+        }));
+        expect(sessions).toEqual([{ id: sessionId }]);
+        expect(users.map((u) => u.content).sort()).toEqual(
+          Array.from({ length: 20 }, (_, i) => `${thread} racer ${i}`).sort(),
+        );
+      }
+    } finally {
+      await peer.kill("SIGTERM");
+    }
   });
 
   it("refuses bad requests with coded errors and writes nothing", async () => {

@@ -57,16 +57,27 @@ export class E2EGateway {
   async start(env?: Record<string, string>): Promise<GatewayProcess> {
     if (this.#process) throw new Error("the gateway is already running");
     if (env) this.#env = env;
-    this.#process = await GatewayProcess.start({
-      env: {
-        ENGRAM_GATEWAY_TOKEN: E2E_TOKEN,
-        ENGRAM_GATEWAY_EXPIRY_SWEEP_MS: "0",
-        ENGRAM_LOG_LEVEL: "info",
-        ...this.database.env(),
-        ...this.#env,
-      },
-    });
+    this.#process = await GatewayProcess.start({ env: this.#processEnv() });
     return this.#process;
+  }
+
+  #processEnv(): Record<string, string> {
+    return {
+      ENGRAM_GATEWAY_TOKEN: E2E_TOKEN,
+      ENGRAM_GATEWAY_EXPIRY_SWEEP_MS: "0",
+      ENGRAM_LOG_LEVEL: "info",
+      ...this.database.env(),
+      ...this.#env,
+    };
+  }
+
+  /**
+   * A second gateway process on the same database (Postgres only: a PGlite folder has one owner),
+   * for races between processes. The caller stops it.
+   */
+  async startPeer(): Promise<GatewayProcess> {
+    if (!this.database.sharesConnections) throw new Error("a second process needs a shared database server");
+    return GatewayProcess.start({ env: this.#processEnv() });
   }
 
   /** Stops the gateway: SIGTERM (graceful) or SIGKILL (a crash). */
