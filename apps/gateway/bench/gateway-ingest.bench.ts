@@ -9,7 +9,8 @@
  *   sessions (concurrency min(sessions, 64): one chat's turns run one at a time anyway). Above the
  *   agent cache (`ENGRAM_GATEWAY_MAX_AGENTS`, 128) every message also evicts an agent, committing its
  *   memory first, and builds a new one: that is the real cost of many active chats;
- * - `gateway.agents.rss`: the gateway's RSS growth per 1,000 cached agents (cap raised to 3,000).
+ * - `gateway.agents.rss`: the gateway's RSS growth per 1,000 cached agents (cap raised to 3,000; the
+ *   least-squares slope over six readings 500 agents apart).
  *
  * `ENGRAM_BENCH_CPU_PROF_DIR=<dir>` writes a V8 CPU profile of the gateway process there (hot-path work).
  *
@@ -210,17 +211,21 @@ export default async function gatewayIngestBench(): Promise<void> {
     gateway = await start({ ENGRAM_GATEWAY_MAX_AGENTS: "3000" });
     const rssClient = client(gateway.url, MAX_CONCURRENCY);
     const points: Array<{ agents: number; rssMiB: number }> = [];
-    for (let k = 1; k <= 3; k++) {
-      await createChats(rssClient.send, `rss${k}-`, 1000, MAX_CONCURRENCY);
+    for (let k = 1; k <= 6; k++) {
+      await createChats(rssClient.send, `rss${k}-`, 500, MAX_CONCURRENCY);
       points.push({ agents: await cachedAgents(gateway), rssMiB: rssMiBOf(gateway.pid) });
     }
     rssClient.close();
-    const first = points[0]!;
-    const last = points[points.length - 1]!;
+    // Least-squares slope over the points: single readings move with the garbage collector's timing.
+    const n = points.length;
+    const meanX = points.reduce((sum, p) => sum + p.agents, 0) / n;
+    const meanY = points.reduce((sum, p) => sum + p.rssMiB, 0) / n;
+    const slope =
+      points.reduce((sum, p) => sum + (p.agents - meanX) * (p.rssMiB - meanY), 0) /
+      points.reduce((sum, p) => sum + (p.agents - meanX) ** 2, 0);
     report({
       bench: "gateway.agents.rss",
-      rssMiBPer1kAgents:
-        Math.round(((last.rssMiB - first.rssMiB) / ((last.agents - first.agents) / 1000)) * 10) / 10,
+      rssMiBPer1kAgents: Math.round(slope * 1000 * 10) / 10,
       points,
       backend: "postgres",
     });
