@@ -238,6 +238,20 @@ describeE2E("gateway routing end to end", (gateway) => {
     }
   });
 
+  it("answers health and Prometheus metrics without a token, counting the turns it ran", async () => {
+    const health = await gateway().process.get("/health");
+    expect(health).toEqual({ status: 200, text: JSON.stringify({ status: "ok" }) });
+    const before = await gateway().metric("engram_gateway_turns_total", { outcome: "completed" });
+    await gateway().say(dm("6201"), "count me");
+    await gateway().say(dm("6201"), "count me", { messageId: "once" });
+    await gateway().say(dm("6201"), "count me", { messageId: "once" });
+    expect((await gateway().metric("engram_gateway_turns_total", { outcome: "completed" })) - before).toBe(2);
+    expect(
+      await gateway().metric("engram_gateway_turns_total", { outcome: "duplicate" }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(await gateway().metric("engram_gateway_agent_cache_size")).toBeGreaterThan(0);
+  });
+
   it("refuses bad requests with coded errors and writes nothing", async () => {
     const post = (
       body: unknown,
