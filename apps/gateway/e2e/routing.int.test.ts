@@ -268,6 +268,9 @@ describeE2E("gateway routing end to end", (gateway) => {
       [await post({ source: dm("7001"), text: "" }), 400, "INVALID_ARGUMENT"],
       [await post({ source: { platform: "Telegram!", chatId: "1" }, text: "hi" }), 400, "INVALID_ARGUMENT"],
       [await post([1, 2]), 400, "INVALID_ARGUMENT"],
+      [await post({ source: dm("7001"), text: "/resume ../../sessions" }), 400, "INVALID_ID"],
+      [await post({ source: dm("7001"), text: "/resume 20990101_000000_deadbeef" }), 404, "NOT_FOUND"],
+      [await post({ source: dm("7001"), text: "y".repeat(2 * 1024 * 1024) }), 413, "CONTENT_TOO_LARGE"],
     ];
     for (const [answer, status, code] of cases) {
       expect(answer.status).toBe(status);
