@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type OpenVikingServerHandle,
   startOpenVikingServer,
-} from "../../../../packages/testkit/src/openviking-server/index.js";
+} from "@engram/testkit/openviking-server";
 import { OpenVikingClient } from "./openviking-client.js";
 import { OpenVikingError } from "./openviking-error.js";
 

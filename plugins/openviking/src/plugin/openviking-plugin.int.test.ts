@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import {
   type OpenVikingServerHandle,
   startOpenVikingServer,
-} from "../../../../packages/testkit/src/openviking-server/index.js";
+} from "@engram/testkit/openviking-server";
 import openVikingPlugin from "../index.js";
 
 const ctx = (sessionId: string): ProviderInitContext => ({

@@ -8,7 +8,7 @@ import {
   type OpenVikingServerHandle,
   type StartOpenVikingServerProps,
   startOpenVikingServer,
-} from "../../../../packages/testkit/src/openviking-server/index.js";
+} from "@engram/testkit/openviking-server";
 import {
   OpenVikingMemoryProvider,
   type OpenVikingMemoryProviderProps,

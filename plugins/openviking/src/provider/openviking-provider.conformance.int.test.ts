@@ -1,13 +1,11 @@
-// The provider conformance kit (packages/testkit/src/conformance) on the OpenViking provider, against
+// The provider conformance kit (@engram/testkit) on the OpenViking provider, against
 // the stand-in server in process memory. The probe reads what reached the server: the message writes,
-// by the session id in their path. The kit is imported by path because @engram/testkit has no
-// package.json yet; vitest.config.ts and tsconfig.json resolve its bare imports from this package.
-import type { MemoryProviderTestInitializer } from "../../../../packages/testkit/src/conformance/index.js";
-import { describeMemoryProvider } from "../../../../packages/testkit/src/conformance/index.js";
+// by the session id in their path.
+import { describeMemoryProvider, type MemoryProviderTestInitializer } from "@engram/testkit";
 import {
   type OpenVikingServerHandle,
   startOpenVikingServer,
-} from "../../../../packages/testkit/src/openviking-server/index.js";
+} from "@engram/testkit/openviking-server";
 import { OpenVikingMemoryProvider } from "./openviking-memory-provider.js";
 
 let server: OpenVikingServerHandle | undefined;

@@ -5,7 +5,7 @@ import {
   type OpenVikingServerHandle,
   PostgresMemoryRecordStore,
   startOpenVikingServer,
-} from "../../../../packages/testkit/src/openviking-server/index.js";
+} from "@engram/testkit/openviking-server";
 
 interface Envelope {
   status: "ok" | "error";
