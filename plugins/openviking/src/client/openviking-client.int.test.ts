@@ -1,10 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { type OpenVikingServerHandle, startOpenVikingServer } from "@engram/testkit/openviking-server";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type OpenVikingServerHandle,
-  startOpenVikingServer,
-} from "@engram/testkit/openviking-server";
 import { OpenVikingClient } from "./openviking-client.js";
 import { OpenVikingError } from "./openviking-error.js";
 

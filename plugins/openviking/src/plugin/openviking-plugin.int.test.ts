@@ -6,12 +6,9 @@ import {
   type MemoryProviderFactory,
   type ProviderInitContext,
 } from "@engram/core";
+import { type OpenVikingServerHandle, startOpenVikingServer } from "@engram/testkit/openviking-server";
 import { container } from "tsyringe";
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  type OpenVikingServerHandle,
-  startOpenVikingServer,
-} from "@engram/testkit/openviking-server";
 import openVikingPlugin from "../index.js";
 
 const ctx = (sessionId: string): ProviderInitContext => ({

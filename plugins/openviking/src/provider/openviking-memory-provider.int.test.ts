@@ -2,13 +2,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { CompletedTurn, ProviderInitContext } from "@engram/core";
 import { describeEachBackend } from "@engram/store/testing";
-import { afterEach, describe, expect, it } from "vitest";
 import {
   migrateOpenVikingServer,
   type OpenVikingServerHandle,
   type StartOpenVikingServerProps,
   startOpenVikingServer,
 } from "@engram/testkit/openviking-server";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   OpenVikingMemoryProvider,
   type OpenVikingMemoryProviderProps,

@@ -2,10 +2,7 @@
 // the stand-in server in process memory. The probe reads what reached the server: the message writes,
 // by the session id in their path.
 import { describeMemoryProvider, type MemoryProviderTestInitializer } from "@engram/testkit";
-import {
-  type OpenVikingServerHandle,
-  startOpenVikingServer,
-} from "@engram/testkit/openviking-server";
+import { type OpenVikingServerHandle, startOpenVikingServer } from "@engram/testkit/openviking-server";
 import { OpenVikingMemoryProvider } from "./openviking-memory-provider.js";
 
 let server: OpenVikingServerHandle | undefined;

@@ -1,11 +1,11 @@
 import { describeEachBackend } from "@engram/store/testing";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   migrateOpenVikingServer,
   type OpenVikingServerHandle,
   PostgresMemoryRecordStore,
   startOpenVikingServer,
 } from "@engram/testkit/openviking-server";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 interface Envelope {
   status: "ok" | "error";
