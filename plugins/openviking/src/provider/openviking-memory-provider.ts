@@ -15,6 +15,7 @@ import {
 } from "@engram/core";
 import { OpenVikingClient } from "../client/openviking-client.js";
 import { isOpenVikingError } from "../client/openviking-error.js";
+import { InMemoryPendingCommitJournal, type PendingCommitJournal } from "../journal/index.js";
 import { formatRecallLine, matchedContexts, type RecallProps, rankRecall } from "./recall-ranking.js";
 import {
   parseBrowseArgs,
@@ -36,6 +37,13 @@ export interface OpenVikingMemoryProviderProps {
   readonly retryDelayMs?: number;
   readonly recall?: Partial<RecallProps>;
   readonly logger?: Logger;
+  /**
+   * Durable record of sessions synced but not yet committed (`PostgresPendingCommitJournal`), shared by
+   * the providers of one process. With it, sessions left uncommitted by a process that died are committed
+   * once by the next process (in the background at `initialize`, or explicitly through
+   * {@link OpenVikingMemoryProvider.commitLeftoverSessions}). Default: in memory (no recovery).
+   */
+  readonly journal?: PendingCommitJournal;
   /** Injected for tests. */
   readonly fetch?: typeof fetch;
 }
@@ -50,6 +58,8 @@ interface WireMessage {
 }
 
 const MIN_QUERY_CHARS = 3;
+/** Journals whose leftovers a provider of this process has already started committing. */
+const recoveredJournals = new WeakSet<PendingCommitJournal>();
 const BATCH_LIMIT = 100;
 
 function parseArguments(raw: string): JsonValue {
@@ -112,8 +122,9 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   readonly #log: Logger;
   #sessionId = "";
   #mode: SyncMode = "parts";
-  /** Session ids with messages written since their last commit. */
-  readonly #pending = new Set<string>();
+  readonly #journal: PendingCommitJournal;
+  /** Session ids with messages written since their last commit -> their journal marker's sequence. */
+  readonly #pending = new Map<string, number>();
   /** Tail of the write queue: writes and commits run one at a time, in call order. */
   #queue: Promise<void> = Promise.resolve();
   readonly #background = new Set<Promise<unknown>>();
@@ -124,6 +135,7 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
     super();
     this.#props = props;
     this.#log = props.logger ?? noopLogger;
+    this.#journal = props.journal ?? new InMemoryPendingCommitJournal();
     this.#recall = {
       scoreThreshold: props.recall?.scoreThreshold ?? 0.15,
       limit: props.recall?.limit ?? 6,
@@ -167,6 +179,33 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
 
   initialize(ctx: ProviderInitContext): void {
     this.#sessionId = ctx.sessionId;
+    if (this.#props.journal && this.#client && !recoveredJournals.has(this.#props.journal)) {
+      recoveredJournals.add(this.#props.journal);
+      this.#track(
+        this.commitLeftoverSessions().catch((error: unknown) => {
+          this.#log.warn({ provider: this.name, err: error }, "committing leftover sessions failed");
+        }),
+      );
+    }
+  }
+
+  /**
+   * Commits the sessions another process synced but never committed (it died, or stopped without a
+   * boundary), as recorded in the journal; each is claimed by one process and committed once. A session
+   * the server no longer knows counts as done. Returns the sessions committed.
+   */
+  async commitLeftoverSessions(): Promise<string[]> {
+    const committed: string[] = [];
+    for (const marker of await this.#journal.claimLeftovers()) {
+      try {
+        await this.client.post(`/api/v1/sessions/${encodeURIComponent(marker.sessionId)}/commit`, {});
+      } catch (error) {
+        if (!(isOpenVikingError(error) && error.remote.remoteCode === "NOT_FOUND")) throw error;
+      }
+      await this.#journal.markCommitted(marker.sessionId, marker.sequence);
+      committed.push(marker.sessionId);
+    }
+    return committed;
   }
 
   override systemPromptBlock(): string {
@@ -205,8 +244,12 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
         "background commit of the previous session failed",
       );
     });
-    this.#background.add(commit);
-    void commit.finally(() => this.#background.delete(commit));
+    this.#track(commit);
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#background.add(work);
+    void work.finally(() => this.#background.delete(work));
   }
 
   override async prefetch(query: string, ctx: MemoryHookContext): Promise<string> {
@@ -322,17 +365,25 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   }
 
   async #write(sessionId: string, messages: readonly WireMessage[]): Promise<void> {
+    // The durable marker goes first: a crash after the server took the messages must leave a marker
+    // (a marker for messages that never arrived only costs a "skipped" commit).
+    const sequence = await this.#journal.markSynced(sessionId);
+    const markPending = () => this.#pending.set(sessionId, sequence);
     try {
-      await this.#writeChunks(sessionId, messages);
+      await this.#writeChunks(sessionId, messages, markPending);
     } catch (error) {
       // A write that timed out may have landed: commit the session at its end just in case (a commit
       // of an empty session is a harmless "skipped").
-      if (isOpenVikingError(error) && error.remote.remoteCode === "TIMEOUT") this.#pending.add(sessionId);
+      if (isOpenVikingError(error) && error.remote.remoteCode === "TIMEOUT") markPending();
       throw error;
     }
   }
 
-  async #writeChunks(sessionId: string, messages: readonly WireMessage[]): Promise<void> {
+  async #writeChunks(
+    sessionId: string,
+    messages: readonly WireMessage[],
+    markPending: () => void,
+  ): Promise<void> {
     const path = `/api/v1/sessions/${encodeURIComponent(sessionId)}/messages`;
     for (let start = 0; start < messages.length; start += BATCH_LIMIT) {
       const chunk = messages.slice(start, start + BATCH_LIMIT);
@@ -341,7 +392,7 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
           await this.client.post(`${path}/batch`, {
             messages: chunk.map((m) => ({ role: m.role, parts: m.parts })),
           });
-          this.#pending.add(sessionId);
+          markPending();
           continue;
         } catch (error) {
           if (!this.#shouldDowngrade(error)) throw error;
@@ -357,7 +408,7 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
           await this.client.post(`${path}/batch`, {
             messages: chunk.map((m) => ({ role: m.role, content: m.text })),
           });
-          this.#pending.add(sessionId);
+          markPending();
           continue;
         } catch (error) {
           if (
@@ -370,7 +421,7 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
       }
       for (const message of chunk) {
         await this.client.post(path, { role: message.role, content: message.text });
-        this.#pending.add(sessionId);
+        markPending();
       }
     }
   }
@@ -381,14 +432,16 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   }
 
   async #commitIfPending(sessionId: string): Promise<void> {
-    if (!sessionId || !this.#pending.has(sessionId)) return;
+    const sequence = sessionId ? this.#pending.get(sessionId) : undefined;
+    if (sequence === undefined) return;
     this.#pending.delete(sessionId);
     try {
       await this.client.post(`/api/v1/sessions/${encodeURIComponent(sessionId)}/commit`, {});
     } catch (error) {
       // Not committed: keep the session pending so a later boundary tries again.
-      this.#pending.add(sessionId);
+      this.#pending.set(sessionId, sequence);
       throw error;
     }
+    await this.#journal.markCommitted(sessionId, sequence);
   }
 }
