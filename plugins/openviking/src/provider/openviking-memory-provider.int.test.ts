@@ -187,6 +187,41 @@ describe("OpenVikingMemoryProvider over HTTP", () => {
     expect(paths(server)).toHaveLength(4);
   });
 
+  it("mirrors builtin memory adds and replaces into the session (committed with it), never removals", async () => {
+    const { server, provider } = await setup();
+    provider.initialize(ctx("mw-1"));
+    await provider.onMemoryWrite("add", "user", "Prefers tabs over spaces.", {});
+    await provider.onMemoryWrite("remove", "user", "Prefers tabs over spaces.", {});
+    await provider.onMemoryWrite("replace", "memory", "Works in Oslo.", {});
+    expect(paths(server)).toEqual([
+      "/api/v1/sessions/mw-1/messages/batch",
+      "/api/v1/sessions/mw-1/messages/batch",
+    ]);
+    expect(server.requests.map((r) => JSON.stringify(r.body))).toEqual([
+      JSON.stringify({
+        messages: [
+          { role: "user", parts: [{ type: "text", text: "[memory add user] Prefers tabs over spaces." }] },
+        ],
+      }),
+      JSON.stringify({
+        messages: [
+          { role: "user", parts: [{ type: "text", text: "[memory replace memory] Works in Oslo." }] },
+        ],
+      }),
+    ]);
+    await provider.onSessionEnd([]);
+    expect(paths(server).at(-1)).toBe("/api/v1/sessions/mw-1/commit");
+  });
+
+  it("onPreCompress returns once every queued write has reached the server", async () => {
+    const { server, provider } = await setup();
+    provider.initialize(ctx("pc-1"));
+    const syncs = [1, 2, 3].map((i) => provider.syncTurn(turn(`turn ${i}`), { sessionId: "pc-1" }));
+    expect(await provider.onPreCompress([])).toBe("");
+    expect(paths(server)).toHaveLength(3);
+    await Promise.all(syncs);
+  });
+
   it("prefetch falls back to find when the server has no search route", async () => {
     const { server, provider } = await setup({ without: { search: true } });
     provider.initialize(ctx("t-5"));

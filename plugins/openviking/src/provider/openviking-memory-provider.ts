@@ -7,6 +7,7 @@ import {
   type MemoryHookContext,
   MemoryProvider,
   type MemoryProviderCapabilities,
+  type MemoryWriteAction,
   noopLogger,
   type ProviderInitContext,
   type SessionSwitchOptions,
@@ -231,6 +232,35 @@ export class OpenVikingMemoryProvider extends MemoryProvider {
   override async onSessionEnd(_messages: readonly ChatMessage[]): Promise<void> {
     const sessionId = this.#sessionId;
     await this.#enqueue(() => this.#commitIfPending(sessionId));
+  }
+
+  /**
+   * Mirrors a write of the host's builtin memory tool into the session, so the server extracts it at the
+   * next commit like anything the user said. Removals are not mirrored: the builtin target names no
+   * OpenViking memory file to delete.
+   */
+  override async onMemoryWrite(
+    action: MemoryWriteAction,
+    target: string,
+    content: string,
+    _metadata: Readonly<Record<string, unknown>>,
+  ): Promise<void> {
+    const sessionId = this.#sessionId;
+    if (!sessionId || action === "remove" || !content.trim()) return;
+    const text = `[memory ${action} ${target}] ${content}`;
+    await this.#enqueue(() =>
+      this.#write(sessionId, [{ role: "user", text, parts: [{ type: "text", text }] }]),
+    );
+  }
+
+  /**
+   * Compression is about to summarise `messages` away. Their turns were mirrored as they completed; wait
+   * until every queued write has reached the server, so the rotation that follows never overtakes them.
+   * Nothing needs keeping in the summary: the server holds the full session.
+   */
+  override async onPreCompress(_messages: readonly ChatMessage[]): Promise<string> {
+    await this.#queue;
+    return "";
   }
 
   override onSessionSwitch(newSessionId: string, _options: SessionSwitchOptions): void {
