@@ -41,6 +41,26 @@ export interface MemoryRecordStore {
   getTask(taskId: string): Promise<OpenVikingTaskRecord | undefined>;
   /** Every task, oldest first. */
   listTasks(): Promise<OpenVikingTaskRecord[]>;
+  /**
+   * The write-ahead copy of session buffers: messages are journaled when the server acknowledges them and
+   * forgotten once an archive holds them, so a server that dies (even between a commit's two phases)
+   * restores its buffers at the next start and loses no acknowledged message.
+   */
+  journalMessages(messages: readonly BufferedMessageRecord[]): Promise<void>;
+  forgetMessages(messageIds: readonly string[]): Promise<void>;
+  /** Every journaled message, in the order they were acknowledged. */
+  journaledMessages(): Promise<BufferedMessageRecord[]>;
+  /** A restored message got a new buffer id. */
+  rekeyMessage(oldId: string, newId: string): Promise<void>;
+}
+
+/** One acknowledged, not yet archived, buffer message. */
+export interface BufferedMessageRecord {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly role: string;
+  readonly content: string;
+  readonly createdAt: number;
 }
 
 /** Process-memory reference implementation (lost on restart). */
@@ -93,4 +113,12 @@ export class InMemoryMemoryRecordStore implements MemoryRecordStore {
   async listTasks(): Promise<OpenVikingTaskRecord[]> {
     return [...this.#tasks.values()].map((task) => structuredClone(task));
   }
+
+  // Nothing outlives the process here, so there is nothing to restore: the journal is not kept.
+  async journalMessages(): Promise<void> {}
+  async forgetMessages(): Promise<void> {}
+  async journaledMessages(): Promise<BufferedMessageRecord[]> {
+    return [];
+  }
+  async rekeyMessage(): Promise<void> {}
 }

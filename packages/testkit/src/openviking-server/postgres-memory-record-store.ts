@@ -1,6 +1,11 @@
 import { type DB, type MigrateOutcome, migrateToLatest } from "@engram/store";
 import type { Generated, Kysely, Migration } from "kysely";
-import type { MemoryRecord, MemoryRecordStore, OpenVikingTaskRecord } from "./memory-record-store.js";
+import type {
+  BufferedMessageRecord,
+  MemoryRecord,
+  MemoryRecordStore,
+  OpenVikingTaskRecord,
+} from "./memory-record-store.js";
 
 export interface OpenVikingMemoryTable {
   uri: string;
@@ -23,10 +28,21 @@ export interface OpenVikingTaskTable {
   body: string;
 }
 
+export interface OpenVikingBufferedMessageTable {
+  message_id: string;
+  session_id: string;
+  role: string;
+  content: string;
+  created_at: string;
+  /** Acknowledgement order. */
+  seq: Generated<string>;
+}
+
 export interface OpenVikingServerDB {
   openviking_server_memory: OpenVikingMemoryTable;
   openviking_server_session: OpenVikingSessionTable;
   openviking_server_task: OpenVikingTaskTable;
+  openviking_server_buffered_message: OpenVikingBufferedMessageTable;
 }
 
 const m001: Migration = {
@@ -67,9 +83,30 @@ const m002: Migration = {
 };
 
 /** Applies the stand-in server's own migrations (its own bookkeeping tables, fixed forever). */
+const m003: Migration = {
+  async up(db: Kysely<unknown>) {
+    await db.schema
+      .createTable("openviking_server_buffered_message")
+      .addColumn("message_id", "text", (col) => col.primaryKey())
+      .addColumn("session_id", "text", (col) => col.notNull())
+      .addColumn("role", "text", (col) => col.notNull())
+      .addColumn("content", "text", (col) => col.notNull())
+      .addColumn("created_at", "bigint", (col) => col.notNull())
+      .addColumn("seq", "bigserial", (col) => col.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>) {
+    await db.schema.dropTable("openviking_server_buffered_message").execute();
+  },
+};
+
 export function migrateOpenVikingServer<T>(db: Kysely<T>): Promise<MigrateOutcome> {
   return migrateToLatest(db, {
-    migrations: { "001-openviking-server": m001, "002-openviking-server-tasks": m002 },
+    migrations: {
+      "001-openviking-server": m001,
+      "002-openviking-server-tasks": m002,
+      "003-openviking-server-buffered-messages": m003,
+    },
     migrationTableName: "openviking_server_migration",
     migrationLockTableName: "openviking_server_migration_lock",
   });
@@ -191,5 +228,52 @@ export class PostgresMemoryRecordStore implements MemoryRecordStore {
   async listTasks(): Promise<OpenVikingTaskRecord[]> {
     const rows = await this.#db.selectFrom("openviking_server_task").select("body").orderBy("seq").execute();
     return rows.map((row) => JSON.parse(row.body) as OpenVikingTaskRecord);
+  }
+
+  async journalMessages(messages: readonly BufferedMessageRecord[]): Promise<void> {
+    if (messages.length === 0) return;
+    await this.#db
+      .insertInto("openviking_server_buffered_message")
+      .values(
+        messages.map((m) => ({
+          message_id: m.id,
+          session_id: m.sessionId,
+          role: m.role,
+          content: m.content,
+          created_at: String(m.createdAt),
+        })),
+      )
+      .execute();
+  }
+
+  async forgetMessages(messageIds: readonly string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    await this.#db
+      .deleteFrom("openviking_server_buffered_message")
+      .where("message_id", "in", [...messageIds])
+      .execute();
+  }
+
+  async journaledMessages(): Promise<BufferedMessageRecord[]> {
+    const rows = await this.#db
+      .selectFrom("openviking_server_buffered_message")
+      .selectAll()
+      .orderBy("seq")
+      .execute();
+    return rows.map((row) => ({
+      id: row.message_id,
+      sessionId: row.session_id,
+      role: row.role,
+      content: row.content,
+      createdAt: Number(row.created_at),
+    }));
+  }
+
+  async rekeyMessage(oldId: string, newId: string): Promise<void> {
+    await this.#db
+      .updateTable("openviking_server_buffered_message")
+      .set({ message_id: newId })
+      .where("message_id", "=", oldId)
+      .execute();
   }
 }

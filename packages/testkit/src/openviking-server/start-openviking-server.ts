@@ -8,6 +8,7 @@ import {
   isEngramError,
   type MemoryExtractor,
   SessionBufferManager,
+  type SessionCompressor,
   systemClock,
 } from "@engram/core";
 import { type DB, migrateStore, PostgresArchiveStore, PostgresSessionStateStore } from "@engram/store";
@@ -42,6 +43,8 @@ export interface StartOpenVikingServerProps {
   readonly without?: { readonly parts?: boolean; readonly batch?: boolean; readonly search?: boolean };
   /** Defaults to core's {@link DeterministicMemoryExtractor}. */
   readonly extractor?: MemoryExtractor;
+  /** Commit phase 2's compressor; defaults to core's deterministic one. */
+  readonly compressor?: SessionCompressor;
   readonly clock?: Clock;
 }
 
@@ -58,6 +61,11 @@ export interface OpenVikingServerHandle {
   /** Resolves once every background commit and extraction started so far has ended. */
   idle(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Stops answering at once and abandons background work, as a crashed process would (tests of
+   * durability; a later server on the same database restores what was acknowledged).
+   */
+  kill(): Promise<void>;
 }
 
 export const OPENVIKING_SERVER_VERSION = "0.0.0-engram-compat";
@@ -85,21 +93,26 @@ export async function startOpenVikingServer(
   const extractor = props.extractor ?? new DeterministicMemoryExtractor();
   let records: MemoryRecordStore;
   let manager: SessionBufferManager;
+  let archives: PostgresArchiveStore | undefined;
+  const compressor = props.compressor ? { compressor: props.compressor } : {};
   if (props.db) {
     await migrateStore(props.db);
     await migrateOpenVikingServer(props.db);
     const storeDb = props.db;
     records = new PostgresMemoryRecordStore(props.db);
+    archives = new PostgresArchiveStore(storeDb, { clock });
     manager = new SessionBufferManager({
       clock,
-      archiveStore: new PostgresArchiveStore(storeDb, { clock }),
+      ...compressor,
+      archiveStore: archives,
       sessionStateStore: new PostgresSessionStateStore(storeDb),
       archiveStoreRequired: true,
     });
   } else {
     records = new InMemoryMemoryRecordStore();
-    manager = new SessionBufferManager({ clock });
+    manager = new SessionBufferManager({ clock, ...compressor });
   }
+  await restoreBuffers(records, manager, archives);
   const tasks = new Map<string, ServerTask>();
   // A task a previous process left unfinished will never finish: say so instead of "running" forever.
   for (const stale of await records.listTasks()) {
@@ -142,6 +155,12 @@ export async function startOpenVikingServer(
   };
   const ensureSession = (id: string) => records.addSession(id, clock.now());
 
+  const stamped = (message: { role: string; content: string; createdAt?: number }) => ({
+    role: message.role,
+    content: message.content,
+    createdAt: message.createdAt ?? clock.now(),
+  });
+
   const extractionSummary = async () => (await records.list()).map((r) => r.content).join("\n");
 
   const update = async (task: ServerTask, patch: Partial<ServerTask>) => {
@@ -158,12 +177,16 @@ export async function startOpenVikingServer(
     await update(task, { status: "running" });
     const archived = await manager.waitForTask(coreTaskId);
     if (!archived || archived.status === "failed") {
+      // The buffer was rolled back; its journal rows stay, still describing it.
       await update(task, {
         status: "failed",
         error: { code: "PROCESSING_ERROR", message: archived?.error?.message ?? "archive failed" },
       });
       return;
     }
+    // The archive holds them now: the journal lets go (a crash before this line is sorted out at start).
+    const archive = await archives?.readArchive(task.resource_id, archived.archiveId);
+    await records.forgetMessages(archive?.messages.map((message) => message.id) ?? []);
     try {
       const extracted = await extractor.extract({
         sessionId: task.resource_id,
@@ -435,6 +458,7 @@ export async function startOpenVikingServer(
         const message = parseMessage(body);
         await ensureSession(id);
         const added = await manager.addMessage(id, message);
+        await records.journalMessages([{ id: added.messageId, sessionId: id, ...stamped(message) }]);
         return { session_id: id, message_count: added.messageCount };
       },
     },
@@ -449,7 +473,14 @@ export async function startOpenVikingServer(
         const messages = parseBatch(body);
         await ensureSession(id);
         let count = 0;
-        for (const message of messages) count = (await manager.addMessage(id, message)).messageCount;
+        const journal = [];
+        for (const message of messages) {
+          const added = await manager.addMessage(id, message);
+          count = added.messageCount;
+          journal.push({ id: added.messageId, sessionId: id, ...stamped(message) });
+        }
+        // Acknowledged only once journaled.
+        await records.journalMessages(journal);
         return { session_id: id, message_count: count, added: messages.length };
       },
     },
@@ -670,5 +701,51 @@ export async function startOpenVikingServer(
         server.closeAllConnections();
       });
     },
+    kill: async () => {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
   };
+}
+
+/**
+ * Start-up half of the buffer journal: messages an archive already holds (the previous process died
+ * after writing it, before forgetting them) are dropped; the rest go back into their session buffers in
+ * acknowledgement order, so the next commit archives them.
+ */
+async function restoreBuffers(
+  records: MemoryRecordStore,
+  manager: SessionBufferManager,
+  archives: PostgresArchiveStore | undefined,
+): Promise<void> {
+  const journaled = await records.journaledMessages();
+  const archivedIds = new Map<string, Set<string>>();
+  const archivedIn = async (sessionId: string) => {
+    let ids = archivedIds.get(sessionId);
+    if (!ids) {
+      ids = new Set();
+      for (const summary of (await archives?.listArchives(sessionId, { includeMerged: true })) ?? []) {
+        const archive = await archives?.readArchive(sessionId, summary.archiveId);
+        for (const message of archive?.messages ?? []) ids.add(message.id);
+      }
+      archivedIds.set(sessionId, ids);
+    }
+    return ids;
+  };
+  const done: string[] = [];
+  for (const message of journaled) {
+    if ((await archivedIn(message.sessionId)).has(message.id)) {
+      done.push(message.id);
+      continue;
+    }
+    const added = await manager.addMessage(message.sessionId, {
+      role: message.role as "user" | "assistant",
+      content: message.content,
+      createdAt: message.createdAt,
+    });
+    await records.rekeyMessage(message.id, added.messageId);
+  }
+  await records.forgetMessages(done);
 }

@@ -1,3 +1,4 @@
+import { type DB, PostgresArchiveStore } from "@engram/store";
 import { describeEachBackend } from "@engram/store/testing";
 import {
   migrateOpenVikingServer,
@@ -5,6 +6,7 @@ import {
   PostgresMemoryRecordStore,
   startOpenVikingServer,
 } from "@engram/testkit/openviking-server";
+import type { Kysely } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 interface Envelope {
@@ -344,6 +346,47 @@ describeEachBackend(
         expect(badUri.json.error?.code).toBe("INVALID_URI");
       } finally {
         await server.close();
+      }
+    });
+
+    it("killed between a commit's two phases, loses no acknowledged message: the next server restores and archives them once", async () => {
+      // Phase 2 never gets past compression: the kill lands after phase 1 emptied the live buffer.
+      const stuck = await startOpenVikingServer({
+        db: getDb(),
+        compressor: { compress: () => new Promise<never>(() => undefined) },
+      });
+      const said = ["I prefer tabs over spaces.", "Noted.", "My name is Ada.", "Hi Ada."];
+      await call(stuck, "POST", "/api/v1/sessions/k-1/messages/batch", {
+        messages: said.slice(0, 2).map((content, i) => ({ role: i % 2 ? "assistant" : "user", content })),
+      });
+      await call(stuck, "POST", "/api/v1/sessions/k-1/messages", { role: "user", content: said[2] });
+      await call(stuck, "POST", "/api/v1/sessions/k-1/messages", { role: "assistant", content: said[3] });
+      const accepted = await call(stuck, "POST", "/api/v1/sessions/k-1/commit", {});
+      expect(accepted.json.result).toMatchObject({ status: "accepted" });
+      await stuck.kill();
+
+      const restarted = await startOpenVikingServer({ db: getDb() });
+      try {
+        const info = await call(restarted, "GET", "/api/v1/sessions/k-1");
+        expect(info.json.result).toMatchObject({ message_count: 4 });
+        const again = await call(restarted, "POST", "/api/v1/sessions/k-1/commit", {});
+        expect(again.json.result).toMatchObject({ status: "accepted" });
+        await restarted.idle();
+        const archives = new PostgresArchiveStore(getDb() as Kysely<DB>);
+        const listed = await archives.listArchives("k-1");
+        expect(listed).toHaveLength(1);
+        const archive = await archives.readArchive("k-1", listed[0]!.archiveId);
+        expect(archive?.messages.map((m) => m.content)).toEqual(said);
+      } finally {
+        await restarted.close();
+      }
+      // A third start finds nothing left to restore: archived messages are never restored twice.
+      const third = await startOpenVikingServer({ db: getDb() });
+      try {
+        const info = await call(third, "GET", "/api/v1/sessions/k-1");
+        expect(info.json.result).toMatchObject({ message_count: 0 });
+      } finally {
+        await third.close();
       }
     });
   },
