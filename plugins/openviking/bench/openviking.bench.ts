@@ -116,12 +116,6 @@ for (const backend of backends) {
         provider.prefetch(`what did I say about ${TOPICS[i % TOPICS.length]}`, { sessionId: "q" }),
       extra: { backend: backend.name, memories: MEMORIES, via: "prefetch -> search/search" },
     });
-    report({
-      bench: "openviking.search.summary",
-      backend: backend.name,
-      memories: MEMORIES,
-      p95Ms: latency.p95Ms,
-    });
     await provider.shutdown();
   } finally {
     await server.close();
