@@ -1,0 +1,121 @@
+import { fileURLToPath } from "node:url";
+import { type ChatModel, createChatModel } from "@engram/agent";
+import { type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
+import {
+  type HolographicDB,
+  HolographicFactStore,
+  HolographicProvider,
+  migrateHolographic,
+} from "@engram/provider-holographic";
+import {
+  CachedWebSessionStore,
+  type DB,
+  PostgresCommitLedger,
+  PostgresTranscriptStore,
+  PostgresWebSessionStore,
+} from "@engram/store";
+import type { FastifyInstance, FastifyServerOptions } from "fastify";
+import type { Kysely } from "kysely";
+import { WebAgentPool } from "../agents/web-agent-pool.js";
+import { ChatService } from "../chat/chat-service.js";
+import { ChatStreams } from "../chat/chat-streams.js";
+import type { WebConfig } from "../config/web-config.js";
+import { buildWebServer } from "../server/build-web-server.js";
+import { MessagingFeed } from "../server/messaging-feed.js";
+import { WebAuth } from "../server/web-auth.js";
+
+/** The built UI next to the server code (`dist/ui`). */
+export const DEFAULT_UI_DIR = fileURLToPath(new URL("../ui", import.meta.url));
+
+export interface CreateWebAppProps {
+  readonly config: WebConfig;
+  /** A migrated `@engram/store` database the app uses but does not own (the caller closes it). */
+  readonly db: Kysely<DB>;
+  readonly clock?: Clock;
+  /** Default: `createChatModel()` (the offline model unless `ENGRAM_MODEL*` is set). */
+  readonly model?: ChatModel;
+  readonly logger?: FastifyServerOptions["logger"];
+  /** How often the gateway's sessions are checked for changes (default 1000 ms). */
+  readonly messagingPollMs?: number;
+}
+
+export interface WebApp {
+  readonly server: FastifyInstance;
+  readonly agents: WebAgentPool;
+  readonly chat: ChatService;
+  readonly coordinator: MemoryCommitCoordinator;
+  readonly messaging: MessagingFeed;
+  /**
+   * Graceful stop: no new requests, running turns end (cancelled at the deadline), then every
+   * session's uncommitted memory is committed before the deadline.
+   */
+  close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
+}
+
+/** The composition root: stores on the database, agents with Holographic memory, chat, HTTP. */
+export function createWebApp(props: CreateWebAppProps): WebApp {
+  const clock = props.clock ?? systemClock;
+  const transcripts = new PostgresTranscriptStore(props.db, { clock });
+  const sessions = new CachedWebSessionStore(new PostgresWebSessionStore(props.db, { clock }));
+  const coordinator = new MemoryCommitCoordinator({
+    clock,
+    ledger: new PostgresCommitLedger(props.db, { clock }),
+  });
+  let storeOpening: Promise<HolographicFactStore> | undefined;
+  const openStore = () => {
+    storeOpening ??= migrateHolographic(props.db).then(() =>
+      HolographicFactStore.open({ db: props.db as unknown as Kysely<HolographicDB> }),
+    );
+    return storeOpening;
+  };
+  const agents = new WebAgentPool({
+    coordinator,
+    model: props.model ?? createChatModel(),
+    maxAgents: props.config.maxAgents,
+    providers: () => [new HolographicProvider({ openStore, autoExtract: true })],
+  });
+  const streams = new ChatStreams();
+  const chat = new ChatService({ sessions, agents, streams, maxMessageBytes: props.config.maxMessageBytes });
+  const messaging = new MessagingFeed(transcripts);
+  const commits = new Set<Promise<unknown>>();
+  const server = buildWebServer({
+    sessions,
+    transcripts,
+    agents,
+    chat,
+    streams,
+    messaging,
+    auth: new WebAuth({ token: props.config.token }),
+    uiDir: props.config.uiDir ?? DEFAULT_UI_DIR,
+    logger: props.logger ?? false,
+    checkHealth: async () => {
+      await sessions.list({ limit: 1 });
+    },
+    commitInBackground: (sessionId) => {
+      const commit = agents.commit(sessionId).catch((error: unknown) => {
+        server.log.warn({ err: error, sessionId }, "boundary commit failed; it is retried at shutdown");
+      });
+      commits.add(commit);
+      void commit.finally(() => commits.delete(commit));
+    },
+  });
+  messaging.start(props.messagingPollMs ?? 1_000);
+  let closing: Promise<void> | undefined;
+  const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
+    closing ??= (async () => {
+      const deadlineMs = closeProps.drainDeadlineMs ?? 30_000;
+      await messaging.stop();
+      const cancel = setTimeout(() => streams.cancelAll(), deadlineMs / 2);
+      await server.close();
+      await chat.idle();
+      clearTimeout(cancel);
+      await Promise.allSettled([...commits]);
+      await coordinator.drainAll({ deadlineMs });
+      await coordinator.close();
+      await agents.close();
+      if (storeOpening) await (await storeOpening.catch(() => undefined))?.close();
+    })();
+    return closing;
+  };
+  return { server, agents, chat, coordinator, messaging, close };
+}

@@ -1,0 +1,2 @@
+export * from "./chat-service.js";
+export * from "./chat-streams.js";

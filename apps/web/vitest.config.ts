@@ -1,0 +1,16 @@
+import { engramVitestConfig } from "@engram/vitest-config";
+
+const config = engramVitestConfig();
+
+// Browser tests (e2e/) drive the built UI in Chromium against real servers: they join the `int`
+// project, so they run with `pnpm test`, one file at a time like every other integration file.
+// The UI's pure modules (ui/src) have unit tests of their own.
+for (const project of config.test?.projects ?? []) {
+  if (typeof project !== "object" || !("test" in project)) continue;
+  if (project.test?.name === "int")
+    project.test.include = [...(project.test.include ?? []), "e2e/**/*.int.test.ts"];
+  if (project.test?.name === "unit")
+    project.test.include = [...(project.test.include ?? []), "ui/src/**/*.test.ts"];
+}
+
+export default config;
