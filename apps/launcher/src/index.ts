@@ -1,0 +1,2 @@
+/** @engram/launcher — the gateway and the web server together over one database (`pnpm start`). */
+export * from "./launch.js";

@@ -1,0 +1,12 @@
+import { engramVitestConfig } from "@engram/vitest-config";
+
+const config = engramVitestConfig();
+
+// The browser suite (e2e/) drives the built UI in Chromium against the launched system: it joins the
+// `int` project, so it runs with `pnpm test`, one file at a time like every other integration file.
+for (const project of config.test?.projects ?? []) {
+  if (typeof project !== "object" || !("test" in project) || project.test?.name !== "int") continue;
+  project.test.include = [...(project.test.include ?? []), "e2e/**/*.int.test.ts"];
+}
+
+export default config;
