@@ -90,7 +90,8 @@ export async function benchLatency(props: LatencyProps): Promise<LatencyResult> 
     const start = performance.now();
     const returned = await props.sample(i);
     const elapsed = performance.now() - start;
-    if (props.selfTimed && typeof returned !== "number") throw new Error(`${props.name}: a selfTimed sample must return ms`);
+    if (props.selfTimed && typeof returned !== "number")
+      throw new Error(`${props.name}: a selfTimed sample must return ms`);
     times.push(props.selfTimed ? (returned as number) : elapsed);
   }
   times.sort((a, b) => a - b);
