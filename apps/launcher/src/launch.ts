@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createGateway, type Gateway, gatewayConfigFromEnv } from "@engram/gateway";
-import { createDatabase, type Database, migrateStore } from "@engram/store";
+import { createDatabase, type Database, listenForTranscriptChanges, migrateStore } from "@engram/store";
 import { createWebApp, type WebApp, webConfigFromEnv } from "@engram/web";
 
 export interface LaunchProps {
@@ -49,7 +49,13 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
     await migrateStore(database.db);
     const logger = { level: props.logLevel ?? "warn" };
     const gateway = createGateway({ config: gatewayConfig, db: database.db, logger });
-    const web = createWebApp({ config: webConfig, db: database.db, logger });
+    const web = createWebApp({
+      config: webConfig,
+      db: database.db,
+      logger,
+      transcriptChanges: (onChange) => listenForTranscriptChanges(database, onChange),
+    });
+    await web.ready;
     const gatewayUrl = await gateway.server.listen({ host: gatewayConfig.host, port: gatewayConfig.port });
     const webUrl = await web.server.listen({ host: webConfig.host, port: webConfig.port });
     let closing: Promise<void> | undefined;

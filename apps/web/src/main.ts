@@ -4,7 +4,7 @@
  * gracefully on SIGINT/SIGTERM (memory drained). `pnpm start` at the repository root runs it together
  * with the gateway in one process instead.
  */
-import { createDatabase, migrateStore } from "@engram/store";
+import { createDatabase, listenForTranscriptChanges, migrateStore } from "@engram/store";
 import { createWebApp } from "./app/create-web-app.js";
 import { webConfigFromEnv } from "./config/web-config.js";
 
@@ -14,7 +14,12 @@ async function main(): Promise<void> {
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   await migrateStore(database.db);
-  const app = createWebApp({ config, db: database.db, logger: { level: config.logLevel } });
+  const app = createWebApp({
+    config,
+    db: database.db,
+    logger: { level: config.logLevel },
+    transcriptChanges: (onChange) => listenForTranscriptChanges(database, onChange),
+  });
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -21,7 +21,7 @@ import { ChatService } from "../chat/chat-service.js";
 import { ChatStreams } from "../chat/chat-streams.js";
 import type { WebConfig } from "../config/web-config.js";
 import { buildWebServer } from "../server/build-web-server.js";
-import { MessagingFeed } from "../server/messaging-feed.js";
+import { MessagingFeed, type TranscriptChangeSource } from "../server/messaging-feed.js";
 import { WebAuth } from "../server/web-auth.js";
 
 /** The built UI next to the server code (`dist/ui`). */
@@ -35,7 +35,12 @@ export interface CreateWebAppProps {
   /** Default: `createChatModel()` (the offline model unless `ENGRAM_MODEL*` is set). */
   readonly model?: ChatModel;
   readonly logger?: FastifyServerOptions["logger"];
-  /** How often the gateway's sessions are checked for changes (default 1000 ms). */
+  /**
+   * Pushes changes of the gateway's sessions as they are written (`listenForTranscriptChanges` on the
+   * database). Without it, changes are found by checking the list every `messagingPollMs`.
+   */
+  readonly transcriptChanges?: TranscriptChangeSource;
+  /** How often the gateway's sessions are checked for changes (default 1000 ms, 10 s with notifications). */
   readonly messagingPollMs?: number;
 }
 
@@ -50,6 +55,8 @@ export interface WebApp {
    * session's uncommitted memory is committed before the deadline.
    */
   close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
+  /** Resolves once the change feed listens (when notifications were given). */
+  readonly ready: Promise<void>;
 }
 
 /** The composition root: stores on the database, agents with Holographic memory, chat, HTTP. */
@@ -99,11 +106,17 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
       void commit.finally(() => commits.delete(commit));
     },
   });
-  messaging.start(props.messagingPollMs ?? 1_000);
+  messaging.start(props.messagingPollMs ?? (props.transcriptChanges ? 10_000 : 1_000));
+  const listening = props.transcriptChanges
+    ? messaging.attach(props.transcriptChanges).catch((error: unknown) => {
+        server.log.warn({ err: error }, "transcript notifications unavailable; polling instead");
+      })
+    : Promise.resolve();
   let closing: Promise<void> | undefined;
   const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
     closing ??= (async () => {
       const deadlineMs = closeProps.drainDeadlineMs ?? 30_000;
+      await listening;
       await messaging.stop();
       const cancel = setTimeout(() => streams.cancelAll(), deadlineMs / 2);
       await server.close();
@@ -117,5 +130,5 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
     })();
     return closing;
   };
-  return { server, agents, chat, coordinator, messaging, close };
+  return { server, agents, chat, coordinator, messaging, close, ready: listening };
 }

@@ -12,10 +12,14 @@ export interface MessagingSessionSummary {
   readonly ended: boolean;
 }
 
+/** Subscribes to transcript changes (session ids), e.g. `@engram/store`'s `listenForTranscriptChanges`. */
+export type TranscriptChangeSource = (onChange: (sessionId: string) => void) => Promise<() => Promise<void>>;
+
 /**
- * The gateway's sessions, read from the shared database, and a change feed over them: the list's
- * signature (ids, counts, update times) is checked every `intervalMs`, and listeners hear about each
- * session that changed. Works the same on PostgreSQL and PGlite, across processes.
+ * The gateway's sessions, read from the shared database, and a change feed over them. With a
+ * {@link TranscriptChangeSource} (Postgres LISTEN/NOTIFY, or PGlite's in-process notifications) a
+ * change reaches listeners as it is written; the list's signature (ids, counts, update times) is also
+ * checked every `intervalMs`, as the fallback when notifications are unavailable or were missed.
  */
 export class MessagingFeed {
   readonly #transcripts: TranscriptStore;
@@ -23,6 +27,7 @@ export class MessagingFeed {
   #known = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
 
   constructor(transcripts: TranscriptStore) {
     this.#transcripts = transcripts;
@@ -64,9 +69,24 @@ export class MessagingFeed {
     this.#timer.unref();
   }
 
+  /** Pushes changes as they are written; non-web sessions only (a web session id is skipped). */
+  async attach(source: TranscriptChangeSource): Promise<void> {
+    this.#unlisten = await source((sessionId) => {
+      void this.#transcripts.getSession(sessionId).then(
+        (session) => {
+          if (!session || session.source === "web" || session.sessionKey === null) return;
+          for (const listener of this.#listeners) listener(sessionId);
+        },
+        () => undefined,
+      );
+    });
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    await this.#unlisten?.();
+    this.#unlisten = undefined;
     await this.#polling;
   }
 

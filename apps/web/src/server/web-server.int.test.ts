@@ -1,4 +1,4 @@
-import { type DB, PostgresTranscriptStore } from "@engram/store";
+import { type DB, listenForTranscriptChanges, PostgresTranscriptStore } from "@engram/store";
 import { describeEachBackend } from "@engram/store/testing";
 import type { Kysely } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -268,6 +268,47 @@ describeEachBackend("web server with a login token", (db) => {
       expect(right.status).toBe(204);
       expect(client.cookies.get("engram_auth")).not.toContain("correct-horse-battery");
       expect((await client.request("GET", "/api/sessions")).status).toBe(200);
+    } finally {
+      await app.close({ drainDeadlineMs: 2_000 });
+    }
+  });
+});
+
+describeEachBackend("web server with transcript notifications", ({ db, database }) => {
+  it("pushes a gateway session's change to /api/events as it is written (no polling involved)", async () => {
+    const app = createWebApp({
+      config: parseWebConfig({}),
+      db: db(),
+      messagingPollMs: 3_600_000, // the fallback check never runs during the test
+      transcriptChanges: (onChange) => listenForTranscriptChanges(database(), onChange),
+    });
+    try {
+      await app.ready;
+      const client = new WebClient(await listen(app));
+      await client.init();
+      const transcripts = new PostgresTranscriptStore(db() as Kysely<DB>);
+      const abort = new AbortController();
+      const heard = client.events("/api/events", (e) => e.event === "messaging", abort.signal);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await transcripts.createSession({
+        id: "tg_notify_1",
+        source: "telegram",
+        chatType: "dm",
+        chatId: "5",
+        userId: "5",
+        sessionKey: "agent:main:telegram:dm:5",
+      });
+      await transcripts.appendMessage("tg_notify_1", { role: "user", content: "pushed, not polled" });
+      const events = await heard;
+      expect(events.at(-1)).toEqual({ event: "messaging", data: { sessionId: "tg_notify_1" } });
+      // A web session's messages are not messaging changes.
+      const web = (await client.request("POST", "/api/session/new", {})).json.session.id as string;
+      const quiet = new AbortController();
+      const none = client.events("/api/events", (e) => e.event === "messaging", quiet.signal).catch(() => []);
+      await client.chat(web, "web only");
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      quiet.abort();
+      expect(await none).toEqual([]);
     } finally {
       await app.close({ drainDeadlineMs: 2_000 });
     }

@@ -51,7 +51,12 @@ export interface Database<T = DB> extends AsyncDisposable {
   readonly schema: string;
   /** The PGlite instance behind `db`, for dumps in tests; `undefined` on Postgres. */
   readonly pglite: PGlite | undefined;
-  /** Closes the pool or the PGlite instance. Idempotent. */
+  /**
+   * Calls `handler` with the payload of every `NOTIFY` on `channel` (Postgres: on a dedicated
+   * connection; PGlite: in process). Resolves once listening; the returned function stops it.
+   */
+  listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Closes the pool or the PGlite instance (and any listening connection). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -94,7 +99,22 @@ async function openPostgres<T>(
   // Without a listener, pg's "error" event on an idle client would crash the process.
   pool.on("error", (error) => props.onPoolError?.(error));
   const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
-  return handle(db, "postgres", schema, undefined);
+  const listen = async (channel: string, handler: (payload: string) => void) => {
+    const client = new pg.Client({ connectionString: url });
+    client.on("error", (error) => props.onPoolError?.(error));
+    await client.connect();
+    client.on("notification", (message) => {
+      if (message.channel === channel) handler(message.payload ?? "");
+    });
+    await client.query(`listen ${quoteIdentifier(channel)}`);
+    return () => client.end();
+  };
+  return handle(db, "postgres", schema, undefined, listen);
+}
+
+/** A channel name as a quoted SQL identifier (LISTEN takes no parameters). */
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
 }
 
 const INT8_OID = 20;
@@ -146,7 +166,13 @@ async function openPGlite<T>(schema: string, props: CreateDatabaseProps): Promis
   }
   // The dialect closes PGlite when Kysely is destroyed.
   const db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
-  return handle(db, "pglite", schema, pglite);
+  const listen = async (channel: string, handler: (payload: string) => void) => {
+    const unlisten = await pglite.listen(quoteIdentifier(channel), handler);
+    return async () => {
+      if (!pglite.closed) await unlisten();
+    };
+  };
+  return handle(db, "pglite", schema, pglite, listen);
 }
 
 function handle<T>(
@@ -154,17 +180,33 @@ function handle<T>(
   backend: DatabaseBackend,
   schema: string,
   pglite: PGlite | undefined,
+  openListener: (channel: string, handler: (payload: string) => void) => Promise<() => Promise<void>>,
 ): Database<T> {
   let closing: Promise<void> | undefined;
+  const listeners = new Set<() => Promise<void>>();
+  const listen = async (channel: string, handler: (payload: string) => void) => {
+    const stop = await openListener(channel, handler);
+    let stopped: Promise<void> | undefined;
+    const unlisten = () => {
+      if (!stopped) {
+        listeners.delete(unlisten);
+        stopped = stop();
+      }
+      return stopped;
+    };
+    listeners.add(unlisten);
+    return unlisten;
+  };
   const close = () => {
     closing ??= (async () => {
+      await Promise.allSettled([...listeners].map((unlisten) => unlisten()));
       await db.destroy();
       // Kysely only destroys a driver it has used; close an untouched PGlite ourselves.
       if (pglite && !pglite.closed) await pglite.close();
     })();
     return closing;
   };
-  return { db, backend, schema, pglite, close, [Symbol.asyncDispose]: close };
+  return { db, backend, schema, pglite, listen, close, [Symbol.asyncDispose]: close };
 }
 
 /** The schema unqualified names resolve to on `db`'s connection (`current_schema()`). */

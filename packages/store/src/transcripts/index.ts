@@ -1,1 +1,2 @@
 export * from "./postgres-transcript-store.js";
+export * from "./transcript-notifications.js";
