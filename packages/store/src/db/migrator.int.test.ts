@@ -126,3 +126,28 @@ describe.skipIf(!postgres)("migrateToLatest across processes [postgres]", () => 
     }
   });
 });
+
+describe.skipIf(!postgres)("migrateToLatest beside other sessions' schema drops [postgres]", () => {
+  it("migrates a fresh schema while other schemas with tables are dropped at the same time", async () => {
+    const url = postgres?.name === "postgres" ? postgres.url : "";
+    await using admin = await createDatabase({ url, maxConnections: 4 });
+    for (let round = 0; round < 6; round++) {
+      // Schemas with a table each, so the migrator's all-schema table scan sees them...
+      const doomed = Array.from({ length: 6 }, () => `t_${randomBytes(6).toString("hex")}`);
+      for (const name of doomed) {
+        await sql
+          .raw(`create schema ${name}; create table ${name}.t (id serial primary key)`)
+          .execute(admin.db);
+      }
+      const schema = `t_${randomBytes(6).toString("hex")}`;
+      await using target = await createDatabase({ url, schema });
+      // ...and vanish while it runs.
+      const [outcome] = await Promise.all([
+        migrateStore(target.db),
+        ...doomed.map((name) => sql.raw(`drop schema ${name} cascade`).execute(admin.db)),
+      ]);
+      expect(outcome.applied).toEqual(Object.keys(storeMigrations));
+      await sql.raw(`drop schema ${schema} cascade`).execute(admin.db);
+    }
+  });
+});

@@ -42,12 +42,25 @@ export async function migrateToLatest<T>(db: Kysely<T>, props: MigrateProps): Pr
     migrationLockTableName: props.migrationLockTableName,
     migrationTableSchema: schema,
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  let outcome = await migrator.migrateToLatest();
+  // That all-schema look fails when another session drops a schema mid-scan ("schema ... does not
+  // exist", 3F000, naming a schema that is not ours): a race with someone else's cleanup, nothing
+  // ran yet. Look again.
+  for (let attempt = 1; attempt <= 5 && isOtherSchemaGone(outcome.error, schema); attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 10 * attempt));
+    outcome = await migrator.migrateToLatest();
+  }
+  const { error, results = [] } = outcome;
   if (error !== undefined) throw new MigrationFailedError(props.migrationTableName, results, error);
   return {
     results,
     applied: results.filter((result) => result.status === "Success").map((result) => result.migrationName),
   };
+}
+
+function isOtherSchemaGone(error: unknown, ours: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return code === "3F000" && typeof message === "string" && !message.includes(`"${ours}"`);
 }
 
 /** Applies `@engram/store`'s own migrations (see {@link storeMigrations}). */
