@@ -213,6 +213,64 @@ describeEachBackend("web server over HTTP", (db) => {
     expect(found.json.results.map((r: { sessionId: string }) => r.sessionId)).toContain(child.id);
   });
 
+  it("creates projects and moves sessions into them; lists by project; imports a gateway session by id", async () => {
+    const created = await client.request("POST", "/api/projects", { name: "Garden" });
+    expect(created.status).toBe(201);
+    const projectId = created.json.project.id as string;
+    expect((await client.request("GET", "/api/projects")).json.projects).toEqual([
+      expect.objectContaining({ id: projectId, name: "Garden" }),
+    ]);
+    const inside = await newSession({ title: "Tomatoes" });
+    await newSession({ title: "Elsewhere" });
+    expect(
+      (await client.request("PATCH", `/api/session/${inside}`, { projectId })).json.session.projectId,
+    ).toBe(projectId);
+    const listed = await client.request("GET", `/api/sessions?projectId=${projectId}`);
+    expect(listed.json.sessions.map((s: { title: string }) => s.title)).toEqual(["Tomatoes"]);
+
+    const transcripts = new PostgresTranscriptStore(db() as Kysely<DB>);
+    await transcripts.createSession({ id: "cli_session_1", source: "cli" });
+    await transcripts.appendMessage("cli_session_1", { role: "user", content: "from the terminal" });
+    const imported = await client.request("POST", "/api/session/import", { sessionId: "cli_session_1" });
+    expect(imported.json.session).toMatchObject({ id: "cli_session_1", source: "cli", messageCount: 1 });
+    const read = (await client.request("GET", "/api/session/cli_session_1")).json.session;
+    expect(read.messages.map((m: { content: string }) => m.content)).toEqual(["from the terminal"]);
+    const missing = await client.request("POST", "/api/session/import", { sessionId: "nope_nope" });
+    expect([missing.status, missing.json.error.code]).toEqual([404, "SESSION_NOT_FOUND"]);
+  });
+
+  it("cancels a running turn: the user message stays, no reply is saved, the turn is not counted for memory", async () => {
+    const model = new GatedModel();
+    const gated = createWebApp({ config: parseWebConfig({}), db: db(), model });
+    try {
+      const c = new WebClient(await listen(gated));
+      await c.init();
+      const id = (await c.request("POST", "/api/session/new", {})).json.session.id as string;
+      model.close();
+      const started = await c.request("POST", "/api/chat/start", { sessionId: id, message: "long task" });
+      const events = c.events(
+        `/api/chat/stream?streamId=${started.json.streamId}`,
+        (e) => e.event === "error",
+      );
+      expect((await c.request("POST", "/api/chat/cancel", { streamId: started.json.streamId })).status).toBe(
+        204,
+      );
+      model.open();
+      const last = (await events).at(-1);
+      expect(last?.event).toBe("error");
+      const session = (await c.request("GET", `/api/session/${id}`)).json.session;
+      expect(session.messages.map((m: { role: string; content: string }) => [m.role, m.content])).toEqual([
+        ["user", "long task"],
+      ]);
+      expect((await c.request("GET", `/api/session/${id}/memory`)).json.uncommittedTurns).toBe(0);
+      const unknown = await c.request("POST", "/api/chat/cancel", { streamId: "no-such-stream" });
+      expect([unknown.status, unknown.json.error.code]).toEqual([404, "NOT_FOUND"]);
+    } finally {
+      model.open();
+      await gated.close({ drainDeadlineMs: 2_000 });
+    }
+  });
+
   it("lists the gateway's sessions from the shared database and pushes their changes over /api/events", async () => {
     const transcripts = new PostgresTranscriptStore(db() as Kysely<DB>);
     await transcripts.createSession({

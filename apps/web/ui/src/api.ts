@@ -1,8 +1,13 @@
 /** The web server's HTTP contract, as the UI uses it. */
 
+export interface Project {
+  id: string;
+  name: string;
+}
 export interface SessionSummary {
   id: string;
   title: string;
+  projectId: string | null;
   source: string;
   pinned: boolean;
   archived: boolean;

@@ -4,6 +4,7 @@ import {
   api,
   type MemoryPanel,
   type MessagingSession,
+  type Project,
   type Session,
   type SessionMessage,
   type SessionSummary,
@@ -63,6 +64,8 @@ function Workspace() {
   const [sessions, setSessions] = useState<SessionSummary[]>([]);
   const [messaging, setMessaging] = useState<MessagingSession[]>([]);
   const [showArchived, setShowArchived] = useState(false);
+  const [projects, setProjects] = useState<Project[]>([]);
+  const [projectFilter, setProjectFilter] = useState("");
   const [view, setView] = useState<View>(null);
   const [query, setQuery] = useState("");
   const [results, setResults] = useState<{ sessionId: string; title: string; snippet: string }[] | null>(
@@ -71,12 +74,13 @@ function Workspace() {
   const [error, setError] = useState("");
 
   const refreshSessions = useCallback(async () => {
-    const list = await api<{ sessions: SessionSummary[] }>(
-      "GET",
-      `/api/sessions${showArchived ? "?archived=1" : ""}`,
-    );
+    const query = new URLSearchParams();
+    if (showArchived) query.set("archived", "1");
+    if (projectFilter) query.set("projectId", projectFilter);
+    const list = await api<{ sessions: SessionSummary[] }>("GET", `/api/sessions?${query}`);
     setSessions(list.sessions);
-  }, [showArchived]);
+    setProjects((await api<{ projects: Project[] }>("GET", "/api/projects")).projects);
+  }, [showArchived, projectFilter]);
   const refreshMessaging = useCallback(async () => {
     const list = await api<{ sessions: MessagingSession[] }>("GET", "/api/messaging/sessions");
     setMessaging(list.sessions);
@@ -157,6 +161,27 @@ function Workspace() {
           <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived(e.target.checked)} />{" "}
           Show archived
         </label>
+        <label htmlFor="project-filter">Project</label>
+        <select id="project-filter" value={projectFilter} onChange={(e) => setProjectFilter(e.target.value)}>
+          <option value="">All sessions</option>
+          {projects.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name}
+            </option>
+          ))}
+        </select>
+        <button
+          type="button"
+          onClick={() => {
+            const name = window.prompt("New project name");
+            if (name)
+              void api("POST", "/api/projects", { name }).then(refreshSessions, (e: unknown) =>
+                setError(String(e)),
+              );
+          }}
+        >
+          New project
+        </button>
         <section aria-label="Messaging sessions" data-testid="messaging-sessions">
           <h2>Messaging</h2>
           <ul>
@@ -180,6 +205,7 @@ function Workspace() {
           <WebChat
             key={view.id}
             sessionId={view.id}
+            projects={projects}
             onChanged={() => void refreshSessions()}
             onOpen={setView}
           />
@@ -219,10 +245,12 @@ function SessionList(props: {
 
 function WebChat({
   sessionId,
+  projects,
   onChanged,
   onOpen,
 }: {
   sessionId: string;
+  projects: Project[];
   onChanged: () => void;
   onOpen: (v: View) => void;
 }) {
@@ -337,6 +365,23 @@ function WebChat({
           >
             Rename
           </button>
+          <label htmlFor="move-project" className="visually-hidden">
+            Project
+          </label>
+          <select
+            id="move-project"
+            value={session.projectId ?? ""}
+            onChange={(e) =>
+              void act(() => api("PATCH", `/api/session/${sessionId}`, { projectId: e.target.value || null }))
+            }
+          >
+            <option value="">No project</option>
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.name}
+              </option>
+            ))}
+          </select>
           <button
             type="button"
             onClick={() =>
