@@ -34,9 +34,13 @@ export class MessagingFeed {
   }
 
   async list(limit = 200): Promise<MessagingSessionSummary[]> {
-    const items = await this.#transcripts.listSessions({ scope: {}, limit: Math.min(limit, 500) });
+    // Routed by a session key: the gateway's sessions only, however many web sessions are newer.
+    const items = await this.#transcripts.listSessions({
+      scope: { routed: true },
+      limit: Math.min(limit, 500),
+    });
     return items
-      .filter((item) => item.session.source !== "web" && item.session.sessionKey !== null)
+      .filter((item) => item.session.source !== "web")
       .map(({ session, firstUserMessage }) => ({
         sessionId: session.id,
         sessionKey: session.sessionKey,

@@ -1,4 +1,9 @@
-import { type DB, listenForTranscriptChanges, PostgresTranscriptStore } from "@engram/store";
+import {
+  type DB,
+  listenForTranscriptChanges,
+  PostgresTranscriptStore,
+  PostgresWebSessionStore,
+} from "@engram/store";
 import { describeEachBackend } from "@engram/store/testing";
 import type { Kysely } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
@@ -269,6 +274,22 @@ describeEachBackend("web server over HTTP", (db) => {
       model.open();
       await gated.close({ drainDeadlineMs: 2_000 });
     }
+  });
+
+  it("keeps listing a gateway session however many web sessions are newer", async () => {
+    const transcripts = new PostgresTranscriptStore(db() as Kysely<DB>);
+    await transcripts.createSession({
+      id: "tg_old",
+      source: "telegram",
+      sessionKey: "agent:main:telegram:dm:9",
+    });
+    await transcripts.appendMessage("tg_old", { role: "user", content: "an old chat" });
+    const web = new PostgresWebSessionStore(db() as Kysely<DB>);
+    for (let i = 0; i < 250; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, k) => web.create({ title: `Newer ${i + k}` })));
+    }
+    const listed = (await client.request("GET", "/api/messaging/sessions")).json.sessions;
+    expect(listed.map((s: { sessionId: string }) => s.sessionId)).toEqual(["tg_old"]);
   });
 
   it("lists the gateway's sessions from the shared database and pushes their changes over /api/events", async () => {

@@ -155,6 +155,7 @@ export class InMemoryTranscriptStore implements TranscriptStore {
     if (scope.source !== undefined && session.source !== scope.source) return false;
     if (scope.userId !== undefined && session.userId !== scope.userId) return false;
     if (scope.projectId !== undefined && session.projectId !== scope.projectId) return false;
+    if (scope.routed !== undefined && (session.sessionKey !== null) !== scope.routed) return false;
     return true;
   }
 

@@ -147,6 +147,11 @@ export interface TranscriptScope {
   readonly source?: string;
   readonly userId?: string | null;
   readonly projectId?: string | null;
+  /**
+   * `true`: only sessions routed by a session key (the gateway's messaging sessions); `false`: only
+   * sessions without one (web, CLI).
+   */
+  readonly routed?: boolean;
 }
 
 export interface ListTranscriptSessionsOptions {

@@ -576,6 +576,18 @@ export function transcriptStoreConformance(init: TranscriptStoreTestInitializer)
         expect(page).toHaveLength(2);
       });
 
+      it("scopes lists and counts to sessions routed by a session key, or to the others", async () => {
+        await store.createSession({ id: "routed-1", source: "telegram", sessionKey: "agent:main:telegram:dm:1" });
+        await store.createSession({ id: "routed-2", source: "discord", sessionKey: "agent:main:discord:dm:2" });
+        await store.createSession({ id: "plain-web", source: "web" });
+        await store.createSession({ id: "plain-cli", source: "cli" });
+        const routed = await store.listSessions({ scope: { routed: true } });
+        expect(routed.map((item) => item.session.id).sort()).toEqual(["routed-1", "routed-2"]);
+        const plain = await store.listSessions({ scope: { routed: false } });
+        expect(plain.map((item) => item.session.id).sort()).toEqual(["plain-cli", "plain-web"]);
+        expect(await store.countSessions({ routed: true, source: "discord" })).toBe(1);
+      });
+
       it("can leave ended sessions out of the list", async () => {
         await seed();
         await store.endSession("bob-1", "session_reset");

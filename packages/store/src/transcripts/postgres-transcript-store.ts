@@ -89,6 +89,9 @@ function inScope<T extends SessionsAsS>(eb: ExpressionBuilder<T, "s">, scope: Tr
   const conditions = fields
     .filter(([, value]) => value !== undefined)
     .map(([column, value]) => (value === null ? own(column, "is", null) : own(column, "=", value as string)));
+  if (scope.routed !== undefined) {
+    conditions.push(scope.routed ? own("s.session_key", "is not", null) : own("s.session_key", "is", null));
+  }
   return own.and(conditions);
 }
 
