@@ -577,8 +577,16 @@ export function transcriptStoreConformance(init: TranscriptStoreTestInitializer)
       });
 
       it("scopes lists and counts to sessions routed by a session key, or to the others", async () => {
-        await store.createSession({ id: "routed-1", source: "telegram", sessionKey: "agent:main:telegram:dm:1" });
-        await store.createSession({ id: "routed-2", source: "discord", sessionKey: "agent:main:discord:dm:2" });
+        await store.createSession({
+          id: "routed-1",
+          source: "telegram",
+          sessionKey: "agent:main:telegram:dm:1",
+        });
+        await store.createSession({
+          id: "routed-2",
+          source: "discord",
+          sessionKey: "agent:main:discord:dm:2",
+        });
         await store.createSession({ id: "plain-web", source: "web" });
         await store.createSession({ id: "plain-cli", source: "cli" });
         const routed = await store.listSessions({ scope: { routed: true } });
