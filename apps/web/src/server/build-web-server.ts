@@ -93,6 +93,19 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
   const app = Fastify({ logger: props.logger ?? false, bodyLimit: 1024 * 1024 });
   const { sessions, agents, chat, streams, messaging, auth } = props;
   const openStreams = new Set<() => void>();
+  // "The web session list changed" for /api/events: every successful state change of a session, and
+  // the end of each chat turn (its messages and title are saved by then).
+  const sessionWatchers = new Set<() => void>();
+  const sessionsChanged = () => {
+    for (const watcher of sessionWatchers) watcher();
+  };
+  const watchTurn = (streamId: string) => {
+    const stop = streams.subscribe(streamId, (event: ChatStreamEvent) => {
+      if (event.event !== "done" && event.event !== "error") return;
+      queueMicrotask(() => stop());
+      sessionsChanged();
+    });
+  };
 
   app.setErrorHandler((error, request, reply) => {
     if (isEngramError(error)) return reply.status(error.httpStatus).send(error.toJSON());
@@ -116,6 +129,11 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     if (!auth.isAuthenticated(request)) throw new EngramError("UNAUTHORIZED", "Log in first");
     if (request.method !== "GET" && request.method !== "HEAD") auth.checkCsrf(request);
     void reply;
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    if (request.method === "GET" || request.method === "HEAD" || reply.statusCode >= 400) return;
+    const path = request.url.split("?")[0] ?? "";
+    if (path.startsWith("/api/session") || path === "/api/chat/start") sessionsChanged();
   });
   app.addHook("preClose", async () => {
     for (const close of openStreams) close();
@@ -248,7 +266,9 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     const text = session.messages[lastUser]?.content;
     if (lastUser < 0 || !text) throw new InvalidArgumentError("session", "has no user message to retry");
     await sessions.truncateMessages(id, { keep: lastUser, expectedCount: session.messages.length });
-    return reply.status(202).send(await chat.start(id, text));
+    const started = await chat.start(id, text);
+    watchTurn(started.streamId);
+    return reply.status(202).send(started);
   });
 
   app.post("/api/session/import", async (request) => {
@@ -301,7 +321,9 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
   app.post("/api/chat/start", async (request, reply) => {
     const body = parse(chatStartBody, request.body, "body");
     assertSafeId("sessionId", body.sessionId);
-    return reply.status(202).send(await chat.start(body.sessionId, body.message));
+    const started = await chat.start(body.sessionId, body.message);
+    watchTurn(started.streamId);
+    return reply.status(202).send(started);
   });
 
   app.get("/api/chat/stream", async (request, reply) => {
@@ -364,10 +386,13 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
   app.get("/api/events", async (request, reply) => {
     const send = sse(reply);
     const unsubscribe = messaging.subscribe((sessionId) => send("messaging", { sessionId }));
+    const sessionsWatcher = () => send("sessions", {});
+    sessionWatchers.add(sessionsWatcher);
     const ping = setInterval(() => reply.raw.write(": ping\n\n"), 15_000);
     const end = () => {
       clearInterval(ping);
       unsubscribe();
+      sessionWatchers.delete(sessionsWatcher);
       openStreams.delete(end);
       reply.raw.end();
     };

@@ -330,6 +330,37 @@ describeEachBackend("web server over HTTP", (db) => {
     const web = await newSession();
     expect((await client.request("GET", `/api/messaging/session/${web}`)).status).toBe(404);
   });
+
+  it("pushes `sessions` over /api/events when the web session list changes: create, rename, each finished turn", async () => {
+    const abort = new AbortController();
+    const seen: string[] = [];
+    let sessionsEvents = 0;
+    const heard = client
+      .events(
+        "/api/events",
+        (e) => {
+          seen.push(e.event);
+          return e.event === "sessions" && ++sessionsEvents === 4;
+        },
+        abort.signal,
+      )
+      .then(() => seen);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const id = await newSession(); // 1
+    await client.request("PATCH", `/api/session/${id}`, { title: "Renamed" }); // 2
+    await client.chat(id, "hello"); // 3: the user message is saved; 4: the turn ended
+    expect(await heard).toEqual(["sessions", "sessions", "sessions", "sessions"]);
+    // Refused and read-only requests change nothing and say nothing.
+    const quiet = new AbortController();
+    const none = client.events("/api/events", (e) => e.event === "sessions", quiet.signal).catch(() => []);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.request("GET", "/api/sessions");
+    await client.request("PATCH", `/api/session/${id}`, { nope: true });
+    await client.request("POST", "/api/chat/start", { sessionId: "nosuchsession", message: "hi" });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    quiet.abort();
+    expect(await none).toEqual([]);
+  });
 });
 
 describeEachBackend("web server with a login token", (db) => {
