@@ -7,8 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createDatabase } from "@engram/store";
-import { sql } from "kysely";
+import { createScratchServerDatabase } from "@engram/store/testing";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Engram, launchEngram } from "../src/launch.js";
@@ -45,20 +44,8 @@ if (serverUrl) {
   backends.push({
     name: "postgres",
     async prepare() {
-      const name = `e2e_browser_${randomBytes(5).toString("hex")}`;
-      const admin = await createDatabase({ url: serverUrl, maxConnections: 1 });
-      await sql.raw(`create database ${name}`).execute(admin.db);
-      await admin.close();
-      const url = new URL(serverUrl);
-      url.pathname = `/${name}`;
-      return {
-        env: { ...process.env, DATABASE_URL: url.toString() },
-        cleanup: async () => {
-          const again = await createDatabase({ url: serverUrl, maxConnections: 1 });
-          await sql.raw(`drop database if exists ${name} with (force)`).execute(again.db);
-          await again.close();
-        },
-      };
+      const scratch = await createScratchServerDatabase(serverUrl, "e2e_browser");
+      return { env: { ...process.env, DATABASE_URL: scratch.url }, cleanup: scratch.drop };
     },
   });
 }

@@ -3,14 +3,12 @@
 // the session takes the next turn. The model is the testkit's stand-in OpenAI server (configured
 // through ENGRAM_MODEL*), scripted to answer slowly so the process is provably mid-turn.
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createDatabase } from "@engram/store";
+import { createScratchServerDatabase } from "@engram/store/testing";
 import { type OpenAIServerHandle, startOpenAIServer } from "@engram/testkit/openai-server";
-import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebClient } from "../src/test-support/web-client.js";
 
@@ -37,20 +35,8 @@ if (serverUrl) {
   backends.push({
     name: "postgres",
     async prepare() {
-      const name = `e2e_web_${randomBytes(5).toString("hex")}`;
-      const admin = await createDatabase({ url: serverUrl, maxConnections: 1 });
-      await sql.raw(`create database ${name}`).execute(admin.db);
-      await admin.close();
-      const url = new URL(serverUrl);
-      url.pathname = `/${name}`;
-      return {
-        env: { DATABASE_URL: url.toString() },
-        cleanup: async () => {
-          const again = await createDatabase({ url: serverUrl, maxConnections: 1 });
-          await sql.raw(`drop database if exists ${name} with (force)`).execute(again.db);
-          await again.close();
-        },
-      };
+      const scratch = await createScratchServerDatabase(serverUrl, "e2e_web");
+      return { env: { DATABASE_URL: scratch.url }, cleanup: scratch.drop };
     },
   });
 }

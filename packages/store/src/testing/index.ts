@@ -6,6 +6,7 @@
 export * from "./create-test-database.js";
 export * from "./describe-each-backend.js";
 export * from "./pglite-template.js";
+export * from "./scratch-server-database.js";
 export * from "./test-backends.js";
 export * from "./transcript-store-conformance.js";
 export * from "./truncate-all.js";
