@@ -39,6 +39,11 @@ export interface RunTurnOptions {
   signal?: AbortSignal;
   /** Receives events as they happen; a throwing listener is logged and ignored. */
   onEvent?: (event: AgentEvent) => void;
+  /**
+   * Extra system context for this turn only (where the session runs, why it was reset). Appended to the
+   * system prompt of this turn's model calls; never part of the returned messages or of memory.
+   */
+  systemNotes?: readonly string[];
 }
 
 /** What a turn produced. */

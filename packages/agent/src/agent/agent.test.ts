@@ -199,6 +199,37 @@ describe("Agent.runTurn", () => {
   });
 });
 
+describe("Agent per-turn system notes and model override", () => {
+  it("shows system notes to this turn's model only, never in the returned messages or in memory", async () => {
+    const model = new ScriptedModel({ text: "ok" });
+    const { agent, provider } = await setup({ model });
+    const note = "[System note: the previous session expired after 24 hours of inactivity.]";
+    const result = await agent.runTurn("hello", [], { systemNotes: [note] });
+    await agent.runTurn("again", result.messages);
+    await agent.memory.flushPending();
+    const systemOf = (i: number) =>
+      model.requests[i]?.messages.find((m) => m.role === "system")?.content ?? "";
+    expect(systemOf(0)).toContain(note);
+    expect(systemOf(1)).not.toContain(note);
+    expect(JSON.stringify(result.messages)).not.toContain("System note");
+    expect(JSON.stringify(provider.callsOf("syncTurn"))).not.toContain("System note");
+  });
+
+  it("runs later turns on the model given to useModel, keeping the session and its memory", async () => {
+    const first = new ScriptedModel({ text: "from first" });
+    const second = new ScriptedModel({ text: "from second" });
+    const { agent } = await setup({ model: first });
+    expect((await agent.runTurn("one", [])).reply).toBe("from first");
+    agent.useModel(second);
+    expect(agent.model).toBe(second);
+    const reply = await agent.runTurn("two", []);
+    expect(reply.reply).toBe("from second");
+    expect(reply.sessionId).toBe("s1");
+    expect(first.requests).toHaveLength(1);
+    expect(second.requests).toHaveLength(1);
+  });
+});
+
 describe("Agent concurrency", () => {
   it("runs one turn at a time: a turn started while another runs is refused with STREAM_ACTIVE", async () => {
     const { agent, provider } = await setup();

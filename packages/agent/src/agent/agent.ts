@@ -71,7 +71,7 @@ export interface AgentProps {
  */
 export class Agent {
   #sessionId: string;
-  readonly model: ChatModel;
+  #model: ChatModel;
   readonly memory: MemoryManager;
   readonly #ownsMemory: boolean;
   readonly #props: AgentProps;
@@ -86,7 +86,7 @@ export class Agent {
   constructor(props: AgentProps) {
     this.#props = props;
     this.#sessionId = props.sessionId;
-    this.model = props.model ?? new OfflineModel();
+    this.#model = props.model ?? new OfflineModel();
     this.#log = props.logger ?? noopLogger;
     this.#clock = props.clock ?? Date;
     this.#maxToolIterations = props.maxToolIterations ?? 8;
@@ -98,6 +98,19 @@ export class Agent {
 
   get sessionId(): string {
     return this.#sessionId;
+  }
+
+  /** The model turns run on. */
+  get model(): ChatModel {
+    return this.#model;
+  }
+
+  /**
+   * Runs later turns on `model` (a session's `/model` override). A turn already running keeps the
+   * model it started with; memory and history are untouched.
+   */
+  useModel(model: ChatModel): void {
+    this.#model = model;
   }
 
   /** The history as of the last turn (what `commitMemorySession()` commits when given nothing). */
@@ -169,6 +182,7 @@ export class Agent {
       }
     }
     const sessionId = this.#sessionId;
+    const turnModel = this.#model;
     const ctx = { sessionId };
     const turnNumber = past.filter((m) => m.role === "user").length + 1;
     emit({ type: "turn_start", sessionId, turnNumber });
@@ -178,7 +192,9 @@ export class Agent {
     const recalls: MemoryRecall[] = prefetch.recalls;
     emit({ type: "memory_recall", recalls });
 
-    const system = await this.#systemPrompt();
+    const system = [await this.#systemPrompt(), ...(options.systemNotes ?? [])]
+      .filter((s) => s.trim() !== "")
+      .join("\n\n");
     const userForModel = prefetch.context === "" ? userText : `${userText}\n\n${prefetch.context}`;
     // The fenced recall lives only in this call-time copy; `produced` holds what gets persisted.
     const modelMessages: ChatMessage[] = [
@@ -197,7 +213,14 @@ export class Agent {
       for (let iteration = 0; ; iteration++) {
         const offerTools = iteration < this.#maxToolIterations;
         const tools = offerTools ? this.memory.getAllToolSchemas() : [];
-        const { completion, text } = await this.#callModel(modelMessages, tools, signal, emit, produced);
+        const { completion, text } = await this.#callModel(
+          turnModel,
+          modelMessages,
+          tools,
+          signal,
+          emit,
+          produced,
+        );
         usage = addUsage(usage, completion.usage);
         const calls = offerTools ? completion.toolCalls : [];
         const assistant: ChatMessage = {
@@ -271,6 +294,7 @@ export class Agent {
    * as a partial assistant message in `produced`, so an interrupted reply can still be shown.
    */
   async #callModel(
+    model: ChatModel,
     messages: readonly ChatMessage[],
     tools: ReturnType<MemoryManager["getAllToolSchemas"]>,
     signal: AbortSignal | undefined,
@@ -280,7 +304,7 @@ export class Agent {
     const sanitizer = createContextSanitizer();
     let text = "";
     try {
-      for await (const event of this.model.stream({ messages, tools }, signal ? { signal } : {})) {
+      for await (const event of model.stream({ messages, tools }, signal ? { signal } : {})) {
         if (event.type === "text") {
           const safe = sanitizer.push(event.delta);
           if (safe !== "") {
@@ -297,7 +321,7 @@ export class Agent {
           return { completion: event.completion, text: sanitizeContext(event.completion.text) };
         }
       }
-      throw new Error(`model ${this.model.id} ended its stream without a done event`);
+      throw new Error(`model ${model.id} ended its stream without a done event`);
     } catch (error) {
       if (text !== "") produced.push({ role: "assistant", content: text });
       throw error;

@@ -156,6 +156,7 @@ export class InMemoryTranscriptStore implements TranscriptStore {
     if (scope.userId !== undefined && session.userId !== scope.userId) return false;
     if (scope.projectId !== undefined && session.projectId !== scope.projectId) return false;
     if (scope.routed !== undefined && (session.sessionKey !== null) !== scope.routed) return false;
+    if (scope.sessionKey !== undefined && session.sessionKey !== scope.sessionKey) return false;
     return true;
   }
 

@@ -152,6 +152,8 @@ export interface TranscriptScope {
    * sessions without one (web, CLI).
    */
   readonly routed?: boolean;
+  /** Only the sessions of this gateway session key (one chat's, or one user's in a chat). */
+  readonly sessionKey?: string;
 }
 
 export interface ListTranscriptSessionsOptions {

@@ -596,6 +596,21 @@ export function transcriptStoreConformance(init: TranscriptStoreTestInitializer)
         expect(await store.countSessions({ routed: true, source: "discord" })).toBe(1);
       });
 
+      it("scopes lists and counts to one session key, so a chat sees only its own sessions", async () => {
+        const key = "agent:main:telegram:group:9:alice";
+        await store.createSession({ id: "alice-a", source: "telegram", sessionKey: key });
+        await store.createSession({ id: "alice-b", source: "telegram", sessionKey: key });
+        await store.createSession({
+          id: "bob-a",
+          source: "telegram",
+          sessionKey: "agent:main:telegram:group:9:bob",
+        });
+        await store.createSession({ id: "web-a", source: "web" });
+        const own = await store.listSessions({ scope: { sessionKey: key } });
+        expect(own.map((item) => item.session.id).sort()).toEqual(["alice-a", "alice-b"]);
+        expect(await store.countSessions({ sessionKey: key })).toBe(2);
+      });
+
       it("can leave ended sessions out of the list", async () => {
         await seed();
         await store.endSession("bob-1", "session_reset");

@@ -85,6 +85,7 @@ function inScope<T extends SessionsAsS>(eb: ExpressionBuilder<T, "s">, scope: Tr
     ["s.source", scope.source],
     ["s.user_id", scope.userId],
     ["s.project_id", scope.projectId],
+    ["s.session_key", scope.sessionKey],
   ] as const;
   const conditions = fields
     .filter(([, value]) => value !== undefined)
