@@ -1,5 +1,5 @@
-import { createChatModel } from "@engram/agent";
-import { type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
+import { createChatModel, isModelConfigured } from "@engram/agent";
+import { buildSessionContextPrompt, type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
 import {
   type HolographicDB,
   HolographicFactStore,
@@ -84,6 +84,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
         coordinator,
         model: createChatModel(),
         maxAgents: props.config.maxAgents,
+        idleTtlMs: props.config.agentIdleTtlMs,
+        clock,
+        modelFor: (override) =>
+          override.model && isModelConfigured(process.env)
+            ? createChatModel({ model: override.model })
+            : undefined,
         providers: () => [new HolographicProvider({ openStore, autoExtract: true })],
       });
   const runner = props.runner ?? (agentRunner as AgentTurnRunner);
@@ -95,6 +101,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     coordinator,
     metrics,
     maxTextBytes: props.config.maxTextBytes,
+    modelSwitchable: agentRunner !== undefined && isModelConfigured(process.env),
+    sessionContext: (source) =>
+      buildSessionContextPrompt(
+        { source, connectedPlatforms: [source.platform], homeChannels: [] },
+        { redactPii: props.config.redactPii },
+      ),
   });
   const server = buildGatewayServer({
     handler,
@@ -105,7 +117,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       await routingIndex.count();
     },
   });
-  const expiryWatcher = new SessionExpiryWatcher({ routingIndex, router, handler });
+  const expiryWatcher = new SessionExpiryWatcher({
+    routingIndex,
+    router,
+    handler,
+    ...(agentRunner ? { agents: agentRunner } : {}),
+  });
   if (props.config.expirySweepIntervalMs > 0) expiryWatcher.start(props.config.expirySweepIntervalMs);
   let closing: Promise<void> | undefined;
   const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {

@@ -51,6 +51,14 @@ export const gatewayConfigSchema = z
     threadSessionsPerUser: z.boolean().default(false),
     /** Live agents kept in memory; the least recently used idle one is committed and dropped beyond it. */
     maxAgents: z.number().int().positive().default(128),
+    /** Agents idle this long are committed and dropped by the sweep (the session itself lives on). */
+    agentIdleTtlMs: z
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60 * 1000),
+    /** Hash user and chat ids in what the model is told about the session (PII-safe platforms only). */
+    redactPii: z.boolean().default(false),
     /** How often expired sessions get their memory committed; 0 disables the sweep. */
     expirySweepIntervalMs: z.number().int().min(0).default(60_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -84,7 +92,8 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
  * Reads configuration from the environment: `ENGRAM_GATEWAY_HOST`, `ENGRAM_GATEWAY_PORT`,
  * `ENGRAM_GATEWAY_TOKEN`, `ENGRAM_GATEWAY_DEV` (`1`/`true`), `DATABASE_URL`, `ENGRAM_DATA_DIR`,
  * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_GATEWAY_EXPIRY_SWEEP_MS`,
- * `ENGRAM_GATEWAY_MAX_AGENTS`, `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
+ * `ENGRAM_GATEWAY_MAX_AGENTS`, `ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS`, `ENGRAM_GATEWAY_REDACT_PII`,
+ * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
  * `0`/`false`), `ENGRAM_LOG_LEVEL`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
@@ -108,6 +117,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
   };
   const groupSessionsPerUser = flag("ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER");
   const threadSessionsPerUser = flag("ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER");
+  const redactPii = flag("ENGRAM_GATEWAY_REDACT_PII");
   if (issues.length > 0) throw new InvalidGatewayConfigError(issues);
   return parseGatewayConfig({
     host: defined(env.ENGRAM_GATEWAY_HOST),
@@ -121,6 +131,10 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     groupSessionsPerUser,
     threadSessionsPerUser,
     maxAgents: env.ENGRAM_GATEWAY_MAX_AGENTS ? Number(env.ENGRAM_GATEWAY_MAX_AGENTS) : undefined,
+    agentIdleTtlMs: env.ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS
+      ? Number(env.ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS)
+      : undefined,
+    redactPii,
     expirySweepIntervalMs: env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS
       ? Number(env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS)
       : undefined,

@@ -10,6 +10,8 @@ import {
   evaluateReset,
   formatSessionId,
   GATEWAY_END_REASONS,
+  type ModelOverride,
+  type NewTranscriptMessage,
   type ResetPolicy,
   type ResetPolicyConfig,
   type RoutingEntry,
@@ -18,6 +20,7 @@ import {
   type SessionIsolationProps,
   type SessionSource,
   systemClock,
+  type TranscriptMessage,
   type TranscriptPeer,
   type TranscriptSession,
   type TranscriptStore,
@@ -59,6 +62,8 @@ export interface SessionRoute {
   readonly resumed?: boolean;
   /** The session this key left for good (auto or explicit reset): commit its memory now. */
   readonly previousSessionId?: string;
+  /** The session's `/model` override (model, provider, base URL; never credentials). */
+  readonly modelOverride?: ModelOverride;
 }
 
 /** How a routing call ended; one label per outcome, for metrics. */
@@ -70,6 +75,7 @@ export type RoutingOutcome =
   | "auto_reset"
   | "explicit_reset"
   | "switch"
+  | "branch"
   | "heal_compression"
   | "drop_stale";
 
@@ -125,6 +131,11 @@ export class SessionRouter {
       ((now) => formatSessionId(now, randomUUID().replaceAll("-", "").slice(0, 8), this.#utcOffset));
     this.#hasActiveBackgroundWork = props.hasActiveBackgroundWork ?? (() => false);
     this.#maxAttempts = props.maxAttempts ?? 16;
+  }
+
+  /** A new session id minted now (compression children and other sessions made outside routing). */
+  newSessionIdNow(): string {
+    return this.#newSessionId(this.#clock.now());
   }
 
   /** The routing key of `source` under this router's isolation settings. */
@@ -255,6 +266,46 @@ export class SessionRouter {
     throw new RoutingContentionError(sessionKey, this.#maxAttempts);
   }
 
+  /**
+   * `/branch [title]`: copies the active transcript of the key's session into a new child session
+   * (`parentSessionId` = the branched one) and routes the key to it; the parent ends with
+   * `session_switch` and stays resumable with `/resume`. The caller holds the key's turn slot, so no
+   * message of this key lands between the switch and the copy.
+   *
+   * @throws EngramError `NOT_FOUND` when the key has no session to branch.
+   */
+  async branchSession(source: SessionSource, props: { readonly title?: string } = {}): Promise<SessionRoute> {
+    const sessionKey = this.sessionKeyFor(source);
+    for (let attempt = 0; attempt < this.#maxAttempts; attempt++) {
+      const entry = await this.#index.get(sessionKey);
+      if (!entry) {
+        throw new EngramError("NOT_FOUND", "This chat has no session to branch yet", {
+          details: { kind: "session", sessionKey },
+        });
+      }
+      const parentId = (await this.#transcripts.getCompressionTip(entry.sessionId)) ?? entry.sessionId;
+      const parent = await this.#transcripts.getSession(parentId);
+      const branchId = this.#newSessionId(this.#clock.now());
+      const result = await this.#index.switchSession(sessionKey, entry.sessionId, branchId, {
+        displayName: entry.displayName,
+      });
+      if (!result.switched) continue;
+      const base = props.title?.trim() || (parent?.title ? `${parent.title} (branch)` : null);
+      await this.#transcripts.createSession({
+        id: branchId,
+        ...this.#peer(source, sessionKey),
+        parentSessionId: parentId,
+        title: base === null ? null : await this.#transcripts.nextAvailableTitle(base),
+      });
+      const messages = await this.#transcripts.getMessages(parentId);
+      await this.#transcripts.replaceMessages(branchId, messages.map(toNewMessage));
+      await this.#endSafely(parentId, GATEWAY_END_REASONS.sessionSwitch);
+      this.onOutcome?.("branch");
+      return { sessionId: branchId, sessionKey, created: true, previousSessionId: parentId };
+    }
+    throw new RoutingContentionError(sessionKey, this.#maxAttempts);
+  }
+
   /** One attempt on a key that has an entry; `undefined` means a race was lost: re-read and retry. */
   async #routeExisting(
     source: SessionSource,
@@ -317,7 +368,13 @@ export class SessionRouter {
     const touched = await this.#index.patch(sessionKey, { touch: true }, { expectedSessionId: sessionId });
     if (!touched) return undefined;
     this.onOutcome?.(entry.resumePending ? "resume" : "reuse");
-    return { sessionId, sessionKey, created: false, ...(entry.resumePending ? { resumed: true } : {}) };
+    return {
+      sessionId,
+      sessionKey,
+      created: false,
+      ...(entry.resumePending ? { resumed: true } : {}),
+      ...(entry.modelOverride ? { modelOverride: entry.modelOverride } : {}),
+    };
   }
 
   /** No entry: recover the peer's latest recoverable session (policy permitting), else create. */
@@ -436,4 +493,22 @@ export class SessionRouter {
       threadId: source.threadId ?? null,
     };
   }
+}
+
+/** A stored message as a new one for another session (a branch copy). */
+function toNewMessage(m: TranscriptMessage): NewTranscriptMessage {
+  return {
+    role: m.role,
+    content: m.content,
+    parts: m.parts,
+    toolName: m.toolName,
+    toolCalls: m.toolCalls,
+    toolResults: m.toolResults,
+    toolCallId: m.toolCallId,
+    reasoning: m.reasoning,
+    reasoningDetails: m.reasoningDetails,
+    platformMessageId: m.platformMessageId,
+    observed: m.observed,
+    createdAt: m.createdAt,
+  };
 }

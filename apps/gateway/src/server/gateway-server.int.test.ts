@@ -5,15 +5,9 @@ import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
 import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
-import type { TurnInput, TurnOutput } from "../turns/turn-runner.js";
 
-class HoldingRunner extends EchoTurnRunner {
-  hold: (() => Promise<void>) | undefined;
-  override async runTurn(input: TurnInput): Promise<TurnOutput> {
-    await this.hold?.();
-    return super.runTurn(input);
-  }
-}
+/** Echo turns that a test can hold open (`hold`). */
+class HoldingRunner extends EchoTurnRunner {}
 
 const TOKEN = "test-token-0123456789";
 const source = { platform: "telegram", chatId: "42", chatType: "dm", userId: "42" };

@@ -1,6 +1,6 @@
 // The gateway over HTTP with the real agent (offline model) and the Holographic provider, on PGlite
 // and Postgres: memory is committed at `/new` through the coordinator and recalled after it.
-import type { ChatMessage } from "@engram/core";
+import type { ChatMessage, SessionSwitchOptions } from "@engram/core";
 import { MemoryCommitCoordinator } from "@engram/core";
 import {
   type HolographicDB,
@@ -84,15 +84,23 @@ describeEachBackend(
       const coordinator = new MemoryCommitCoordinator();
       store = await HolographicFactStore.open({ db: db() as unknown as Kysely<HolographicDB> });
       const opened = store;
+      const switches: unknown[] = [];
+      /** Holographic that records the switches it is told about (what every provider hears). */
+      class SwitchRecordingProvider extends HolographicProvider {
+        override onSessionSwitch(newSessionId: string, options: SessionSwitchOptions): void {
+          const { parentSessionId, reset, reason } = options;
+          switches.push({ newSessionId, parentSessionId, reset, reason });
+        }
+      }
       const runner = new AgentTurnRunner({
         coordinator,
-        providers: () => [new HolographicProvider({ openStore: async () => opened, autoExtract: true })],
+        providers: () => [new SwitchRecordingProvider({ openStore: async () => opened, autoExtract: true })],
       });
       const post = await start(createGateway({ config, db: db(), coordinator, runner }));
       const a = await post("hello");
       const b = await post("/new");
       const c = await post("/reset");
-      expect(runner.switches).toEqual([
+      expect(switches).toEqual([
         { newSessionId: b.sessionId, parentSessionId: a.sessionId, reset: true, reason: "new_session" },
         { newSessionId: c.sessionId, parentSessionId: b.sessionId, reset: true, reason: "reset" },
       ]);

@@ -1,16 +1,34 @@
 import type { ChatModel } from "@engram/agent";
 import { Agent } from "@engram/agent";
-import type {
-  ChatMessage,
-  CommittableAgent,
-  MemoryCommitCoordinator,
-  MemoryProvider,
-  TranscriptMessage,
+import {
+  type ChatMessage,
+  type Clock,
+  type CommittableAgent,
+  EngramError,
+  type MemoryCommitCoordinator,
+  type MemoryProvider,
+  type ModelOverride,
+  systemClock,
+  type TranscriptMessage,
 } from "@engram/core";
-import type { TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
+import type { CompressProps, SessionSwitchProps, TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
 
 /** Default cap on live agents; the least recently used idle one is dropped beyond it. */
 export const DEFAULT_MAX_AGENTS = 128;
+/** Default idle time after which an agent is dropped by {@link AgentTurnRunner.sweepIdle}. */
+export const DEFAULT_AGENT_IDLE_TTL_MS = 60 * 60 * 1000;
+
+/** A turn whose model call failed: nothing of it is saved or counted; the user's message stays. */
+export class TurnFailedError extends EngramError {
+  constructor(sessionId: string, cause: unknown) {
+    const why = cause instanceof Error ? cause.message : String(cause);
+    super("MODEL_FAILED", `The turn of session ${JSON.stringify(sessionId)} failed: ${why}`, {
+      cause,
+      details: { sessionId },
+    });
+    this.name = "TurnFailedError";
+  }
+}
 
 export interface AgentTurnRunnerProps {
   readonly coordinator: MemoryCommitCoordinator;
@@ -18,27 +36,54 @@ export interface AgentTurnRunnerProps {
   readonly providers: (sessionId: string) => MemoryProvider[];
   /** Default: the agent's own default (the offline model). */
   readonly model?: ChatModel;
+  /**
+   * The model of a session's `/model` override, or `undefined` when this gateway cannot serve it
+   * (then the default model answers). Called again only when the override changes.
+   */
+  readonly modelFor?: (override: ModelOverride) => ChatModel | undefined;
   readonly maxAgents?: number;
+  /** Idle time after which {@link AgentTurnRunner.sweepIdle} drops an agent (default 1 h). */
+  readonly idleTtlMs?: number;
+  readonly clock?: Clock;
   /** Platform reported to providers. Default "gateway". */
   readonly platform?: string;
 }
 
+interface CachedAgent {
+  readonly agent: Agent;
+  lastUsedAt: number;
+  /** The override the agent's model was built for (`""`: the default model). */
+  modelKey: string;
+}
+
+/** What one idle sweep did. */
+export interface IdleSweepReport {
+  /** Agents dropped (their work committed first, or there was none). */
+  readonly evicted: readonly string[];
+  /** Idle, but the commit failed: kept, and retried at the next sweep or boundary. */
+  readonly failed: readonly string[];
+}
+
 /**
- * Runs turns with `@engram/agent`: one {@link Agent} per session id in an LRU cache. Every agent is
- * registered with the coordinator, so boundary commits reach the agent that ran the turns. An agent is
- * never dropped mid-turn, and one with uncommitted work is committed through the coordinator first
- * (should that fail, the coordinator keeps it for a retry).
+ * Runs turns with `@engram/agent`: one {@link Agent} per session id in an LRU cache with an idle TTL.
+ * Every agent is registered with the coordinator, so boundary commits reach the agent that ran the
+ * turns. An agent is never dropped mid-turn, and one with uncommitted work is committed through the
+ * coordinator first (should that fail, the coordinator keeps it for a retry).
  */
 export class AgentTurnRunner implements TurnRunner {
   readonly #props: AgentTurnRunnerProps;
   readonly #maxAgents: number;
+  readonly #clock: Clock;
   /** Insertion order is recency order: a hit is moved to the end. */
-  readonly #agents = new Map<string, Agent>();
+  readonly #agents = new Map<string, CachedAgent>();
   readonly #busy = new Set<string>();
+  /** The rotation a running `compress` call persists, per agent. */
+  readonly #rotations = new Map<Agent, CompressProps>();
 
   constructor(props: AgentTurnRunnerProps) {
     this.#props = props;
     this.#maxAgents = Math.max(1, Math.floor(props.maxAgents ?? DEFAULT_MAX_AGENTS));
+    this.#clock = props.clock ?? systemClock;
   }
 
   get cachedAgents(): number {
@@ -48,106 +93,192 @@ export class AgentTurnRunner implements TurnRunner {
   async runTurn(input: TurnInput): Promise<TurnOutput> {
     this.#busy.add(input.sessionId);
     try {
-      const agent = await this.#agent(input.sessionId);
-      const result = await agent.runTurn(input.text, toChatHistory(input.history));
+      const cached = await this.#cached(input.sessionId);
+      this.#applyModel(cached, input.modelOverride);
+      const result = await cached.agent.runTurn(input.text, toChatHistory(input.history), {
+        ...(input.signal ? { signal: input.signal } : {}),
+        ...(input.systemNotes ? { systemNotes: input.systemNotes } : {}),
+      });
       // Queued syncs land before the turn counts as completed (and may be committed).
-      await agent.memory.flushPending();
-      return { reply: result.reply };
+      await cached.agent.memory.flushPending();
+      cached.lastUsedAt = this.#clock.now();
+      if (result.completed) return { reply: result.reply, completed: true };
+      if (result.stopReason === "aborted") return { reply: "", completed: false };
+      throw new TurnFailedError(input.sessionId, result.error);
     } finally {
       this.#busy.delete(input.sessionId);
     }
   }
 
   agentFor(sessionId: string): CommittableAgent {
-    const agent = this.#agents.get(sessionId);
-    if (agent) return agent;
+    const cached = this.#agents.get(sessionId);
+    if (cached) return cached.agent;
     // Only reached for a session that ran no turn here: an uninitialised agent commits nothing.
-    const fresh = this.#create(sessionId);
+    const fresh = this.#entry(this.#create(sessionId));
     this.#agents.set(sessionId, fresh);
-    this.#props.coordinator.registerAgent(sessionId, fresh);
-    return fresh;
+    this.#props.coordinator.registerAgent(sessionId, fresh.agent);
+    return fresh.agent;
   }
 
-  /** Session switches reported to this runner, oldest first (tests, diagnostics). */
-  readonly switches: Array<{
-    newSessionId: string;
-    parentSessionId: string | null;
-    reset: boolean;
-    reason: string;
-  }> = [];
-
-  async onSessionSwitch(
-    newSessionId: string,
-    props: { readonly parentSessionId: string | null; readonly reset: boolean; readonly reason: string },
-  ): Promise<void> {
-    this.switches.push({ newSessionId, ...props });
-    const agent = await this.#agent(newSessionId);
+  async onSessionSwitch(newSessionId: string, props: SessionSwitchProps): Promise<void> {
+    const { agent } = await this.#cached(newSessionId);
     await agent.switchSession(newSessionId, {
       ...(props.parentSessionId === null ? {} : { parentSessionId: props.parentSessionId }),
       reset: props.reset,
+      rewound: props.rewound ?? false,
       reason: props.reason,
     });
   }
 
+  /**
+   * Compresses through the session's agent (onPreCompress, summary, onSessionSwitch "compression");
+   * the caller committed the parent's memory through the coordinator, so the agent does not commit
+   * again. On success the agent serves the child session id.
+   */
+  async compress(props: CompressProps): Promise<boolean> {
+    this.#busy.add(props.sessionId);
+    try {
+      const cached = await this.#cached(props.sessionId);
+      this.#rotations.set(cached.agent, props);
+      const rotation = await cached.agent
+        .compress(toChatHistory(props.history), undefined, { commit: false })
+        .finally(() => this.#rotations.delete(cached.agent));
+      if (!rotation) return false;
+      const { coordinator } = this.#props;
+      this.#agents.delete(props.sessionId);
+      coordinator.unregisterAgent(props.sessionId);
+      this.#agents.set(rotation.sessionId, cached);
+      coordinator.registerAgent(rotation.sessionId, cached.agent);
+      return true;
+    } finally {
+      this.#busy.delete(props.sessionId);
+    }
+  }
+
   evict(sessionId: string): void {
-    const agent = this.#agents.get(sessionId);
-    if (!agent || this.#busy.has(sessionId)) return;
+    const cached = this.#agents.get(sessionId);
+    if (!cached || this.#busy.has(sessionId)) return;
     this.#agents.delete(sessionId);
-    void agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+    void cached.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+  }
+
+  /**
+   * Drops agents idle for longer than the TTL (never one mid-turn), committing their uncommitted work
+   * through the coordinator first. An agent whose commit fails stays cached for the next attempt.
+   */
+  async sweepIdle(): Promise<IdleSweepReport> {
+    const ttl = this.#props.idleTtlMs ?? DEFAULT_AGENT_IDLE_TTL_MS;
+    const cutoff = this.#clock.now() - ttl;
+    const evicted: string[] = [];
+    const failed: string[] = [];
+    for (const [sessionId, cached] of [...this.#agents]) {
+      if (cached.lastUsedAt > cutoff || this.#busy.has(sessionId)) continue;
+      if (await this.#drop(sessionId, cached)) evicted.push(sessionId);
+      else failed.push(sessionId);
+    }
+    return { evicted, failed };
   }
 
   /** Shuts every cached agent's providers down (after the coordinator drained). */
   async close(): Promise<void> {
     const agents = [...this.#agents.values()];
     this.#agents.clear();
-    await Promise.allSettled(agents.map((agent) => agent.memory.shutdownAll({ deadlineMs: 5_000 })));
+    await Promise.allSettled(agents.map(({ agent }) => agent.memory.shutdownAll({ deadlineMs: 5_000 })));
   }
 
-  async #agent(sessionId: string): Promise<Agent> {
+  async #cached(sessionId: string): Promise<CachedAgent> {
     const cached = this.#agents.get(sessionId);
     if (cached) {
       this.#agents.delete(sessionId);
       this.#agents.set(sessionId, cached);
+      cached.lastUsedAt = this.#clock.now();
       return cached;
     }
     await this.#makeRoom();
     const agent = this.#create(sessionId);
     await agent.initialize();
-    this.#agents.set(sessionId, agent);
+    const entry = this.#entry(agent);
+    this.#agents.set(sessionId, entry);
     this.#props.coordinator.registerAgent(sessionId, agent);
-    return agent;
+    return entry;
+  }
+
+  #entry(agent: Agent): CachedAgent {
+    return { agent, lastUsedAt: this.#clock.now(), modelKey: "" };
   }
 
   #create(sessionId: string): Agent {
-    return new Agent({
+    const agent: Agent = new Agent({
       sessionId,
       providers: this.#props.providers(sessionId),
       platform: this.#props.platform ?? "gateway",
       ...(this.#props.model ? { model: this.#props.model } : {}),
+      createSessionId: () => this.#rotation(agent).newSessionId,
+      onSessionRotated: async (rotation) => {
+        const props = this.#rotation(agent);
+        await props.persist({
+          parentSessionId: rotation.parentSessionId,
+          sessionId: rotation.sessionId,
+          messages: rotation.messages,
+        });
+      },
     });
+    return agent;
+  }
+
+  #rotation(agent: Agent): CompressProps {
+    const props = this.#rotations.get(agent);
+    // Rotations happen only inside `compress` (the gateway sets no token budget on its agents).
+    if (!props) throw new EngramError("CONFLICT", "Compression rotation outside AgentTurnRunner.compress");
+    return props;
+  }
+
+  /** Points the agent at the session's override model, or back at the default one. */
+  #applyModel(cached: CachedAgent, override: ModelOverride | undefined): void {
+    const key = override ? JSON.stringify(override) : "";
+    if (key === cached.modelKey) return;
+    const model = override ? this.#props.modelFor?.(override) : undefined;
+    const fallback = this.#props.model;
+    if (model) cached.agent.useModel(model);
+    else if (fallback) cached.agent.useModel(fallback);
+    cached.modelKey = key;
   }
 
   /** Drops least recently used idle agents beyond the cap, committing their work first. */
   async #makeRoom(): Promise<void> {
-    const { coordinator } = this.#props;
     while (this.#agents.size >= this.#maxAgents) {
-      const victim = [...this.#agents.keys()].find((id) => !this.#busy.has(id));
+      const victim = [...this.#agents].find(([id]) => !this.#busy.has(id));
       if (victim === undefined) return;
-      const agent = this.#agents.get(victim);
-      this.#agents.delete(victim);
-      let dirty = false;
-      try {
-        if (await coordinator.hasUncommittedWork(victim)) {
-          await coordinator.commitSessionMemory(victim, { timeoutMs: 30_000 });
-          dirty = await coordinator.hasUncommittedWork(victim);
-        }
-      } catch {
-        dirty = true;
-      }
-      coordinator.unregisterAgent(victim);
-      // A dirty agent stays referenced by the coordinator for the retry: keep its providers up.
-      if (!dirty) void agent?.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+      await this.#drop(victim[0], victim[1], { keepDirty: false });
     }
+  }
+
+  /**
+   * Commits the agent's uncommitted work through the coordinator, then drops it. With `keepDirty`
+   * (idle sweep) an agent whose commit failed stays cached; otherwise (room for a new agent) it leaves
+   * the cache but stays registered with the coordinator, which keeps it for the retry.
+   */
+  async #drop(
+    sessionId: string,
+    cached: CachedAgent,
+    props: { readonly keepDirty?: boolean } = { keepDirty: true },
+  ): Promise<boolean> {
+    const { coordinator } = this.#props;
+    let dirty = false;
+    try {
+      if (await coordinator.hasUncommittedWork(sessionId)) {
+        await coordinator.commitSessionMemory(sessionId, { timeoutMs: 30_000 });
+        dirty = await coordinator.hasUncommittedWork(sessionId);
+      }
+    } catch {
+      dirty = true;
+    }
+    if (dirty && props.keepDirty) return false;
+    if (this.#agents.get(sessionId) === cached) this.#agents.delete(sessionId);
+    if (dirty) return false;
+    coordinator.unregisterAgent(sessionId);
+    void cached.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+    return true;
   }
 }
 
@@ -155,7 +286,7 @@ export class AgentTurnRunner implements TurnRunner {
 function toChatHistory(history: readonly TranscriptMessage[]): ChatMessage[] {
   const out: ChatMessage[] = [];
   for (const m of history) {
-    if ((m.role === "user" || m.role === "assistant") && m.content !== null) {
+    if ((m.role === "user" || m.role === "assistant" || m.role === "system") && m.content !== null) {
       out.push({ role: m.role, content: m.content });
     }
   }

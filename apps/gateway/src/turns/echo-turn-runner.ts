@@ -1,5 +1,5 @@
 import type { CommittableAgent } from "@engram/core";
-import type { TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
+import type { SessionSwitchProps, TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
 
 /**
  * A deterministic stand-in runner: replies `echo: <text>` and counts turns per session. It runs no
@@ -8,11 +8,28 @@ import type { TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
  */
 export class EchoTurnRunner implements TurnRunner {
   readonly #agents = new Map<string, EchoAgent>();
+  /**
+   * Test seam: awaited before each turn answers, so a test can hold turns open (to race messages, or
+   * to `/stop` one). An abort of the turn's signal while held ends the turn uncompleted.
+   */
+  hold: ((input: TurnInput) => Promise<void>) | undefined;
+  /** The inputs of every turn, in the order they started (tests). */
+  readonly inputs: TurnInput[] = [];
 
   async runTurn(input: TurnInput): Promise<TurnOutput> {
+    this.inputs.push(input);
+    if (this.hold) {
+      const aborted = new Promise<"aborted">((resolve) => {
+        if (input.signal?.aborted) resolve("aborted");
+        input.signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+      });
+      if ((await Promise.race([this.hold(input), aborted])) === "aborted") {
+        return { reply: "", completed: false };
+      }
+    }
     const agent = this.#agent(input.sessionId);
     agent.turns++;
-    return { reply: `echo: ${input.text}` };
+    return { reply: `echo: ${input.text}`, completed: true };
   }
 
   agentFor(sessionId: string): CommittableAgent {
@@ -24,13 +41,10 @@ export class EchoTurnRunner implements TurnRunner {
   }
 
   /** Session switches reported to this runner, oldest first (tests). */
-  readonly switches: Array<{ newSessionId: string; parentSessionId: string | null; reason: string }> = [];
+  readonly switches: Array<{ newSessionId: string } & SessionSwitchProps> = [];
 
-  onSessionSwitch(
-    newSessionId: string,
-    props: { readonly parentSessionId: string | null; readonly reset: boolean; readonly reason: string },
-  ): void {
-    this.switches.push({ newSessionId, parentSessionId: props.parentSessionId, reason: props.reason });
+  onSessionSwitch(newSessionId: string, props: SessionSwitchProps): void {
+    this.switches.push({ newSessionId, ...props });
   }
 
   evict(sessionId: string): void {

@@ -14,7 +14,6 @@ import type { TurnInput, TurnOutput } from "./turn-runner.js";
 
 /** Echo runner whose turns can be held open, and which records overlapping turns per key. */
 class ProbeRunner extends EchoTurnRunner {
-  hold: ((input: TurnInput) => Promise<void>) | undefined;
   readonly running = new Map<string, number>();
   overlapped = false;
   override async runTurn(input: TurnInput): Promise<TurnOutput> {
@@ -22,7 +21,6 @@ class ProbeRunner extends EchoTurnRunner {
     this.running.set(input.sessionKey, now);
     if (now > 1) this.overlapped = true;
     try {
-      await this.hold?.(input);
       return await super.runTurn(input);
     } finally {
       this.running.set(input.sessionKey, (this.running.get(input.sessionKey) ?? 1) - 1);
@@ -142,7 +140,7 @@ describe("GatewayTurnHandler", () => {
     expect(agent.commits).toBe(1);
     expect((await transcripts.getSession(first.sessionId))?.endReason).toBe("session_reset");
     expect(runner.switches).toEqual([
-      { newSessionId: reset.sessionId, parentSessionId: first.sessionId, reason: "new_session" },
+      { newSessionId: reset.sessionId, parentSessionId: first.sessionId, reset: true, reason: "new_session" },
     ]);
     const next = await handler.handle({ source, text: "after" });
     expect(next.sessionId).toBe(reset.sessionId);
@@ -159,6 +157,7 @@ describe("GatewayTurnHandler", () => {
     expect(runner.switches.at(-1)).toEqual({
       newSessionId: first.sessionId,
       parentSessionId: fresh.sessionId,
+      reset: false,
       reason: "resume",
     });
     expect((await handler.handle({ source, text: "three" })).sessionId).toBe(first.sessionId);

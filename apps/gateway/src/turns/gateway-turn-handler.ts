@@ -1,11 +1,15 @@
 import {
   ContentTooLargeError,
+  EngramError,
   InvalidArgumentError,
   type MemoryCommitCoordinator,
   parseSessionSource,
   type RoutingIndex,
+  type SessionSource,
   type TranscriptStore,
 } from "@engram/core";
+import { parseGatewayCommand } from "../commands/gateway-command.js";
+import { SessionCommands } from "../commands/session-commands.js";
 import type { AutoResetInfo, SessionRouter } from "../routing/session-router.js";
 import type { GatewayMetrics } from "../server/gateway-metrics.js";
 import { KeyedSerialQueue } from "./keyed-serial-queue.js";
@@ -13,8 +17,6 @@ import type { TurnRunner } from "./turn-runner.js";
 
 /** Default cap on one inbound message's text, in UTF-8 bytes. */
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
-/** Texts that start the conversation over (seed 004 `/new`, `/reset`). */
-const RESET_COMMANDS: ReadonlySet<string> = new Set(["/new", "/reset"]);
 const MAX_MESSAGE_ID_LENGTH = 256;
 
 /** One inbound platform message, as untrusted input. */
@@ -30,9 +32,11 @@ export interface InboundMessage {
 export interface TurnReply {
   readonly sessionId: string;
   readonly sessionKey: string;
-  /** `null` when the message was a duplicate and nothing ran. */
+  /** `null` when nothing answered: a duplicate message, or a turn stopped by `/stop`. */
   readonly reply: string | null;
   readonly duplicate?: true;
+  /** The turn was interrupted by `/stop`: the user's message is kept, no reply was saved. */
+  readonly stopped?: true;
   readonly autoReset?: AutoResetInfo;
 }
 
@@ -46,24 +50,41 @@ export interface GatewayTurnHandlerProps {
   readonly maxTextBytes?: number;
   /** Longest wait for the commit of a session left for good, in ms (default 30000). */
   readonly boundaryCommitTimeoutMs?: number;
+  /** What the model is told about where the session runs (seed 004 session context prompt). */
+  readonly sessionContext?: (source: SessionSource) => string;
+  /** Whether `/model` can switch this gateway's model (a model endpoint is configured). */
+  readonly modelSwitchable?: boolean;
 }
 
 /**
  * The turn pipeline of one inbound message: validate, route, persist the user message, run the
  * agent, persist the reply, record the completed turn. Turns of one session key run one at a time in
  * arrival order; a message arriving during a turn waits for it, and is never dropped or run twice.
- * Memory is committed only when a session is left for good (reset), never per turn.
+ * Commands run in the same per-key order, except `/stop`, which interrupts the running turn at once.
+ * Memory is committed only when a session is left for good, never per turn.
  */
 export class GatewayTurnHandler {
   readonly #props: GatewayTurnHandlerProps;
   readonly #queue = new KeyedSerialQueue();
   readonly #maxTextBytes: number;
+  readonly #commands: SessionCommands;
   /** Sessions left with a failed commit: retried at every later boundary until one succeeds. */
   readonly #failedLeaves = new Set<string>();
+  /** The running turn of each key, for `/stop`. */
+  readonly #running = new Map<string, AbortController>();
 
   constructor(props: GatewayTurnHandlerProps) {
     this.#props = props;
     this.#maxTextBytes = props.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+    this.#commands = new SessionCommands({
+      router: props.router,
+      routingIndex: props.routingIndex,
+      transcripts: props.transcripts,
+      runner: props.runner,
+      ...(props.metrics ? { metrics: props.metrics } : {}),
+      leaveSession: (sessionId) => this.leaveSession(sessionId),
+      modelSwitchable: props.modelSwitchable ?? false,
+    });
   }
 
   /** Session keys with a turn queued or running (a graceful stop marks them resume-pending). */
@@ -87,12 +108,20 @@ export class GatewayTurnHandler {
     const messageId = validateMessageId(message.messageId);
     const timestamp = validateTimestamp(message.timestamp);
     const sessionKey = router.sessionKeyFor(source);
+    const command = parseGatewayCommand(text);
+    if (command?.name === "stop") return this.#stop(sessionKey);
     const metrics = this.#props.metrics;
-    const run = this.#queue.run(sessionKey, () => this.#turn(source, text, messageId, timestamp));
+    const run = this.#queue.run(sessionKey, () =>
+      command
+        ? this.#commands.run(command, source)
+        : this.#turn(source, sessionKey, text, messageId, timestamp),
+    );
     metrics?.queueDepth.set(this.#queue.depth);
     try {
       const reply = await run;
-      metrics?.turns.inc({ outcome: reply.duplicate ? "duplicate" : "completed" });
+      metrics?.turns.inc({
+        outcome: reply.duplicate ? "duplicate" : reply.stopped ? "stopped" : "completed",
+      });
       return reply;
     } catch (error) {
       metrics?.turns.inc({ outcome: "failed" });
@@ -104,17 +133,15 @@ export class GatewayTurnHandler {
   }
 
   async #turn(
-    source: ReturnType<typeof parseSessionSource>,
+    source: SessionSource,
+    sessionKey: string,
     text: string,
     messageId: string | undefined,
     timestamp: number | undefined,
   ): Promise<TurnReply> {
     const { router, transcripts, runner, coordinator, routingIndex, metrics } = this.#props;
-    const [command = "", ...args] = text.trim().split(/\s+/);
-    if (RESET_COMMANDS.has(command.toLowerCase())) return this.#reset(source, command.toLowerCase());
-    if (command.toLowerCase() === "/resume" && args.length === 1) return this.#resume(source, args[0]!);
     const route = await router.getOrCreateSession(source);
-    const { sessionId, sessionKey } = route;
+    const { sessionId } = route;
     if (route.autoReset) metrics?.resets.inc({ reason: route.autoReset.reason });
     if (route.previousSessionId) {
       await this.leaveSession(route.previousSessionId);
@@ -142,44 +169,45 @@ export class GatewayTurnHandler {
     });
     // The store's unique platform id is the last word, should a retry slip past the check above.
     if (appended.duplicate) return { ...base, reply: null, duplicate: true };
-    const output = await runner.runTurn({ sessionId, sessionKey, source, text, history });
+    const systemNotes = [
+      ...(this.#props.sessionContext ? [this.#props.sessionContext(source)] : []),
+      ...(route.autoReset ? [autoResetNote(route.autoReset)] : []),
+      ...(route.resumed ? [RESUMED_NOTE] : []),
+    ];
+    const controller = new AbortController();
+    this.#running.set(sessionKey, controller);
+    let output: Awaited<ReturnType<TurnRunner["runTurn"]>>;
+    try {
+      output = await runner.runTurn({
+        sessionId,
+        sessionKey,
+        source,
+        text,
+        history,
+        systemNotes,
+        signal: controller.signal,
+        ...(route.modelOverride ? { modelOverride: route.modelOverride } : {}),
+      });
+    } finally {
+      this.#running.delete(sessionKey);
+    }
+    // Stopped: the user's message stays, nothing else of the turn is saved or counted.
+    if (!output.completed) return { ...base, reply: null, stopped: true };
     await transcripts.appendMessage(sessionId, { role: "assistant", content: output.reply });
     await coordinator.markTurnCompleted(sessionId, { agent: runner.agentFor(sessionId) });
     if (route.resumed) await routingIndex.clearResumePending(sessionKey);
     return { ...base, reply: output.reply };
   }
 
-  /** `/new`, `/reset`: commit the session being left, then route the key to a fresh one. */
-  async #reset(source: ReturnType<typeof parseSessionSource>, command: string): Promise<TurnReply> {
-    const { router, runner, metrics } = this.#props;
-    const route = await router.resetSession(source);
-    metrics?.resets.inc({ reason: "explicit" });
-    if (route.previousSessionId) await this.leaveSession(route.previousSessionId);
-    await runner.onSessionSwitch?.(route.sessionId, {
-      parentSessionId: route.previousSessionId ?? null,
-      reset: true,
-      reason: command === "/reset" ? "reset" : "new_session",
-    });
-    return { sessionId: route.sessionId, sessionKey: route.sessionKey, reply: "Started a new session." };
-  }
-
-  /**
-   * `/resume <session id>`: route the key back to an earlier session of the same chat; the session
-   * left is committed and ended with `session_switch`. Another chat's session answers `NOT_FOUND`.
-   */
-  async #resume(source: ReturnType<typeof parseSessionSource>, targetSessionId: string): Promise<TurnReply> {
-    const { router, runner } = this.#props;
-    const route = await router.switchSession(source, targetSessionId);
-    if (route.previousSessionId) await this.leaveSession(route.previousSessionId);
-    await runner.onSessionSwitch?.(route.sessionId, {
-      parentSessionId: route.previousSessionId ?? null,
-      reset: false,
-      reason: "resume",
-    });
+  /** `/stop`: interrupts the key's running turn now (not after it); the session stays as it is. */
+  async #stop(sessionKey: string): Promise<TurnReply> {
+    const entry = await this.#props.routingIndex.get(sessionKey);
+    const running = this.#running.get(sessionKey);
+    running?.abort(new EngramError("CONFLICT", "Stopped by /stop"));
     return {
-      sessionId: route.sessionId,
-      sessionKey: route.sessionKey,
-      reply: `Resumed session ${route.sessionId}.`,
+      sessionId: entry?.sessionId ?? "",
+      sessionKey,
+      reply: running ? "Stopped the running turn." : "Nothing is running.",
     };
   }
 
@@ -223,6 +251,25 @@ export class GatewayTurnHandler {
     if (bytes > this.#maxTextBytes) throw new ContentTooLargeError("text", bytes, this.#maxTextBytes);
     return text;
   }
+}
+
+/** Told to the model on a resumed session's first turn after a restart. */
+const RESUMED_NOTE =
+  "[System note: the gateway restarted while this conversation was in progress. The transcript above is intact; continue from where it left off.]";
+
+/** Why the session is new, for the model (the user hears it through `autoReset` on the reply). */
+export function autoResetNote(info: AutoResetInfo): string {
+  const why: Record<string, string> = {
+    idle: "the previous session expired after a period of inactivity",
+    daily: "the previous session ended at the daily reset time",
+    suspended: "the previous session was stopped and could not be resumed",
+    resume_pending_expired: "the previous session was interrupted by a restart too long ago to continue",
+  };
+  const reason = why[info.reason] ?? `the previous session was reset (${info.reason})`;
+  const memory = info.hadActivity
+    ? " Earlier conversation is not in this transcript; rely on long-term memory for it."
+    : "";
+  return `[System note: this is a new session because ${reason}.${memory}]`;
 }
 
 function validateMessageId(value: unknown): string | undefined {

@@ -10,15 +10,9 @@ import { type ManualClock, manualClock } from "../routing/test-support/session-r
 import { EchoTurnRunner } from "./echo-turn-runner.js";
 import { GatewayTurnHandler } from "./gateway-turn-handler.js";
 import { SessionExpiryWatcher } from "./session-expiry-watcher.js";
-import type { TurnInput, TurnOutput } from "./turn-runner.js";
 
-class HoldingRunner extends EchoTurnRunner {
-  hold: (() => Promise<void>) | undefined;
-  override async runTurn(input: TurnInput): Promise<TurnOutput> {
-    await this.hold?.();
-    return super.runTurn(input);
-  }
-}
+/** Echo turns that a test can hold open (`hold`). */
+class HoldingRunner extends EchoTurnRunner {}
 
 const MINUTE = 60_000;
 const dm = (id: string) => ({ platform: "telegram", chatId: id, chatType: "dm", userId: id });
@@ -86,7 +80,12 @@ describe("SessionExpiryWatcher", () => {
     // The model takes longer than the idle limit: the entry looks expired while the turn runs.
     clock.advance(61 * MINUTE);
     const report = await watcher.sweep();
-    expect(report).toEqual({ finalized: [], failed: [], busy: ["agent:main:telegram:dm:1"] });
+    expect(report).toEqual({
+      finalized: [],
+      failed: [],
+      idleAgentsEvicted: [],
+      busy: ["agent:main:telegram:dm:1"],
+    });
     release();
     const reply = await running;
     expect(reply.reply).toBe("echo: slow");

@@ -1,5 +1,6 @@
 import type { RoutingEntry, RoutingIndex } from "@engram/core";
 import type { SessionRouter } from "../routing/session-router.js";
+import type { IdleSweepReport } from "./agent-turn-runner.js";
 import type { GatewayTurnHandler } from "./gateway-turn-handler.js";
 
 export interface SessionExpiryWatcherProps {
@@ -8,6 +9,8 @@ export interface SessionExpiryWatcherProps {
   readonly handler: GatewayTurnHandler;
   /** Entries read per page while sweeping (default 500). */
   readonly pageSize?: number;
+  /** The agent cache: idle agents are committed and dropped on every sweep. */
+  readonly agents?: { sweepIdle(): Promise<IdleSweepReport> };
 }
 
 /** What one sweep did, per entry it looked at. */
@@ -17,10 +20,12 @@ export interface ExpirySweepReport {
   readonly failed: readonly string[];
   /** Expired, but a turn was running or queued on the key; left for the next sweep. */
   readonly busy: readonly string[];
+  /** Agents dropped for idleness (their work committed first). */
+  readonly idleAgentsEvicted: readonly string[];
 }
 
 /**
- * Commits the memory of sessions whose reset policy has expired, without waiting for the user's next
+ * Commits the memory of sessions whose reset policy has expired, and drops idle agents, without waiting for the user's next
  * message (seed 004 expiry watcher). The route stays as it is (the next message still starts a new
  * session and reports the auto-reset); the entry is flagged `expiryFinalized` so it is finalised once.
  */
@@ -57,7 +62,12 @@ export class SessionExpiryWatcher {
   async #sweep(): Promise<ExpirySweepReport> {
     const { routingIndex, handler } = this.#props;
     const pageSize = this.#props.pageSize ?? 500;
-    const report = { finalized: [] as string[], failed: [] as string[], busy: [] as string[] };
+    const report = {
+      finalized: [] as string[],
+      failed: [] as string[],
+      busy: [] as string[],
+      idleAgentsEvicted: [] as string[],
+    };
     const busy = new Set(handler.busyKeys());
     const expired: RoutingEntry[] = [];
     for (let offset = 0; ; offset += pageSize) {
@@ -81,6 +91,7 @@ export class SessionExpiryWatcher {
         report.failed.push(entry.sessionKey);
       }
     }
+    if (this.#props.agents) report.idleAgentsEvicted.push(...(await this.#props.agents.sweepIdle()).evicted);
     return report;
   }
 

@@ -1,4 +1,10 @@
-import type { CommittableAgent, SessionSource, TranscriptMessage } from "@engram/core";
+import type {
+  ChatMessage,
+  CommittableAgent,
+  ModelOverride,
+  SessionSource,
+  TranscriptMessage,
+} from "@engram/core";
 
 /** One turn's input: the session it runs in and the user's text (already persisted). */
 export interface TurnInput {
@@ -8,10 +14,49 @@ export interface TurnInput {
   readonly text: string;
   /** The session's active transcript before this turn's user message. */
   readonly history: readonly TranscriptMessage[];
+  /**
+   * Extra system context for this turn only (where the session runs, why it was reset). Shown to the
+   * model, never persisted and never mirrored to memory.
+   */
+  readonly systemNotes?: readonly string[];
+  /** Aborted by `/stop`: the runner stops the model and answers `completed: false`. */
+  readonly signal?: AbortSignal;
+  /** The session's `/model` override; absent means the gateway's default model. */
+  readonly modelOverride?: ModelOverride;
 }
 
 export interface TurnOutput {
+  /** The final reply; `""` when the turn did not complete. */
   readonly reply: string;
+  /** False when the turn was interrupted (`/stop`): nothing of it may be saved or counted. */
+  readonly completed: boolean;
+}
+
+/** What a compression rotation asks the gateway to persist before the agent moves on. */
+export interface CompressionRotation {
+  readonly parentSessionId: string;
+  readonly sessionId: string;
+  /** The child session's transcript: the summary and the kept tail. */
+  readonly messages: readonly ChatMessage[];
+}
+
+export interface CompressProps {
+  readonly sessionId: string;
+  readonly history: readonly TranscriptMessage[];
+  /** The child session's id. */
+  readonly newSessionId: string;
+  /** Persists the rotation (transcript lineage, routing); a throw cancels it. */
+  readonly persist: (rotation: CompressionRotation) => Promise<void>;
+}
+
+/** How a key moved to another session (seed 003 `on_session_switch`). */
+export interface SessionSwitchProps {
+  readonly parentSessionId: string | null;
+  /** `/new`, `/reset`, an expiry: providers flush per-session buffers. */
+  readonly reset: boolean;
+  /** `/undo`: the session's tail was rewound. */
+  readonly rewound?: boolean;
+  readonly reason: string;
 }
 
 /**
@@ -19,7 +64,8 @@ export interface TurnOutput {
  * runner only answers. Kept this small so `@engram/agent`'s `Agent` can be slotted in behind it.
  *
  * Guarantees an implementer must keep: `runTurn` is never called twice at once for one session key
- * (the gateway serialises turns per key), so a runner may keep per-session state without locks.
+ * (the gateway serialises turns per key), so a runner may keep per-session state without locks. A
+ * turn that fails for any reason but `signal` throws; an aborted one resolves `completed: false`.
  */
 export interface TurnRunner {
   runTurn(input: TurnInput): Promise<TurnOutput>;
@@ -28,10 +74,12 @@ export interface TurnRunner {
   /** Sessions with a live agent in this runner's cache (metrics). */
   readonly cachedAgents: number;
   /** Tells the memory layer the key moved to `newSessionId` (seed 003 `on_session_switch`). */
-  onSessionSwitch?(
-    newSessionId: string,
-    props: { readonly parentSessionId: string | null; readonly reset: boolean; readonly reason: string },
-  ): Promise<void> | void;
+  onSessionSwitch?(newSessionId: string, props: SessionSwitchProps): Promise<void> | void;
+  /**
+   * Compresses the session's history into a child session (`/compress`). Resolves false when there
+   * was nothing to compress. The caller has committed the parent's memory already.
+   */
+  compress?(props: CompressProps): Promise<boolean>;
   /** Forget a session's agent (after a reset); its memory must have been committed first. */
   evict(sessionId: string): void;
 }

@@ -68,7 +68,7 @@ describe("Agent over an OpenAI-compatible server", () => {
     expect(result).toMatchObject({
       completed: false,
       stopReason: "model_error",
-      error: { code: "INTERNAL" },
+      error: { code: "MODEL_FAILED" },
     });
     expect(provider.hooks()).not.toContain("syncTurn");
   });

@@ -37,6 +37,14 @@ import type {
   TurnStopReason,
 } from "./agent-types.js";
 
+export interface CompressOptions {
+  /**
+   * Commit the parent session's memory before compressing (default true). A host that commits through
+   * a `MemoryCommitCoordinator` does that first and passes false, so the turns are committed once.
+   */
+  commit?: boolean;
+}
+
 export interface AgentProps {
   sessionId: string;
   /** Default: {@link OfflineModel}. */
@@ -369,14 +377,17 @@ export class Agent {
   async compress(
     history: readonly ChatMessage[],
     signal?: AbortSignal,
+    options: CompressOptions = {},
   ): Promise<SessionRotation | undefined> {
     const parentSessionId = this.#sessionId;
     if (this.#compressor.wouldCompress?.(history) === false) return undefined;
     const note = await this.memory.onPreCompress(history);
-    await this.commitMemorySession(history).catch((error: unknown) => {
-      // The commit coordinator retries failed commits; compression must not wait on it.
-      this.#log.warn({ sessionId: parentSessionId, error }, "commit before compression failed");
-    });
+    if (options.commit !== false) {
+      await this.commitMemorySession(history).catch((error: unknown) => {
+        // The commit coordinator retries failed commits; compression must not wait on it.
+        this.#log.warn({ sessionId: parentSessionId, error }, "commit before compression failed");
+      });
+    }
     const messages = await this.#compressor.compress(history, {
       providerNote: note.text,
       ...(signal ? { signal } : {}),

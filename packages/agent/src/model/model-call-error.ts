@@ -3,13 +3,12 @@ import { EngramError } from "@engram/core";
 /**
  * A model call failed (HTTP error after retries, network failure, malformed answer). The HTTP status,
  * when there was one, is in `details.status`; the client's error is the `cause`.
- * @remarks Beta: uses the `INTERNAL` code until core's catalog has a model-specific one.
  */
 export class ModelCallError extends EngramError {
   constructor(model: string, status: number | undefined, cause: unknown) {
     const what = status === undefined ? "failed" : `failed with HTTP ${status}`;
     super(
-      "INTERNAL",
+      "MODEL_FAILED",
       `Call to model "${model}" ${what}: ${cause instanceof Error ? cause.message : String(cause)}`,
       {
         cause,

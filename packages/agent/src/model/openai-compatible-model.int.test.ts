@@ -126,12 +126,12 @@ describe("OpenAICompatibleModel over HTTP", () => {
     server.script({ kind: "error", status: 500 });
     await expect(model().complete(request)).rejects.toMatchObject({
       name: "ModelCallError",
-      code: "INTERNAL",
+      code: "MODEL_FAILED",
       details: { status: 500 },
     });
     server.script({ kind: "error", status: 500 });
     await expect(collect(model().stream(request))).rejects.toMatchObject({
-      code: "INTERNAL",
+      code: "MODEL_FAILED",
       details: { status: 500 },
     });
   });
@@ -177,7 +177,7 @@ describe("OpenAICompatibleModel over HTTP", () => {
 
   it("refuses to start without a model name", () => {
     expect(() => new OpenAICompatibleModel({ env: {} })).toThrow(
-      expect.objectContaining({ code: "INTERNAL" }),
+      expect.objectContaining({ code: "INVALID_CONFIG" }),
     );
   });
 });

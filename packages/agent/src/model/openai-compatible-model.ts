@@ -1,4 +1,5 @@
 import type { ChatMessage } from "@engram/core";
+import { EngramError } from "@engram/core";
 import OpenAI from "openai";
 import type {
   ChatCompletionChunk,
@@ -104,11 +105,9 @@ export class OpenAICompatibleModel implements ChatModel {
     const env = props.env ?? process.env;
     const model = props.model ?? env.ENGRAM_MODEL?.trim();
     if (!model) {
-      throw new ModelCallError(
-        "(unset)",
-        undefined,
-        new Error("no model named: set props.model or ENGRAM_MODEL"),
-      );
+      throw new EngramError("INVALID_CONFIG", "No model named: set props.model or ENGRAM_MODEL", {
+        details: { setting: "ENGRAM_MODEL" },
+      });
     }
     this.model = model;
     this.baseUrl = props.baseUrl ?? (env.ENGRAM_MODEL_BASE_URL?.trim() || "https://api.openai.com/v1");

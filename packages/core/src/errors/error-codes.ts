@@ -28,6 +28,8 @@ export const ERROR_CODES = {
     status: 500,
     summary: "A plugin targets a core version range this core does not satisfy.",
   },
+  // agents
+  MODEL_FAILED: { status: 502, summary: "The model call failed; the turn was not completed or saved." },
   // auth
   UNAUTHORIZED: { status: 401, summary: "Credentials are missing or wrong." },
   FORBIDDEN: { status: 403, summary: "The caller may not access this resource." },

@@ -1,0 +1,2 @@
+export * from "./gateway-command.js";
+export * from "./session-commands.js";
