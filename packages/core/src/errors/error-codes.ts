@@ -28,6 +28,11 @@ export const ERROR_CODES = {
     status: 500,
     summary: "A plugin targets a core version range this core does not satisfy.",
   },
+  // messaging platforms
+  PLATFORM_FAILED: {
+    status: 502,
+    summary: "A messaging platform's API refused or failed a request (e.g. Telegram sendMessage).",
+  },
   // auth
   UNAUTHORIZED: { status: 401, summary: "Credentials are missing or wrong." },
   FORBIDDEN: { status: 403, summary: "The caller may not access this resource." },
