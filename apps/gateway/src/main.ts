@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel },
     ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
   });
+  for (const adapter of gateway.adapters)
+    gateway.server.log.info({ platform: adapter.platform }, "adapter enabled");
   if (!config.token && isLoopbackHost(config.host)) {
     gateway.server.log.warn("no ENGRAM_GATEWAY_TOKEN: /v1 is open to anyone on this machine (dev mode)");
   }
@@ -36,7 +38,7 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
-  await gateway.server.listen({ host: config.host, port: config.port });
+  await gateway.listen({ host: config.host, port: config.port });
 }
 
 main().catch((error: unknown) => {

@@ -1,1 +1,2 @@
 export type * from "./platform-adapter.js";
+export * from "./telegram/index.js";

@@ -1,5 +1,11 @@
 import { createChatModel, isModelConfigured } from "@engram/agent";
-import { buildSessionContextPrompt, type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
+import {
+  buildSessionContextPrompt,
+  type Clock,
+  InvalidArgumentError,
+  MemoryCommitCoordinator,
+  systemClock,
+} from "@engram/core";
 import {
   type HolographicDB,
   HolographicFactStore,
@@ -9,6 +15,8 @@ import {
 import { type DB, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
+import type { PlatformAdapter } from "../adapters/platform-adapter.js";
+import { TelegramAdapter } from "../adapters/telegram/telegram-adapter.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
 import { SessionRouter } from "../routing/session-router.js";
 import { buildGatewayServer } from "../server/build-gateway-server.js";
@@ -34,6 +42,11 @@ export interface CreateGatewayProps {
   readonly logger?: FastifyServerOptions["logger"];
   /** Default: a new in-process coordinator (pass one to build a runner that shares it). */
   readonly coordinator?: MemoryCommitCoordinator;
+  /**
+   * Platforms in addition to the ones the configuration enables (Telegram when its bot token is set):
+   * tests and embedders with an adapter of their own.
+   */
+  readonly extraAdapters?: readonly PlatformAdapter[];
 }
 
 export interface Gateway {
@@ -45,10 +58,20 @@ export interface Gateway {
   readonly expiryWatcher: SessionExpiryWatcher;
   readonly routingIndex: PostgresRoutingIndex;
   readonly transcripts: PostgresTranscriptStore;
+  /** The platform adapters, their routes on `server`; `send` delivers a reply no request waits for. */
+  readonly adapters: readonly PlatformAdapter[];
+  /** The adapter of a `SessionSource.platform`, if one runs. */
+  adapterFor(platform: string): PlatformAdapter | undefined;
+  /**
+   * Listens, then starts every adapter (Telegram asks `getMe`), in order; resolves with the address.
+   * A failing adapter start rejects (the server keeps listening; `close()` stops it).
+   */
+  listen(props: { readonly host: string; readonly port: number }): Promise<string>;
   /**
    * Graceful stop: keys with a turn in progress are marked resume-pending (the next message
-   * auto-continues them), the server stops taking requests and waits for running ones, then every
-   * session's uncommitted memory is committed before the deadline.
+   * auto-continues them), the server stops taking requests and waits for running ones, the adapters
+   * stop (each waits for the turns its webhooks accepted), then every session's uncommitted memory is
+   * committed before the deadline.
    */
   close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
 }
@@ -104,7 +127,11 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     modelSwitchable: agentRunner !== undefined && isModelConfigured(process.env),
     sessionContext: (source) =>
       buildSessionContextPrompt(
-        { source, connectedPlatforms: [source.platform], homeChannels: [] },
+        {
+          source,
+          connectedPlatforms: [...new Set([source.platform, ...adapters.map((a) => a.platform)])],
+          homeChannels: [],
+        },
         { redactPii: props.config.redactPii },
       ),
   });
@@ -117,6 +144,15 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       await routingIndex.count();
     },
   });
+  const adapters = [...adaptersFromConfig(props.config), ...(props.extraAdapters ?? [])];
+  const byPlatform = new Map<string, PlatformAdapter>();
+  for (const adapter of adapters) {
+    if (byPlatform.has(adapter.platform)) {
+      throw new InvalidArgumentError("adapters", `two adapters for platform ${adapter.platform}`);
+    }
+    byPlatform.set(adapter.platform, adapter);
+    adapter.register(server, (message) => handler.handle(message));
+  }
   const expiryWatcher = new SessionExpiryWatcher({
     routingIndex,
     router,
@@ -132,6 +168,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
         await routingIndex.markResumePending(key, GATEWAY_SHUTDOWN_RESUME_REASON);
       }
       await server.close();
+      await Promise.allSettled(adapters.map((adapter) => adapter.stop?.()));
       await coordinator.drainAll({ deadlineMs: closeProps.drainDeadlineMs ?? 30_000 });
       await coordinator.close();
       await agentRunner?.close();
@@ -139,5 +176,38 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     })();
     return closing;
   };
-  return { server, router, handler, coordinator, metrics, expiryWatcher, routingIndex, transcripts, close };
+  const listen = async (listenProps: { readonly host: string; readonly port: number }) => {
+    const address = await server.listen(listenProps);
+    for (const adapter of adapters) await adapter.start?.();
+    return address;
+  };
+  return {
+    server,
+    router,
+    handler,
+    coordinator,
+    metrics,
+    expiryWatcher,
+    routingIndex,
+    transcripts,
+    adapters,
+    adapterFor: (platform) => byPlatform.get(platform),
+    listen,
+    close,
+  };
+}
+
+/** The adapters the configuration enables. The composition root is the only place that builds them. */
+function adaptersFromConfig(config: GatewayConfig): PlatformAdapter[] {
+  const adapters: PlatformAdapter[] = [];
+  if (config.telegramBotToken && config.telegramWebhookSecret) {
+    adapters.push(
+      new TelegramAdapter({
+        botToken: config.telegramBotToken,
+        webhookSecret: config.telegramWebhookSecret,
+        apiBaseUrl: config.telegramApiBaseUrl,
+      }),
+    );
+  }
+  return adapters;
 }

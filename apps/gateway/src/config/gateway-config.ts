@@ -62,8 +62,35 @@ export const gatewayConfigSchema = z
     /** How often expired sessions get their memory committed; 0 disables the sweep. */
     expirySweepIntervalMs: z.number().int().min(0).default(60_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Telegram bot token (`<bot id>:<secret>`); the Telegram adapter runs when it is set. */
+    telegramBotToken: z
+      .string()
+      .regex(/^\d+:[A-Za-z0-9_-]+$/, "must look like <bot id>:<secret> (digits, a colon, A-Za-z0-9_-)")
+      .optional(),
+    /** `secret_token` of `setWebhook`, checked on every webhook request; required with a bot token. */
+    telegramWebhookSecret: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Za-z0-9_- (Telegram's rule)")
+      .optional(),
+    telegramApiBaseUrl: z
+      .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+      .default("https://api.telegram.org"),
   })
   .superRefine((config, ctx) => {
+    if (config.telegramBotToken && !config.telegramWebhookSecret) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["telegramWebhookSecret"],
+        message: "is required with a Telegram bot token",
+      });
+    }
+    if (config.telegramWebhookSecret && !config.telegramBotToken) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["telegramBotToken"],
+        message: "is required with a Telegram webhook secret",
+      });
+    }
     if (!config.token && !(config.devMode && isLoopbackHost(config.host))) {
       ctx.addIssue({
         code: "custom",
@@ -94,7 +121,8 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
  * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_GATEWAY_EXPIRY_SWEEP_MS`,
  * `ENGRAM_GATEWAY_MAX_AGENTS`, `ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS`, `ENGRAM_GATEWAY_REDACT_PII`,
  * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
- * `0`/`false`), `ENGRAM_LOG_LEVEL`.
+ * `0`/`false`), `ENGRAM_LOG_LEVEL`, `ENGRAM_TELEGRAM_BOT_TOKEN`, `ENGRAM_TELEGRAM_WEBHOOK_SECRET`,
+ * `ENGRAM_TELEGRAM_API_BASE_URL`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const issues: string[] = [];
@@ -139,5 +167,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
       ? Number(env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS)
       : undefined,
     logLevel: defined(env.ENGRAM_LOG_LEVEL),
+    telegramBotToken: defined(env.ENGRAM_TELEGRAM_BOT_TOKEN),
+    telegramWebhookSecret: defined(env.ENGRAM_TELEGRAM_WEBHOOK_SECRET),
+    telegramApiBaseUrl: defined(env.ENGRAM_TELEGRAM_API_BASE_URL),
   });
 }

@@ -30,6 +30,11 @@ export const ERROR_CODES = {
   },
   // agents
   MODEL_FAILED: { status: 502, summary: "The model call failed; the turn was not completed or saved." },
+  // messaging platforms
+  PLATFORM_FAILED: {
+    status: 502,
+    summary: "A messaging platform's API refused or failed a request (e.g. Telegram sendMessage).",
+  },
   // auth
   UNAUTHORIZED: { status: 401, summary: "Credentials are missing or wrong." },
   FORBIDDEN: { status: 403, summary: "The caller may not access this resource." },

@@ -1,0 +1,179 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { EngramError, InvalidArgumentError, type SessionSource } from "@engram/core";
+import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import type { InboundHandler, PlatformAdapter } from "../platform-adapter.js";
+import { splitMessageText } from "./split-message-text.js";
+import { type SendMessageParams, TelegramBotApi, type TelegramBotApiProps } from "./telegram-bot-api.js";
+import {
+  parseTelegramUpdate,
+  TELEGRAM_PLATFORM,
+  type TelegramInbound,
+  type TelegramReplyTarget,
+  telegramInboundFromUpdate,
+} from "./telegram-update.js";
+
+/** Where Telegram posts updates. Outside `/v1/`: Telegram authenticates with its secret header, not the bearer token. */
+export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
+/** The header Telegram sends the `secret_token` of `setWebhook` in. */
+export const TELEGRAM_SECRET_HEADER = "x-telegram-bot-api-secret-token";
+
+export interface TelegramAdapterProps {
+  readonly botToken: string;
+  /** The `secret_token` given to `setWebhook`; every webhook request must carry it. */
+  readonly webhookSecret: string;
+  /** Bot API base URL (default `https://api.telegram.org`). */
+  readonly apiBaseUrl?: string;
+  /** Default {@link TELEGRAM_WEBHOOK_PATH}. */
+  readonly webhookPath?: string;
+  /** Retry and timeout settings of the Bot API client. */
+  readonly api?: Omit<TelegramBotApiProps, "token" | "baseUrl">;
+}
+
+const digest = (value: string) => createHash("sha256").update(value).digest();
+
+/**
+ * The Telegram platform: a webhook that takes Bot API `Update`s and replies through `sendMessage`.
+ *
+ * The webhook answers 200 as soon as the update is validated and its message is queued, and the turn
+ * runs after that. Telegram waits for the answer before it sends that chat more updates and redelivers
+ * after a timeout (about a minute): a turn held inside the request would block the chat behind a slow
+ * model, and its redeliveries would pile up. The cost is a window of milliseconds between the 200 and
+ * the user message being saved in which a crash loses the message; a redelivery during a turn is
+ * harmless either way, since the gateway drops repeats of a message id.
+ */
+export class TelegramAdapter implements PlatformAdapter {
+  readonly platform = TELEGRAM_PLATFORM;
+  readonly api: TelegramBotApi;
+  readonly #secret: Buffer;
+  readonly #path: string;
+  readonly #inFlight = new Set<Promise<void>>();
+  #log: FastifyBaseLogger | undefined;
+  #botUsername: string | undefined;
+
+  constructor(props: TelegramAdapterProps) {
+    this.api = new TelegramBotApi({
+      ...props.api,
+      token: props.botToken,
+      ...(props.apiBaseUrl === undefined ? {} : { baseUrl: props.apiBaseUrl }),
+    });
+    this.#secret = digest(props.webhookSecret);
+    this.#path = props.webhookPath ?? TELEGRAM_WEBHOOK_PATH;
+  }
+
+  /** The bot's username, known once `start()` asked `getMe`. */
+  get botUsername(): string | undefined {
+    return this.#botUsername;
+  }
+
+  register(server: FastifyInstance, inbound: InboundHandler): void {
+    this.#log = server.log.child({ platform: TELEGRAM_PLATFORM });
+    server.post(this.#path, async (request, reply) => {
+      if (!this.#secretMatches(request.headers[TELEGRAM_SECRET_HEADER])) {
+        throw new EngramError("UNAUTHORIZED", "Missing or wrong X-Telegram-Bot-Api-Secret-Token");
+      }
+      const update = parseTelegramUpdate(request.body);
+      const message = telegramInboundFromUpdate(update, { botUsername: this.#botUsername });
+      if (!message) return reply.status(200).send({ ok: true, ignored: true });
+      // Called before answering: the turn queue takes messages in webhook arrival order.
+      this.#track(this.#runTurn(inbound, message));
+      return reply.status(200).send({ ok: true });
+    });
+  }
+
+  /** Asks `getMe`: a wrong token fails start-up, and the username lets group commands be recognised. */
+  async start(): Promise<void> {
+    const me = await this.api.getMe();
+    this.#botUsername = me.username;
+    this.#log?.info({ bot: me.username }, "telegram bot ready");
+  }
+
+  /** Waits for the turns the webhook accepted (and their replies) to finish. */
+  async stop(): Promise<void> {
+    await this.whenIdle();
+  }
+
+  /** Resolves once no accepted update is still being processed (tests, shutdown). */
+  async whenIdle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+  }
+
+  /**
+   * Sends `text` to the chat of `source` (into its forum topic when it is a thread), split into
+   * messages of at most 4096 characters.
+   *
+   * @throws InvalidArgumentError when `source` is not a Telegram chat; TelegramApiError when the Bot
+   *   API refuses a part (the parts before it were delivered).
+   */
+  async send(source: SessionSource, text: string): Promise<void> {
+    if (source.platform !== TELEGRAM_PLATFORM) {
+      throw new InvalidArgumentError("source.platform", `must be ${TELEGRAM_PLATFORM}`);
+    }
+    const chatId = toTelegramId(source.chatId);
+    if (chatId === undefined) throw new InvalidArgumentError("source.chatId", "must be a Telegram chat id");
+    const thread = source.chatType === "thread" ? toTelegramId(source.threadId) : undefined;
+    await this.#deliver({ chatId, ...(typeof thread === "number" ? { messageThreadId: thread } : {}) }, text);
+  }
+
+  async #runTurn(inbound: InboundHandler, message: TelegramInbound): Promise<void> {
+    const log = this.#log;
+    let reply: string | null;
+    try {
+      const result = await inbound({
+        source: message.source,
+        text: message.text,
+        messageId: message.messageId,
+        timestamp: message.timestamp,
+      });
+      if (result.duplicate) log?.info({ messageId: message.messageId }, "repeated telegram update ignored");
+      reply = result.reply;
+    } catch (error) {
+      log?.error({ err: error, messageId: message.messageId }, "telegram turn failed");
+      return;
+    }
+    if (reply === null) return;
+    try {
+      await this.#deliver(message.replyTo, reply);
+    } catch (error) {
+      // The reply is in the transcript; the user sees it in the session's history, not in the chat.
+      log?.error({ err: error, messageId: message.messageId }, "telegram reply not delivered");
+    }
+  }
+
+  async #deliver(target: TelegramReplyTarget, text: string): Promise<void> {
+    // Telegram refuses empty texts; a reply of only whitespace has nothing to show.
+    if (text.trim() === "") return;
+    const parts = splitMessageText(text);
+    for (const [index, part] of parts.entries()) {
+      const params: SendMessageParams = {
+        chat_id: target.chatId,
+        text: part,
+        ...(target.messageThreadId === undefined ? {} : { message_thread_id: target.messageThreadId }),
+        ...(index === 0 && target.replyToMessageId !== undefined
+          ? { reply_to_message_id: target.replyToMessageId, allow_sending_without_reply: true }
+          : {}),
+      };
+      await this.api.sendMessage(params);
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    this.#inFlight.add(work);
+    void work.finally(() => this.#inFlight.delete(work));
+  }
+
+  #secretMatches(header: string | string[] | undefined): boolean {
+    if (typeof header !== "string" || header === "") return false;
+    // Both sides hashed to one length, so the comparison time says nothing about the secret's length.
+    return timingSafeEqual(digest(header), this.#secret);
+  }
+}
+
+/** Telegram ids are integers; channels may also be addressed by `@username`. */
+function toTelegramId(value: string | undefined): number | string | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (/^-?\d+$/.test(value)) {
+    const id = Number(value);
+    return Number.isSafeInteger(id) ? id : undefined;
+  }
+  return /^@[A-Za-z0-9_]{4,}$/.test(value) ? value : undefined;
+}
