@@ -13,6 +13,7 @@ import { SessionCommands } from "../commands/session-commands.js";
 import type { AutoResetInfo, SessionRouter } from "../routing/session-router.js";
 import type { GatewayMetrics } from "../server/gateway-metrics.js";
 import { KeyedSerialQueue } from "./keyed-serial-queue.js";
+import { autoResetNote } from "./reset-notices.js";
 import type { TurnRunner } from "./turn-runner.js";
 
 /** Default cap on one inbound message's text, in UTF-8 bytes. */
@@ -256,21 +257,6 @@ export class GatewayTurnHandler {
 /** Told to the model on a resumed session's first turn after a restart. */
 const RESUMED_NOTE =
   "[System note: the gateway restarted while this conversation was in progress. The transcript above is intact; continue from where it left off.]";
-
-/** Why the session is new, for the model (the user hears it through `autoReset` on the reply). */
-export function autoResetNote(info: AutoResetInfo): string {
-  const why: Record<string, string> = {
-    idle: "the previous session expired after a period of inactivity",
-    daily: "the previous session ended at the daily reset time",
-    suspended: "the previous session was stopped and could not be resumed",
-    resume_pending_expired: "the previous session was interrupted by a restart too long ago to continue",
-  };
-  const reason = why[info.reason] ?? `the previous session was reset (${info.reason})`;
-  const memory = info.hadActivity
-    ? " Earlier conversation is not in this transcript; rely on long-term memory for it."
-    : "";
-  return `[System note: this is a new session because ${reason}.${memory}]`;
-}
 
 function validateMessageId(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;

@@ -13,6 +13,8 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import { parseGatewayConfig } from "../../config/gateway-config.js";
+import { manualClock } from "../../routing/test-support/session-router.scenarios.js";
+import { TurnFailedError } from "../../turns/agent-turn-runner.js";
 import { EchoTurnRunner } from "../../turns/echo-turn-runner.js";
 import { TELEGRAM_WEBHOOK_PATH, type TelegramAdapter } from "./telegram-adapter.js";
 
@@ -74,6 +76,35 @@ describeEachBackend("Telegram adapter over HTTP", (db) => {
     return { sessionId: entry.sessionId, messages: messages.map((m) => [m.role, m.content]) };
   };
   const dmSource: SessionSource = { platform: "telegram", chatId: "501", chatType: "dm", userId: "501" };
+
+  it("announces an auto-reset before the new session's first reply, and tells the user when the model failed", async () => {
+    await gateway.close({ drainDeadlineMs: 5000 });
+    const clock = manualClock(Date.UTC(2026, 0, 10, 12));
+    const runner = new EchoTurnRunner();
+    const config = parseGatewayConfig({
+      token: GATEWAY_TOKEN,
+      telegramBotToken: botApi.token,
+      telegramWebhookSecret: SECRET,
+      telegramApiBaseUrl: botApi.baseUrl,
+      expirySweepIntervalMs: 0,
+      resetPolicy: { mode: "idle", idleMinutes: 60 },
+    });
+    gateway = createGateway({ config, db: db(), runner, clock });
+    webhook = `${await gateway.listen({ host: "127.0.0.1", port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
+    adapter = gateway.adapterFor("telegram") as TelegramAdapter;
+    await deliver(update({ messageId: 1, chat: aliceDm, from: alice, text: "hello" }));
+    clock.advance(2 * 60 * 60 * 1000);
+    await deliver(update({ messageId: 2, chat: aliceDm, from: alice, text: "back again" }));
+    const announced = botApi.sentMessages.at(-1)?.text ?? "";
+    expect(announced).toMatch(/^Started a new session: .*inactivity/);
+    expect(announced).toContain("echo: back again");
+    runner.hold = async (input) => {
+      throw new TurnFailedError(input.sessionId, new Error("model endpoint down"));
+    };
+    await deliver(update({ messageId: 3, chat: aliceDm, from: alice, text: "will fail" }));
+    expect(botApi.sentMessages.at(-1)?.text).toContain("could not answer");
+    expect((await transcriptOf(dmSource)).messages.at(-1)).toEqual(["user", "will fail"]);
+  });
 
   it("asks getMe at start and answers a private message through sendMessage to that chat", async () => {
     expect(adapter.botUsername).toBe(botApi.botUsername);

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { EngramError, InvalidArgumentError, type SessionSource } from "@engram/core";
+import { EngramError, InvalidArgumentError, isEngramError, type SessionSource } from "@engram/core";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
+import { autoResetNotice } from "../../turns/reset-notices.js";
 import type { InboundHandler, PlatformAdapter } from "../platform-adapter.js";
 import { splitMessageText } from "./split-message-text.js";
 import { type SendMessageParams, TelegramBotApi, type TelegramBotApiProps } from "./telegram-bot-api.js";
@@ -11,6 +12,9 @@ import {
   type TelegramReplyTarget,
   telegramInboundFromUpdate,
 } from "./telegram-update.js";
+
+/** Sent when the model failed: the message is saved, and the user can simply send it again. */
+const TURN_FAILED_REPLY = "Sorry, I could not answer that just now. Please try again.";
 
 /** Where Telegram posts updates. Outside `/v1/`: Telegram authenticates with its secret header, not the bearer token. */
 export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
@@ -116,7 +120,7 @@ export class TelegramAdapter implements PlatformAdapter {
 
   async #runTurn(inbound: InboundHandler, message: TelegramInbound): Promise<void> {
     const log = this.#log;
-    let reply: string | null;
+    let reply: string | null = null;
     try {
       const result = await inbound({
         source: message.source,
@@ -125,10 +129,14 @@ export class TelegramAdapter implements PlatformAdapter {
         timestamp: message.timestamp,
       });
       if (result.duplicate) log?.info({ messageId: message.messageId }, "repeated telegram update ignored");
-      reply = result.reply;
+      const notice =
+        result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
+      reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;
     } catch (error) {
       log?.error({ err: error, messageId: message.messageId }, "telegram turn failed");
-      return;
+      // The user's message is saved; tell them the answer failed instead of leaving them waiting.
+      if (isEngramError(error) && error.code === "MODEL_FAILED") reply = TURN_FAILED_REPLY;
+      else return;
     }
     if (reply === null) return;
     try {
