@@ -36,7 +36,8 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
-  await gateway.server.listen({ host: config.host, port: config.port });
+  // Restores after the previous run (continuations queued first), then listens and starts adapters.
+  await gateway.listen({ host: config.host, port: config.port });
 }
 
 main().catch((error: unknown) => {

@@ -9,7 +9,12 @@ import {
 import { type DB, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
+import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
+import { migrateGateway } from "../db/migrations/index.js";
+import type { GatewayDB } from "../db/schema/index.js";
+import { PostgresRestartStateStore } from "../restart/postgres-restart-state-store.js";
+import { RestartRecovery, type RestoreReport } from "../restart/restart-recovery.js";
 import { SessionRouter } from "../routing/session-router.js";
 import { buildGatewayServer } from "../server/build-gateway-server.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
@@ -34,6 +39,13 @@ export interface CreateGatewayProps {
   readonly logger?: FastifyServerOptions["logger"];
   /** Default: a new in-process coordinator (pass one to build a runner that shares it). */
   readonly coordinator?: MemoryCommitCoordinator;
+  /** Messaging platforms: their routes are added now, they start once the server listens. */
+  readonly adapters?: readonly PlatformAdapter[];
+}
+
+export interface GatewayListenProps {
+  readonly host: string;
+  readonly port: number;
 }
 
 export interface Gateway {
@@ -45,10 +57,18 @@ export interface Gateway {
   readonly expiryWatcher: SessionExpiryWatcher;
   readonly routingIndex: PostgresRoutingIndex;
   readonly transcripts: PostgresTranscriptStore;
+  readonly recovery: RestartRecovery;
   /**
-   * Graceful stop: keys with a turn in progress are marked resume-pending (the next message
-   * auto-continues them), the server stops taking requests and waits for running ones, then every
-   * session's uncommitted memory is committed before the deadline.
+   * Starts serving: restores after the previous run (see {@link RestartRecovery}: continuations of
+   * interrupted sessions are queued before the first request is taken), listens, then starts the
+   * adapters; continuation replies are delivered once they are up. Resolves with the restore report.
+   */
+  listen(props: GatewayListenProps): Promise<RestoreReport>;
+  /**
+   * Graceful stop: keys with a turn in progress are marked resume-pending, the server stops taking
+   * requests and waits for running turns (continuations included), then every session's uncommitted
+   * memory is committed. The clean-shutdown marker is recorded only when all of that finished within
+   * the deadline (default `config.drainDeadlineMs`); otherwise the next start restores.
    */
   close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
 }
@@ -63,6 +83,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     routingIndex,
     transcripts,
     clock,
+    resumeFreshnessMs: props.config.resumeFreshnessMs,
     isolation: {
       groupSessionsPerUser: props.config.groupSessionsPerUser,
       threadSessionsPerUser: props.config.threadSessionsPerUser,
@@ -117,6 +138,46 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       await routingIndex.count();
     },
   });
+  const adapters = props.adapters ?? [];
+  for (const adapter of adapters) adapter.register(server, (message) => handler.handle(message));
+  // Continuation replies wait for this gate: opened once the adapters started (or the gateway stops).
+  let openAdapterGate!: () => void;
+  const adaptersUp = new Promise<void>((resolve) => {
+    openAdapterGate = resolve;
+  });
+  const startedAdapters = new Set<PlatformAdapter>();
+  const recovery = new RestartRecovery({
+    instance: props.config.instance,
+    state: new PostgresRestartStateStore(props.db as unknown as Kysely<GatewayDB>, { clock }),
+    routingIndex,
+    router,
+    handler,
+    clock,
+    restartWindowMs: props.config.restartWindowMs,
+    resumeFreshnessMs: props.config.resumeFreshnessMs,
+    maxInterruptedRestarts: props.config.maxInterruptedRestarts,
+    adapterFor: async (platform) => {
+      await adaptersUp;
+      return adapters.find((adapter) => adapter.platform === platform && startedAdapters.has(adapter));
+    },
+    metrics,
+    logger: server.log,
+  });
+  const listen = async (listenProps: GatewayListenProps): Promise<RestoreReport> => {
+    await migrateGateway(props.db);
+    const report = await recovery.restore();
+    await server.listen({ host: listenProps.host, port: listenProps.port });
+    for (const adapter of adapters) {
+      try {
+        await adapter.start?.();
+        startedAdapters.add(adapter);
+      } catch (error) {
+        server.log.error({ platform: adapter.platform, err: error }, "adapter did not start");
+      }
+    }
+    openAdapterGate();
+    return report;
+  };
   const expiryWatcher = new SessionExpiryWatcher({
     routingIndex,
     router,
@@ -127,17 +188,69 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   let closing: Promise<void> | undefined;
   const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
     closing ??= (async () => {
+      // Wall time, not `clock`: the deadline bounds this process's stop, whatever the policy clock says.
+      const deadline = Date.now() + (closeProps.drainDeadlineMs ?? props.config.drainDeadlineMs);
       await expiryWatcher.stop();
       for (const key of handler.busyKeys()) {
         await routingIndex.markResumePending(key, GATEWAY_SHUTDOWN_RESUME_REASON);
       }
-      await server.close();
-      await coordinator.drainAll({ deadlineMs: closeProps.drainDeadlineMs ?? 30_000 });
+      // Queued continuations must not wait for adapters that will never start.
+      openAdapterGate();
+      const turnsFinished = await settlesBy(
+        Promise.all([server.close(), untilIdle(handler)]).then(() => undefined),
+        deadline,
+      );
+      for (const adapter of startedAdapters) {
+        await adapter.stop?.().catch((error: unknown) => {
+          server.log.warn({ platform: adapter.platform, err: error }, "adapter did not stop cleanly");
+        });
+      }
+      const drain = await coordinator.drainAll({ deadlineMs: Math.max(0, deadline - Date.now()) });
+      if (turnsFinished && !drain.deadlineExceeded) {
+        await recovery.recordCleanShutdown().catch((error: unknown) => {
+          server.log.error({ err: error }, "clean-shutdown marker not recorded: the next start restores");
+        });
+      } else {
+        server.log.warn(
+          { turnsFinished, memoryDrainCutShort: drain.deadlineExceeded },
+          "drain missed its deadline: no clean-shutdown marker, the next start restores",
+        );
+      }
       await coordinator.close();
       await agentRunner?.close();
       if (storeOpening) await (await storeOpening.catch(() => undefined))?.close();
     })();
     return closing;
   };
-  return { server, router, handler, coordinator, metrics, expiryWatcher, routingIndex, transcripts, close };
+  return {
+    server,
+    router,
+    handler,
+    coordinator,
+    metrics,
+    expiryWatcher,
+    routingIndex,
+    transcripts,
+    recovery,
+    listen,
+    close,
+  };
+}
+
+/** Whether `work` settled before the wall-clock `deadline` (it keeps running either way). */
+async function settlesBy(work: Promise<void>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once no turn is queued or running (HTTP turns and continuations alike). */
+async function untilIdle(handler: GatewayTurnHandler): Promise<void> {
+  while (handler.queueDepth > 0) await new Promise((resolve) => setTimeout(resolve, 20));
 }
