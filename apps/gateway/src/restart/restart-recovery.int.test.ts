@@ -187,7 +187,7 @@ describeEachBackend(
       ]);
     });
 
-    it("only clears the flag of a key whose last turn had completed before the crash", async () => {
+    it("runs no continuation for a key whose last turn had completed before the crash, and ends its streak", async () => {
       const first = await boot();
       const sent = await post(first.base, dm("6"), "question");
       await crash(first.gateway);
@@ -196,7 +196,12 @@ describeEachBackend(
       const [result] = await second.report.continuations;
       expect(result?.outcome).toEqual({ status: "skipped", reason: "nothing_to_continue" });
       expect(second.runner.inputs).toEqual([]);
-      expect((await second.gateway.routingIndex.get(sent.sessionKey))?.resumePending).toBe(false);
+      expect((await second.gateway.routingIndex.get(sent.sessionKey))?.resumePending).toBe(true);
+      const streaks = await (db() as unknown as Kysely<GatewayDB>)
+        .selectFrom("gateway_interrupted_keys")
+        .selectAll()
+        .execute();
+      expect(streaks).toEqual([]);
     });
 
     it("suspends a key interrupted by three unclean starts in a row; its next message starts a new session", async () => {

@@ -56,7 +56,7 @@ export type ContinuationOutcome =
        * `not_pending`: by its turn the key no longer routed to that session resume-pending (a message
        * or another process resumed it, or it was reset / suspended); `no_origin`: nothing to route a
        * reply to; `nothing_to_continue`: the transcript ends with an assistant reply (the turn completed
-       * before the stop), so the resume flag was only cleared.
+       * before the stop); the flag is left to the router.
        */
       readonly reason: "not_pending" | "no_origin" | "nothing_to_continue";
     };
@@ -154,10 +154,9 @@ export class GatewayTurnHandler {
     if (!source) return { status: "skipped", reason: "no_origin" };
     const history = await transcripts.getMessages(sessionId);
     const last = history.at(-1);
-    if (!last || last.role === "assistant") {
-      await routingIndex.clearResumePending(sessionKey);
-      return { status: "skipped", reason: "nothing_to_continue" };
-    }
+    // The turn had completed before the stop: nothing to continue. The flag stays for the router
+    // (the next message resumes, or the freshness window expires it), as without a restore.
+    if (!last || last.role === "assistant") return { status: "skipped", reason: "nothing_to_continue" };
     await transcripts.appendMessage(sessionId, { role: "system", content: props.note });
     const output = await runner.runTurn({ sessionId, sessionKey, source, text: props.note, history });
     await transcripts.appendMessage(sessionId, { role: "assistant", content: output.reply });
