@@ -9,27 +9,23 @@ import { migrateGateway } from "../db/migrations/index.js";
 import type { GatewayDB } from "../db/schema/index.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
 import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
-import type { TurnInput, TurnOutput } from "../turns/turn-runner.js";
 import { CONTINUATION_NOTE } from "./restart-recovery.js";
 
-/** Echo runner whose turns wait while `held` (a continuation "stuck" until the process dies). */
+/** Echo runner whose turns wait while held (a continuation "stuck" until the process dies). */
 class HoldingRunner extends EchoTurnRunner {
   #release: (() => void) | undefined;
-  #gate: Promise<void> | undefined;
-  readonly inputs: string[] = [];
-  hold(): void {
-    this.#gate = new Promise((resolve) => {
+  get texts(): string[] {
+    return this.inputs.map((input) => input.text);
+  }
+  holdTurns(): void {
+    const gate = new Promise<void>((resolve) => {
       this.#release = resolve;
     });
+    this.hold = () => gate;
   }
   release(): void {
+    this.hold = undefined;
     this.#release?.();
-    this.#gate = undefined;
-  }
-  override async runTurn(input: TurnInput): Promise<TurnOutput> {
-    this.inputs.push(input.text);
-    await this.#gate;
-    return super.runTurn(input);
   }
 }
 
@@ -115,7 +111,7 @@ describeEachBackend(
     it("records no marker when running turns outlive the drain deadline", async () => {
       const first = await boot();
       const sent = await post(first.base, dm("2"), "hello");
-      first.runner.hold();
+      first.runner.holdTurns();
       const stuck = post(first.base, dm("2"), "slow turn").catch(() => undefined);
       while (first.gateway.handler.queueDepth === 0) await new Promise((r) => setTimeout(r, 5));
       await stop(first.gateway, 50);
@@ -136,7 +132,7 @@ describeEachBackend(
       await crash(first.gateway);
       clock.advance(30_000);
       const runner = new HoldingRunner();
-      runner.hold();
+      runner.holdTurns();
       const adapter = new RecordingAdapter();
       const second = await boot(runner, [adapter]);
       expect(second.report).toMatchObject({
@@ -162,7 +158,7 @@ describeEachBackend(
         ["user", "are you back?"],
         ["assistant", "echo: are you back?"],
       ]);
-      expect(runner.inputs).toEqual([CONTINUATION_NOTE, "are you back?"]);
+      expect(runner.texts).toEqual([CONTINUATION_NOTE, "are you back?"]);
       const [result] = await second.report.continuations;
       expect(result?.outcome).toMatchObject({ status: "continued", delivered: true });
       expect(adapter.sent).toEqual([{ chatId: "4", text: `echo: ${CONTINUATION_NOTE}` }]);
@@ -195,7 +191,7 @@ describeEachBackend(
       expect(second.report.marked).toBe(1);
       const [result] = await second.report.continuations;
       expect(result?.outcome).toEqual({ status: "skipped", reason: "nothing_to_continue" });
-      expect(second.runner.inputs).toEqual([]);
+      expect(second.runner.texts).toEqual([]);
       expect((await second.gateway.routingIndex.get(sent.sessionKey))?.resumePending).toBe(true);
       const streaks = await (db() as unknown as Kysely<GatewayDB>)
         .selectFrom("gateway_interrupted_keys")
@@ -211,7 +207,7 @@ describeEachBackend(
       await crash(first.gateway);
       for (const expected of [1, 2]) {
         const runner = new HoldingRunner();
-        runner.hold(); // the continuation never finishes: the process dies during it
+        runner.holdTurns(); // the continuation never finishes: the process dies during it
         const run = await boot(runner);
         expect(run.report.continuing, `start ${expected}`).toEqual([sent.sessionKey]);
         await crash(run.gateway);
@@ -238,7 +234,7 @@ describeEachBackend(
       await interruptedTurn(first.gateway, sent.sessionId, "cut off");
       await crash(first.gateway);
       const held = new HoldingRunner();
-      held.hold();
+      held.holdTurns();
       const second = await boot(held); // streak 1, continuation dies with the process
       await crash(second.gateway);
       const third = await boot(); // streak 2, the continuation completes
@@ -246,7 +242,7 @@ describeEachBackend(
       await interruptedTurn(third.gateway, sent.sessionId, "cut off again");
       await crash(third.gateway);
       const stillHeld = new HoldingRunner();
-      stillHeld.hold();
+      stillHeld.holdTurns();
       const fourth = await boot(stillHeld); // the streak starts over at 1: not suspended
       expect(fourth.report).toMatchObject({ suspended: [], continuing: [sent.sessionKey] });
       const streaks = () =>

@@ -56,9 +56,9 @@ export type ContinuationOutcome =
        * `not_pending`: by its turn the key no longer routed to that session resume-pending (a message
        * or another process resumed it, or it was reset / suspended); `no_origin`: nothing to route a
        * reply to; `nothing_to_continue`: the transcript ends with an assistant reply (the turn completed
-       * before the stop); the flag is left to the router.
+       * before the stop); the flag is left to the router. `stopped`: `/stop` interrupted it.
        */
-      readonly reason: "not_pending" | "no_origin" | "nothing_to_continue";
+      readonly reason: "not_pending" | "no_origin" | "nothing_to_continue" | "stopped";
     };
 
 export interface ContinueInterruptedProps {
@@ -158,7 +158,26 @@ export class GatewayTurnHandler {
     // (the next message resumes, or the freshness window expires it), as without a restore.
     if (!last || last.role === "assistant") return { status: "skipped", reason: "nothing_to_continue" };
     await transcripts.appendMessage(sessionId, { role: "system", content: props.note });
-    const output = await runner.runTurn({ sessionId, sessionKey, source, text: props.note, history });
+    // Registered like any turn, so `/stop` interrupts a continuation too.
+    const controller = new AbortController();
+    this.#running.set(sessionKey, controller);
+    let output: Awaited<ReturnType<TurnRunner["runTurn"]>>;
+    try {
+      output = await runner.runTurn({
+        sessionId,
+        sessionKey,
+        source,
+        text: props.note,
+        history,
+        systemNotes: this.#props.sessionContext ? [this.#props.sessionContext(source)] : [],
+        signal: controller.signal,
+        ...(current.modelOverride ? { modelOverride: current.modelOverride } : {}),
+      });
+    } finally {
+      this.#running.delete(sessionKey);
+    }
+    // Stopped: the note stays, nothing else is saved; the key stays resume-pending for the router.
+    if (!output.completed) return { status: "skipped", reason: "stopped" };
     await transcripts.appendMessage(sessionId, { role: "assistant", content: output.reply });
     await coordinator.markTurnCompleted(sessionId, { agent: runner.agentFor(sessionId) });
     await routingIndex.clearResumePending(sessionKey);
