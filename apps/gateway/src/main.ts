@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
+  // Restores after the previous run (continuations queued first), then listens and starts adapters.
   await gateway.listen({ host: config.host, port: config.port });
 }
 

@@ -18,6 +18,10 @@ import type { Kysely } from "kysely";
 import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import { TelegramAdapter } from "../adapters/telegram/telegram-adapter.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
+import { migrateGateway } from "../db/migrations/index.js";
+import type { GatewayDB } from "../db/schema/index.js";
+import { PostgresRestartStateStore } from "../restart/postgres-restart-state-store.js";
+import { RestartRecovery, type RestoreReport } from "../restart/restart-recovery.js";
 import { SessionRouter } from "../routing/session-router.js";
 import { buildGatewayServer } from "../server/build-gateway-server.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
@@ -49,6 +53,17 @@ export interface CreateGatewayProps {
   readonly extraAdapters?: readonly PlatformAdapter[];
 }
 
+export interface GatewayListenProps {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** What `listen` did: where it listens and what the restore after the previous run found. */
+export interface GatewayListening {
+  readonly address: string;
+  readonly restore: RestoreReport;
+}
+
 export interface Gateway {
   readonly server: FastifyInstance;
   readonly router: SessionRouter;
@@ -62,16 +77,20 @@ export interface Gateway {
   readonly adapters: readonly PlatformAdapter[];
   /** The adapter of a `SessionSource.platform`, if one runs. */
   adapterFor(platform: string): PlatformAdapter | undefined;
+  readonly recovery: RestartRecovery;
   /**
-   * Listens, then starts every adapter (Telegram asks `getMe`), in order; resolves with the address.
+   * Starts serving: restores after the previous run (see {@link RestartRecovery}: continuations of
+   * interrupted sessions are queued before the first request is taken), listens, then starts the
+   * adapters in order (Telegram asks `getMe`); continuation replies are delivered once they are up.
    * A failing adapter start rejects (the server keeps listening; `close()` stops it).
    */
-  listen(props: { readonly host: string; readonly port: number }): Promise<string>;
+  listen(props: GatewayListenProps): Promise<GatewayListening>;
   /**
-   * Graceful stop: keys with a turn in progress are marked resume-pending (the next message
-   * auto-continues them), the server stops taking requests and waits for running ones, the adapters
-   * stop (each waits for the turns its webhooks accepted), then every session's uncommitted memory is
-   * committed before the deadline.
+   * Graceful stop: keys with a turn in progress are marked resume-pending, the server stops taking
+   * requests and waits for running turns (continuations included), the adapters stop (each waits for
+   * the turns its webhooks accepted), then every session's uncommitted memory is committed. The
+   * clean-shutdown marker is recorded only when all of that finished within the deadline (default
+   * `config.drainDeadlineMs`); otherwise the next start restores.
    */
   close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
 }
@@ -86,6 +105,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     routingIndex,
     transcripts,
     clock,
+    resumeFreshnessMs: props.config.resumeFreshnessMs,
     isolation: {
       groupSessionsPerUser: props.config.groupSessionsPerUser,
       threadSessionsPerUser: props.config.threadSessionsPerUser,
@@ -153,6 +173,44 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     byPlatform.set(adapter.platform, adapter);
     adapter.register(server, (message) => handler.handle(message));
   }
+  // Continuation replies wait for this gate: opened once the adapters started (or the gateway stops).
+  let openAdapterGate!: () => void;
+  const adaptersUp = new Promise<void>((resolve) => {
+    openAdapterGate = resolve;
+  });
+  const startedAdapters = new Set<PlatformAdapter>();
+  const recovery = new RestartRecovery({
+    instance: props.config.instance,
+    state: new PostgresRestartStateStore(props.db as unknown as Kysely<GatewayDB>, { clock }),
+    routingIndex,
+    router,
+    handler,
+    clock,
+    restartWindowMs: props.config.restartWindowMs,
+    resumeFreshnessMs: props.config.resumeFreshnessMs,
+    maxInterruptedRestarts: props.config.maxInterruptedRestarts,
+    adapterFor: async (platform) => {
+      await adaptersUp;
+      return adapters.find((adapter) => adapter.platform === platform && startedAdapters.has(adapter));
+    },
+    metrics,
+    logger: server.log,
+  });
+  const listen = async (listenProps: GatewayListenProps): Promise<GatewayListening> => {
+    await migrateGateway(props.db);
+    const restore = await recovery.restore();
+    const address = await server.listen({ host: listenProps.host, port: listenProps.port });
+    try {
+      for (const adapter of adapters) {
+        await adapter.start?.();
+        startedAdapters.add(adapter);
+      }
+    } finally {
+      // Continuations deliver through the adapters that did start; a failed start fails the listen.
+      openAdapterGate();
+    }
+    return { address, restore };
+  };
   const expiryWatcher = new SessionExpiryWatcher({
     routingIndex,
     router,
@@ -163,23 +221,39 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   let closing: Promise<void> | undefined;
   const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
     closing ??= (async () => {
+      // Wall time, not `clock`: the deadline bounds this process's stop, whatever the policy clock says.
+      const deadline = Date.now() + (closeProps.drainDeadlineMs ?? props.config.drainDeadlineMs);
       await expiryWatcher.stop();
       for (const key of handler.busyKeys()) {
         await routingIndex.markResumePending(key, GATEWAY_SHUTDOWN_RESUME_REASON);
       }
-      await server.close();
-      await Promise.allSettled(adapters.map((adapter) => adapter.stop?.()));
-      await coordinator.drainAll({ deadlineMs: closeProps.drainDeadlineMs ?? 30_000 });
+      // Queued continuations must not wait for adapters that will never start.
+      openAdapterGate();
+      const turnsFinished = await settlesBy(
+        Promise.all([server.close(), untilIdle(handler)]).then(() => undefined),
+        deadline,
+      );
+      for (const adapter of startedAdapters) {
+        await adapter.stop?.().catch((error: unknown) => {
+          server.log.warn({ platform: adapter.platform, err: error }, "adapter did not stop cleanly");
+        });
+      }
+      const drain = await coordinator.drainAll({ deadlineMs: Math.max(0, deadline - Date.now()) });
+      if (turnsFinished && !drain.deadlineExceeded) {
+        await recovery.recordCleanShutdown().catch((error: unknown) => {
+          server.log.error({ err: error }, "clean-shutdown marker not recorded: the next start restores");
+        });
+      } else {
+        server.log.warn(
+          { turnsFinished, memoryDrainCutShort: drain.deadlineExceeded },
+          "drain missed its deadline: no clean-shutdown marker, the next start restores",
+        );
+      }
       await coordinator.close();
       await agentRunner?.close();
       if (storeOpening) await (await storeOpening.catch(() => undefined))?.close();
     })();
     return closing;
-  };
-  const listen = async (listenProps: { readonly host: string; readonly port: number }) => {
-    const address = await server.listen(listenProps);
-    for (const adapter of adapters) await adapter.start?.();
-    return address;
   };
   return {
     server,
@@ -192,6 +266,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     transcripts,
     adapters,
     adapterFor: (platform) => byPlatform.get(platform),
+    recovery,
     listen,
     close,
   };
@@ -210,4 +285,22 @@ function adaptersFromConfig(config: GatewayConfig): PlatformAdapter[] {
     );
   }
   return adapters;
+}
+
+/** Whether `work` settled before the wall-clock `deadline` (it keeps running either way). */
+async function settlesBy(work: Promise<void>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Resolves once no turn is queued or running (HTTP turns and continuations alike). */
+async function untilIdle(handler: GatewayTurnHandler): Promise<void> {
+  while (handler.queueDepth > 0) await new Promise((resolve) => setTimeout(resolve, 20));
 }

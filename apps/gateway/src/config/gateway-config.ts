@@ -61,6 +61,26 @@ export const gatewayConfigSchema = z
     redactPii: z.boolean().default(false),
     /** How often expired sessions get their memory committed; 0 disables the sweep. */
     expirySweepIntervalMs: z.number().int().min(0).default(60_000),
+    /**
+     * This process's name for restart safety: the clean-shutdown marker is kept per instance, so
+     * several processes on one database each need their own.
+     */
+    instance: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+      .default("default"),
+    /** After an unclean stop, keys active this recently (ms) count as interrupted (seed: 120 s). */
+    restartWindowMs: z.number().int().min(0).default(120_000),
+    /** Auto-continue window of a resume-pending session, from its resume mark (ms; 0 = no limit). */
+    resumeFreshnessMs: z
+      .number()
+      .int()
+      .min(0)
+      .default(60 * 60 * 1000),
+    /** Unclean starts in a row that find a key interrupted before it is suspended instead. */
+    maxInterruptedRestarts: z.number().int().positive().default(3),
+    /** How long a graceful stop waits for running turns and memory commits (ms). */
+    drainDeadlineMs: z.number().int().min(0).default(30_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** Telegram bot token (`<bot id>:<secret>`); the Telegram adapter runs when it is set. */
     telegramBotToken: z
@@ -121,8 +141,10 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
  * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_GATEWAY_EXPIRY_SWEEP_MS`,
  * `ENGRAM_GATEWAY_MAX_AGENTS`, `ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS`, `ENGRAM_GATEWAY_REDACT_PII`,
  * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
- * `0`/`false`), `ENGRAM_LOG_LEVEL`, `ENGRAM_TELEGRAM_BOT_TOKEN`, `ENGRAM_TELEGRAM_WEBHOOK_SECRET`,
- * `ENGRAM_TELEGRAM_API_BASE_URL`.
+ * `0`/`false`), `ENGRAM_GATEWAY_INSTANCE`, `ENGRAM_GATEWAY_RESTART_WINDOW_MS`,
+ * `ENGRAM_GATEWAY_RESUME_FRESHNESS_MS`, `ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS`,
+ * `ENGRAM_GATEWAY_DRAIN_DEADLINE_MS`, `ENGRAM_LOG_LEVEL`, `ENGRAM_TELEGRAM_BOT_TOKEN`,
+ * `ENGRAM_TELEGRAM_WEBHOOK_SECRET`, `ENGRAM_TELEGRAM_API_BASE_URL`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const issues: string[] = [];
@@ -143,6 +165,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     issues.push(`${name}: must be 1, true, 0 or false`);
     return undefined;
   };
+  const number = (name: string): number | undefined => (env[name] ? Number(env[name]) : undefined);
   const groupSessionsPerUser = flag("ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER");
   const threadSessionsPerUser = flag("ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER");
   const redactPii = flag("ENGRAM_GATEWAY_REDACT_PII");
@@ -166,6 +189,11 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     expirySweepIntervalMs: env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS
       ? Number(env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS)
       : undefined,
+    instance: defined(env.ENGRAM_GATEWAY_INSTANCE),
+    restartWindowMs: number("ENGRAM_GATEWAY_RESTART_WINDOW_MS"),
+    resumeFreshnessMs: number("ENGRAM_GATEWAY_RESUME_FRESHNESS_MS"),
+    maxInterruptedRestarts: number("ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS"),
+    drainDeadlineMs: number("ENGRAM_GATEWAY_DRAIN_DEADLINE_MS"),
     logLevel: defined(env.ENGRAM_LOG_LEVEL),
     telegramBotToken: defined(env.ENGRAM_TELEGRAM_BOT_TOKEN),
     telegramWebhookSecret: defined(env.ENGRAM_TELEGRAM_WEBHOOK_SECRET),

@@ -40,4 +40,26 @@ export class GatewayMetrics {
     help: "Turns queued or running, over all session keys.",
     registers: [this.registry],
   });
+  readonly starts = new Counter({
+    name: "engram_gateway_starts_total",
+    help: "Starts of this process by how the instance's previous run ended (first_start, clean, unclean).",
+    labelNames: ["previous_run"] as const,
+    registers: [this.registry],
+  });
+  readonly restartRestored = new Counter({
+    name: "engram_gateway_restart_restored_total",
+    help: "Session keys an unclean start marked resume-pending (restart_interrupted).",
+    registers: [this.registry],
+  });
+  readonly restartSuspended = new Counter({
+    name: "engram_gateway_restart_suspended_total",
+    help: "Session keys suspended on start after too many interrupted restarts in a row.",
+    registers: [this.registry],
+  });
+  readonly restartContinuations = new Counter({
+    name: "engram_gateway_restart_continuations_total",
+    help: "Continuation turns of interrupted sessions after a start, by result (continued, skipped_*, failed).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
 }

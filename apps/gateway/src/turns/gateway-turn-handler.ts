@@ -4,6 +4,7 @@ import {
   InvalidArgumentError,
   type MemoryCommitCoordinator,
   parseSessionSource,
+  type RoutingEntry,
   type RoutingIndex,
   type SessionSource,
   type TranscriptStore,
@@ -39,6 +40,35 @@ export interface TurnReply {
   /** The turn was interrupted by `/stop`: the user's message is kept, no reply was saved. */
   readonly stopped?: true;
   readonly autoReset?: AutoResetInfo;
+}
+
+/** How {@link GatewayTurnHandler.continueInterrupted} ended. */
+export type ContinuationOutcome =
+  | {
+      readonly status: "continued";
+      readonly sessionId: string;
+      readonly reply: string;
+      /** Whether `deliver` sent the reply (false: no adapter for the platform; it is in the transcript). */
+      readonly delivered: boolean;
+    }
+  | {
+      readonly status: "skipped";
+      /**
+       * `not_pending`: by its turn the key no longer routed to that session resume-pending (a message
+       * or another process resumed it, or it was reset / suspended); `no_origin`: nothing to route a
+       * reply to; `nothing_to_continue`: the transcript ends with an assistant reply (the turn completed
+       * before the stop); the flag is left to the router. `stopped`: `/stop` interrupted it.
+       */
+      readonly reason: "not_pending" | "no_origin" | "nothing_to_continue" | "stopped";
+    };
+
+export interface ContinueInterruptedProps {
+  /** The system note the model gets as the turn's input; persisted as a `system` message. */
+  readonly note: string;
+  /** Sends the reply to the chat; resolves false when the platform has no adapter. */
+  readonly deliver?: (source: SessionSource, reply: string) => Promise<boolean>;
+  /** Wraps the turn once it is the key's turn (a concurrency limit over all continuations). */
+  readonly throttle?: <T>(turn: () => Promise<T>) => Promise<T>;
 }
 
 export interface GatewayTurnHandlerProps {
@@ -91,6 +121,69 @@ export class GatewayTurnHandler {
   /** Session keys with a turn queued or running (a graceful stop marks them resume-pending). */
   busyKeys(): string[] {
     return this.#queue.keys();
+  }
+
+  /**
+   * Continues a session a restart interrupted (restart recovery): queued on the key's lane now, so a
+   * message for the key arriving later runs after it. When its turn comes and the key still routes to
+   * `entry.sessionId` resume-pending, the note is persisted as a `system` message, the runner answers
+   * it, the reply is persisted, delivered, the turn recorded and resume-pending cleared.
+   */
+  continueInterrupted(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
+    const throttle = props.throttle ?? (<T>(turn: () => Promise<T>) => turn());
+    const run = this.#queue.run(entry.sessionKey, () => throttle(() => this.#continue(entry, props)));
+    this.#props.metrics?.queueDepth.set(this.#queue.depth);
+    return run.finally(() => this.#props.metrics?.queueDepth.set(this.#queue.depth));
+  }
+
+  async #continue(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
+    const { routingIndex, transcripts, runner, coordinator } = this.#props;
+    const { sessionKey, sessionId } = entry;
+    const current = await routingIndex.get(sessionKey);
+    const row = await transcripts.getSession(sessionId);
+    if (
+      !current?.resumePending ||
+      current.suspended ||
+      current.sessionId !== sessionId ||
+      !row ||
+      row.endedAt !== null ||
+      row.endReason !== null
+    ) {
+      return { status: "skipped", reason: "not_pending" };
+    }
+    const source = current.origin;
+    if (!source) return { status: "skipped", reason: "no_origin" };
+    const history = await transcripts.getMessages(sessionId);
+    const last = history.at(-1);
+    // The turn had completed before the stop: nothing to continue. The flag stays for the router
+    // (the next message resumes, or the freshness window expires it), as without a restore.
+    if (!last || last.role === "assistant") return { status: "skipped", reason: "nothing_to_continue" };
+    await transcripts.appendMessage(sessionId, { role: "system", content: props.note });
+    // Registered like any turn, so `/stop` interrupts a continuation too.
+    const controller = new AbortController();
+    this.#running.set(sessionKey, controller);
+    let output: Awaited<ReturnType<TurnRunner["runTurn"]>>;
+    try {
+      output = await runner.runTurn({
+        sessionId,
+        sessionKey,
+        source,
+        text: props.note,
+        history,
+        systemNotes: this.#props.sessionContext ? [this.#props.sessionContext(source)] : [],
+        signal: controller.signal,
+        ...(current.modelOverride ? { modelOverride: current.modelOverride } : {}),
+      });
+    } finally {
+      this.#running.delete(sessionKey);
+    }
+    // Stopped: the note stays, nothing else is saved; the key stays resume-pending for the router.
+    if (!output.completed) return { status: "skipped", reason: "stopped" };
+    await transcripts.appendMessage(sessionId, { role: "assistant", content: output.reply });
+    await coordinator.markTurnCompleted(sessionId, { agent: runner.agentFor(sessionId) });
+    await routingIndex.clearResumePending(sessionKey);
+    const delivered = (await props.deliver?.(source, output.reply)) ?? false;
+    return { status: "continued", sessionId, reply: output.reply, delivered };
   }
 
   /** Turns queued or running over all keys. */

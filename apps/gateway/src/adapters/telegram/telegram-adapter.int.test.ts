@@ -52,7 +52,7 @@ describeEachBackend("Telegram adapter over HTTP", (db) => {
   beforeEach(async () => {
     botApi.reset();
     gateway = createGateway({ config: configFor(botApi.token), db: db(), runner: new EchoTurnRunner() });
-    const address = await gateway.listen({ host: "127.0.0.1", port: 0 });
+    const { address } = await gateway.listen({ host: "127.0.0.1", port: 0 });
     webhook = `${address}${TELEGRAM_WEBHOOK_PATH}`;
     adapter = gateway.adapterFor("telegram") as TelegramAdapter;
   });
@@ -90,7 +90,7 @@ describeEachBackend("Telegram adapter over HTTP", (db) => {
       resetPolicy: { mode: "idle", idleMinutes: 60 },
     });
     gateway = createGateway({ config, db: db(), runner, clock });
-    webhook = `${await gateway.listen({ host: "127.0.0.1", port: 0 })}${TELEGRAM_WEBHOOK_PATH}`;
+    webhook = `${(await gateway.listen({ host: "127.0.0.1", port: 0 })).address}${TELEGRAM_WEBHOOK_PATH}`;
     adapter = gateway.adapterFor("telegram") as TelegramAdapter;
     await deliver(update({ messageId: 1, chat: aliceDm, from: alice, text: "hello" }));
     clock.advance(2 * 60 * 60 * 1000);

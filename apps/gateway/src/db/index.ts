@@ -1,0 +1,2 @@
+export * from "./migrations/index.js";
+export type * from "./schema/index.js";

@@ -1,0 +1,3 @@
+export * from "./postgres-restart-state-store.js";
+export * from "./restart-recovery.js";
+export type * from "./restart-state-store.js";
