@@ -56,7 +56,11 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
       transcriptChanges: (onChange) => listenForTranscriptChanges(database, onChange),
     });
     await web.ready;
-    const gatewayUrl = await gateway.server.listen({ host: gatewayConfig.host, port: gatewayConfig.port });
+    // listen() restores after an unclean stop first (continuations queued), then starts the adapters.
+    const { address: gatewayUrl } = await gateway.listen({
+      host: gatewayConfig.host,
+      port: gatewayConfig.port,
+    });
     const webUrl = await web.server.listen({ host: webConfig.host, port: webConfig.port });
     let closing: Promise<void> | undefined;
     return {
