@@ -4,14 +4,10 @@ import {
   type Clock,
   InvalidArgumentError,
   MemoryCommitCoordinator,
+  memoryScopeFor,
   systemClock,
 } from "@engram/core";
-import {
-  type HolographicDB,
-  HolographicFactStore,
-  HolographicProvider,
-  migrateHolographic,
-} from "@engram/provider-holographic";
+import { HolographicProvider, HolographicStores } from "@engram/provider-holographic";
 import { type DB, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
@@ -40,7 +36,8 @@ export interface CreateGatewayProps {
   readonly clock?: Clock;
   /**
    * Default: an {@link AgentTurnRunner} (`@engram/agent`, `createChatModel()`: the offline model unless
-   * `ENGRAM_MODEL*` is set) with the Holographic provider on `db`, one fact store per process.
+   * `ENGRAM_MODEL*` is set) with the Holographic provider on `db`, one fact store per memory scope
+   * (`memoryScopeFor`: a person's sessions share one, a shared room has its own).
    */
   readonly runner?: TurnRunner;
   readonly logger?: FastifyServerOptions["logger"];
@@ -101,27 +98,26 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   const routingIndex = new PostgresRoutingIndex(props.db, { clock });
   const transcripts = new PostgresTranscriptStore(props.db, { clock });
   const metrics = new GatewayMetrics();
+  const isolation = {
+    groupSessionsPerUser: props.config.groupSessionsPerUser,
+    threadSessionsPerUser: props.config.threadSessionsPerUser,
+  };
   const router = new SessionRouter({
     routingIndex,
     transcripts,
     clock,
     resumeFreshnessMs: props.config.resumeFreshnessMs,
-    isolation: {
-      groupSessionsPerUser: props.config.groupSessionsPerUser,
-      threadSessionsPerUser: props.config.threadSessionsPerUser,
-    },
+    isolation,
     ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
   });
   router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
   const coordinator = props.coordinator ?? new MemoryCommitCoordinator({ clock });
-  let storeOpening: Promise<HolographicFactStore> | undefined;
-  const openStore = () => {
-    storeOpening ??= migrateHolographic(props.db).then(() =>
-      HolographicFactStore.open({ db: props.db as unknown as Kysely<HolographicDB> }),
-    );
-    return storeOpening;
-  };
-  const agentRunner = props.runner
+  // Migrated on first use. Live agents hold their scope's store; as many idle scopes as live agents
+  // stay open, so a returning user rarely reloads their index.
+  const stores = props.runner
+    ? undefined
+    : new HolographicStores({ db: props.db, maxOpenScopes: props.config.maxAgents });
+  const agentRunner = !stores
     ? undefined
     : new AgentTurnRunner({
         coordinator,
@@ -133,7 +129,16 @@ export function createGateway(props: CreateGatewayProps): Gateway {
           override.model && isModelConfigured(process.env)
             ? createChatModel({ model: override.model })
             : undefined,
-        providers: () => [new HolographicProvider({ openStore, autoExtract: true })],
+        providers: ({ source }) =>
+          // No source: a stand-in for a session that ran no turn here (see AgentTurnSession.source).
+          source === undefined
+            ? []
+            : [
+                new HolographicProvider({
+                  ...stores.lease(memoryScopeFor(source, isolation)),
+                  autoExtract: true,
+                }),
+              ],
       });
   const runner = props.runner ?? (agentRunner as AgentTurnRunner);
   const handler = new GatewayTurnHandler({
@@ -251,7 +256,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       }
       await coordinator.close();
       await agentRunner?.close();
-      if (storeOpening) await (await storeOpening.catch(() => undefined))?.close();
+      await stores?.close();
     })();
     return closing;
   };

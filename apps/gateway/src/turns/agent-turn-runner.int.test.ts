@@ -1,7 +1,7 @@
 // The gateway over HTTP with the real agent (offline model) and the Holographic provider, on PGlite
 // and Postgres: memory is committed at `/new` through the coordinator and recalled after it.
 import type { ChatMessage, SessionSwitchOptions } from "@engram/core";
-import { MemoryCommitCoordinator } from "@engram/core";
+import { MemoryCommitCoordinator, MemoryProvider } from "@engram/core";
 import {
   type HolographicDB,
   HolographicFactStore,
@@ -13,7 +13,7 @@ import type { Kysely } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { AgentTurnRunner } from "./agent-turn-runner.js";
+import { AgentTurnRunner, type AgentTurnSession } from "./agent-turn-runner.js";
 
 const TOKEN = "test-token-0123456789";
 const source = { platform: "telegram", chatId: "7", chatType: "dm", userId: "7" };
@@ -25,6 +25,23 @@ class FailingOnceProvider extends HolographicProvider {
   override async onSessionEnd(messages: readonly ChatMessage[]): Promise<void> {
     if (this.failures-- > 0) throw new Error("provider outage");
     return super.onSessionEnd(messages);
+  }
+}
+
+/** Records what the runner tells a session's providers. */
+class RecordingProvider extends MemoryProvider {
+  readonly name = "recording";
+  readonly switches: Array<{ newSessionId: string; parentSessionId?: string | undefined; reason: string }> =
+    [];
+  isAvailable(): boolean {
+    return true;
+  }
+  initialize(): void {}
+  getToolSchemas() {
+    return [];
+  }
+  override onSessionSwitch(newSessionId: string, options: SessionSwitchOptions): void {
+    this.switches.push({ newSessionId, parentSessionId: options.parentSessionId, reason: options.reason });
   }
 }
 
@@ -103,6 +120,63 @@ describeEachBackend(
       expect(switches).toEqual([
         { newSessionId: b.sessionId, parentSessionId: a.sessionId, reset: true, reason: "new_session" },
         { newSessionId: c.sessionId, parentSessionId: b.sessionId, reset: true, reason: "reset" },
+      ]);
+    });
+
+    it("builds a session's providers with its source, passed on to the session a switch leads to", async () => {
+      const coordinator = new MemoryCommitCoordinator();
+      const built: Array<{ session: AgentTurnSession; provider: RecordingProvider }> = [];
+      const runner = new AgentTurnRunner({
+        coordinator,
+        providers: (session) => {
+          const provider = new RecordingProvider();
+          built.push({ session, provider });
+          return [provider];
+        },
+      });
+      const post = await start(createGateway({ config, db: db(), coordinator, runner }));
+      const first = await post("hello");
+      const second = await post("/new");
+      // The new session continues the key: built at the switch with the parent's source, and told.
+      expect(built.map((entry) => entry.session)).toEqual([
+        { sessionId: first.sessionId, source: expect.objectContaining(source) },
+        { sessionId: second.sessionId, source: expect.objectContaining(source) },
+      ]);
+      expect(built[1]!.provider.switches).toEqual([
+        { newSessionId: second.sessionId, parentSessionId: first.sessionId, reason: "new_session" },
+      ]);
+      await post("hello again");
+      expect(built).toHaveLength(2);
+
+      // A switch from a session that ran no turn here (after a restart): nothing tells whose memory
+      // the new session uses until its first turn; its agent is built then and told about the switch.
+      await runner.onSessionSwitch("after-restart", {
+        parentSessionId: "before-restart",
+        reset: true,
+        reason: "new_session",
+      });
+      expect(built).toHaveLength(2);
+      const turn = {
+        sessionKey: "k",
+        source: { ...source, chatType: "dm" as const },
+        text: "hi",
+        history: [],
+      };
+      await runner.runTurn({ sessionId: "after-restart", ...turn });
+      expect(built[2]!.session).toEqual({
+        sessionId: "after-restart",
+        source: expect.objectContaining(source),
+      });
+      expect(built[2]!.provider.switches).toEqual([
+        { newSessionId: "after-restart", parentSessionId: "before-restart", reason: "new_session" },
+      ]);
+
+      // agentFor's stand-in (no source) never serves a turn: the first turn builds a real agent.
+      runner.agentFor("stand-in");
+      await runner.runTurn({ sessionId: "stand-in", ...turn });
+      expect(built.slice(3).map((entry) => entry.session)).toEqual([
+        { sessionId: "stand-in", source: undefined },
+        { sessionId: "stand-in", source: expect.objectContaining(source) },
       ]);
     });
 

@@ -32,7 +32,7 @@ describe("AgentTurnRunner agent cache", () => {
       clock,
       idleTtlMs: 30 * MINUTE,
       ...props,
-      providers: (sessionId) => {
+      providers: ({ sessionId }) => {
         const provider = new FlakyProvider({ name: "recording" });
         providers.set(sessionId, provider);
         return [provider];

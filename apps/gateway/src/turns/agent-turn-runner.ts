@@ -8,6 +8,7 @@ import {
   type MemoryCommitCoordinator,
   type MemoryProvider,
   type ModelOverride,
+  type SessionSource,
   systemClock,
   type TranscriptMessage,
 } from "@engram/core";
@@ -30,10 +31,23 @@ export class TurnFailedError extends EngramError {
   }
 }
 
+/** The session an agent's providers are built for. */
+export interface AgentTurnSession {
+  readonly sessionId: string;
+  /**
+   * Where the session's messages come from; it decides the memory scope. `undefined` only for a
+   * stand-in: the agent `agentFor` makes for a session that ran no turn in this process (never
+   * initialised, no work, so it commits nothing), or one `compress` needs for such a session (it
+   * commits nothing either: the caller committed). Whatever providers or scope a stand-in gets is
+   * harmless, and the session's first turn replaces it with an agent built with the source.
+   */
+  readonly source: SessionSource | undefined;
+}
+
 export interface AgentTurnRunnerProps {
   readonly coordinator: MemoryCommitCoordinator;
-  /** Fresh providers for one session's agent (they may share one store per process). */
-  readonly providers: (sessionId: string) => MemoryProvider[];
+  /** Fresh providers for one session's agent (they may share stores, e.g. one per memory scope). */
+  readonly providers: (session: AgentTurnSession) => MemoryProvider[];
   /** Default: the agent's own default (the offline model). */
   readonly model?: ChatModel;
   /**
@@ -51,6 +65,8 @@ export interface AgentTurnRunnerProps {
 
 interface CachedAgent {
   readonly agent: Agent;
+  /** Undefined for a stand-in (see {@link AgentTurnSession.source}). */
+  readonly source: SessionSource | undefined;
   lastUsedAt: number;
   /** The override the agent's model was built for (`""`: the default model). */
   modelKey: string;
@@ -79,6 +95,14 @@ export class AgentTurnRunner implements TurnRunner {
   readonly #busy = new Set<string>();
   /** The rotation a running `compress` call persists, per agent. */
   readonly #rotations = new Map<Agent, CompressProps>();
+  /**
+   * The source of recent sessions (from their turns; a switch or rotation passes it on to the session
+   * that continues the key), so a switch can build the next session's agent before its first turn.
+   * Bounded: oldest first out.
+   */
+  readonly #sources = new Map<string, SessionSource>();
+  /** Switches to sessions whose source is unknown, told to their agent once its first turn builds it. */
+  readonly #pendingSwitches = new Map<string, SessionSwitchProps>();
 
   constructor(props: AgentTurnRunnerProps) {
     this.#props = props;
@@ -93,7 +117,8 @@ export class AgentTurnRunner implements TurnRunner {
   async runTurn(input: TurnInput): Promise<TurnOutput> {
     this.#busy.add(input.sessionId);
     try {
-      const cached = await this.#cached(input.sessionId);
+      this.#rememberSource(input.sessionId, input.source);
+      const cached = await this.#cached(input.sessionId, input.source);
       this.#applyModel(cached, input.modelOverride);
       const result = await cached.agent.runTurn(input.text, toChatHistory(input.history), {
         ...(input.signal ? { signal: input.signal } : {}),
@@ -113,21 +138,29 @@ export class AgentTurnRunner implements TurnRunner {
   agentFor(sessionId: string): CommittableAgent {
     const cached = this.#agents.get(sessionId);
     if (cached) return cached.agent;
-    // Only reached for a session that ran no turn here: an uninitialised agent commits nothing.
-    const fresh = this.#entry(this.#create(sessionId));
+    // Only reached for a session that ran no turn here: an uninitialised agent commits nothing, so the
+    // stand-in's memory scope does not matter (see AgentTurnSession.source).
+    const fresh = this.#entry(this.#create(sessionId, undefined), undefined);
     this.#agents.set(sessionId, fresh);
     this.#props.coordinator.registerAgent(sessionId, fresh.agent);
     return fresh.agent;
   }
 
   async onSessionSwitch(newSessionId: string, props: SessionSwitchProps): Promise<void> {
-    const { agent } = await this.#cached(newSessionId);
-    await agent.switchSession(newSessionId, {
-      ...(props.parentSessionId === null ? {} : { parentSessionId: props.parentSessionId }),
-      reset: props.reset,
-      rewound: props.rewound ?? false,
-      reason: props.reason,
-    });
+    // The new session continues the parent's key, so its messages come from where the parent's did.
+    const parentSource =
+      props.parentSessionId === null ? undefined : this.#sources.get(props.parentSessionId);
+    if (parentSource && !this.#sources.has(newSessionId)) this.#rememberSource(newSessionId, parentSource);
+    const source = this.#sources.get(newSessionId);
+    const cached = this.#agents.get(newSessionId);
+    if (!source && !cached?.source) {
+      // Nothing says whose memory the session uses yet (its parent ran no turn in this process):
+      // build its agent at its first turn, which carries the source, and tell the providers then.
+      this.#pendingSwitches.set(newSessionId, props);
+      return;
+    }
+    const { agent } = await this.#cached(newSessionId, source ?? cached?.source);
+    await switchAgent(agent, newSessionId, props);
   }
 
   /**
@@ -138,7 +171,8 @@ export class AgentTurnRunner implements TurnRunner {
   async compress(props: CompressProps): Promise<boolean> {
     this.#busy.add(props.sessionId);
     try {
-      const cached = await this.#cached(props.sessionId);
+      // Without a known source this is a stand-in: it commits nothing here (the caller committed).
+      const cached = await this.#cached(props.sessionId, this.#sources.get(props.sessionId));
       this.#rotations.set(cached.agent, props);
       const rotation = await cached.agent
         .compress(toChatHistory(props.history), undefined, { commit: false })
@@ -148,6 +182,7 @@ export class AgentTurnRunner implements TurnRunner {
       this.#agents.delete(props.sessionId);
       coordinator.unregisterAgent(props.sessionId);
       this.#agents.set(rotation.sessionId, cached);
+      if (cached.source) this.#rememberSource(rotation.sessionId, cached.source);
       coordinator.registerAgent(rotation.sessionId, cached.agent);
       return true;
     } finally {
@@ -156,6 +191,7 @@ export class AgentTurnRunner implements TurnRunner {
   }
 
   evict(sessionId: string): void {
+    this.#pendingSwitches.delete(sessionId);
     const cached = this.#agents.get(sessionId);
     if (!cached || this.#busy.has(sessionId)) return;
     this.#agents.delete(sessionId);
@@ -183,34 +219,61 @@ export class AgentTurnRunner implements TurnRunner {
   async close(): Promise<void> {
     const agents = [...this.#agents.values()];
     this.#agents.clear();
+    this.#pendingSwitches.clear();
     await Promise.allSettled(agents.map(({ agent }) => agent.memory.shutdownAll({ deadlineMs: 5_000 })));
   }
 
-  async #cached(sessionId: string): Promise<CachedAgent> {
+  /**
+   * The session's cached agent, or a new initialised one. With a `source`, a cached stand-in is
+   * replaced, so a session's turns always run with the memory of its source; without one, whatever is
+   * cached serves, else a new stand-in.
+   */
+  async #cached(sessionId: string, source: SessionSource | undefined): Promise<CachedAgent> {
     const cached = this.#agents.get(sessionId);
-    if (cached) {
+    if (cached && (cached.source || !source)) {
       this.#agents.delete(sessionId);
       this.#agents.set(sessionId, cached);
       cached.lastUsedAt = this.#clock.now();
       return cached;
     }
+    if (cached) {
+      // A stand-in never ran a turn: nothing to commit; the real agent replaces it with the coordinator.
+      this.#agents.delete(sessionId);
+      void cached.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+    }
     await this.#makeRoom();
-    const agent = this.#create(sessionId);
+    const agent = this.#create(sessionId, source);
     await agent.initialize();
-    const entry = this.#entry(agent);
+    const entry = this.#entry(agent, source);
     this.#agents.set(sessionId, entry);
     this.#props.coordinator.registerAgent(sessionId, agent);
+    const pending = source ? this.#pendingSwitches.get(sessionId) : undefined;
+    if (pending) {
+      this.#pendingSwitches.delete(sessionId);
+      await switchAgent(agent, sessionId, pending);
+    }
     return entry;
   }
 
-  #entry(agent: Agent): CachedAgent {
-    return { agent, lastUsedAt: this.#clock.now(), modelKey: "" };
+  #rememberSource(sessionId: string, source: SessionSource): void {
+    this.#sources.delete(sessionId);
+    this.#sources.set(sessionId, source);
+    // Sessions of live agents plus as many recently left ones (a switch asks for the parent's).
+    while (this.#sources.size > 2 * this.#maxAgents) {
+      const oldest = this.#sources.keys().next().value;
+      if (oldest === undefined) break;
+      this.#sources.delete(oldest);
+    }
   }
 
-  #create(sessionId: string): Agent {
+  #entry(agent: Agent, source: SessionSource | undefined): CachedAgent {
+    return { agent, source, lastUsedAt: this.#clock.now(), modelKey: "" };
+  }
+
+  #create(sessionId: string, source: SessionSource | undefined): Agent {
     const agent: Agent = new Agent({
       sessionId,
-      providers: this.#props.providers(sessionId),
+      providers: this.#props.providers({ sessionId, source }),
       platform: this.#props.platform ?? "gateway",
       ...(this.#props.model ? { model: this.#props.model } : {}),
       createSessionId: () => this.#rotation(agent).newSessionId,
@@ -280,6 +343,15 @@ export class AgentTurnRunner implements TurnRunner {
     void cached.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
     return true;
   }
+}
+
+function switchAgent(agent: Agent, sessionId: string, props: SessionSwitchProps): Promise<unknown> {
+  return agent.switchSession(sessionId, {
+    ...(props.parentSessionId === null ? {} : { parentSessionId: props.parentSessionId }),
+    reset: props.reset,
+    rewound: props.rewound ?? false,
+    reason: props.reason,
+  });
 }
 
 /** The transcript as the agent's chat history: user and assistant text (tool rows are the agent's own). */

@@ -1,12 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { type ChatModel, createChatModel } from "@engram/agent";
 import { type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
-import {
-  type HolographicDB,
-  HolographicFactStore,
-  HolographicProvider,
-  migrateHolographic,
-} from "@engram/provider-holographic";
+import { HolographicProvider, HolographicStores } from "@engram/provider-holographic";
 import {
   CachedWebSessionStore,
   type DB,
@@ -23,6 +18,14 @@ import type { WebConfig } from "../config/web-config.js";
 import { buildWebServer } from "../server/build-web-server.js";
 import { MessagingFeed, type TranscriptChangeSource } from "../server/messaging-feed.js";
 import { WebAuth } from "../server/web-auth.js";
+
+/**
+ * The memory scope of every web session. The web app has one owner (one login token, no user
+ * accounts), so all its sessions share one memory; it is its own scope so the web owner's facts and
+ * the messaging gateway's per-person scopes never mix when both run over one database. Facts written
+ * before scopes existed stay in `default`, recalled by neither.
+ */
+export const WEB_MEMORY_SCOPE = "web";
 
 /** The built UI next to the server code (`dist/ui`). */
 export const DEFAULT_UI_DIR = fileURLToPath(new URL("../ui", import.meta.url));
@@ -68,18 +71,13 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
     clock,
     ledger: new PostgresCommitLedger(props.db, { clock }),
   });
-  let storeOpening: Promise<HolographicFactStore> | undefined;
-  const openStore = () => {
-    storeOpening ??= migrateHolographic(props.db).then(() =>
-      HolographicFactStore.open({ db: props.db as unknown as Kysely<HolographicDB> }),
-    );
-    return storeOpening;
-  };
+  // Migrated and opened on first use; one scope, so one store for the whole app.
+  const stores = new HolographicStores({ db: props.db, maxOpenScopes: 1 });
   const agents = new WebAgentPool({
     coordinator,
     model: props.model ?? createChatModel(),
     maxAgents: props.config.maxAgents,
-    providers: () => [new HolographicProvider({ openStore, autoExtract: true })],
+    providers: () => [new HolographicProvider({ ...stores.lease(WEB_MEMORY_SCOPE), autoExtract: true })],
   });
   const streams = new ChatStreams();
   const chat = new ChatService({ sessions, agents, streams, maxMessageBytes: props.config.maxMessageBytes });
@@ -126,7 +124,7 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
       await coordinator.drainAll({ deadlineMs });
       await coordinator.close();
       await agents.close();
-      if (storeOpening) await (await storeOpening.catch(() => undefined))?.close();
+      await stores.close();
     })();
     return closing;
   };

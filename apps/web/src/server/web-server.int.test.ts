@@ -5,9 +5,9 @@ import {
   PostgresWebSessionStore,
 } from "@engram/store";
 import { describeEachBackend } from "@engram/store/testing";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { createWebApp, type WebApp } from "../app/create-web-app.js";
+import { createWebApp, WEB_MEMORY_SCOPE, type WebApp } from "../app/create-web-app.js";
 import { parseWebConfig } from "../config/web-config.js";
 import { GatedModel } from "../test-support/gated-model.js";
 import { WebClient } from "../test-support/web-client.js";
@@ -189,6 +189,9 @@ describeEachBackend("web server over HTTP", (db) => {
     expect(memoryEvent?.data.recalls[0].text).toContain("tabs over spaces");
     const secondPanel = (await client.request("GET", `/api/session/${second}/memory`)).json;
     expect(secondPanel.providers[0].lastRecall).toContain("tabs over spaces");
+    // Web sessions share the web owner's scope, apart from the gateway's per-person scopes.
+    const { rows } = await sql<{ scope: string }>`select scope from holographic_facts`.execute(db());
+    expect(rows).toEqual([{ scope: WEB_MEMORY_SCOPE }]);
     // The recalled memory is never written into the transcript.
     const saved = (await client.request("GET", `/api/session/${second}`)).json.session.messages;
     for (const m of saved) expect(m.content).not.toContain("<memory-context>");

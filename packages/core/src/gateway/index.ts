@@ -7,6 +7,7 @@
 export * from "./clock.js";
 export * from "./compression-tip.js";
 export * from "./end-reasons.js";
+export * from "./memory-scope.js";
 export * from "./model-override.js";
 export * from "./pii-redaction.js";
 export * from "./reset-policy.js";

@@ -32,4 +32,13 @@ describe("parseHolographicConfig", () => {
       );
     }
   });
+
+  it("keeps a memory scope and rejects an unsafe one with INVALID_ID", () => {
+    expect(parseHolographicConfig({ scope: "team:alpha" })).toEqual({ scope: "team:alpha" });
+    for (const scope of ["", "../x", "a/b", 7]) {
+      expect(() => parseHolographicConfig({ scope })).toThrow(
+        expect.objectContaining({ code: "INVALID_ID" }),
+      );
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import { type ConfigSchema, InvalidArgumentError } from "@engram/core";
+import { assertMemoryScope } from "../store/memory-scope.js";
 
 /** Configuration of the holographic plugin, as a host passes it to `installPlugin`. */
 export interface HolographicConfig {
@@ -10,6 +11,8 @@ export interface HolographicConfig {
   readonly memory?: boolean;
   /** Schema of the plugin's tables (default `public`). */
   readonly schema?: string;
+  /** Memory scope every session of this installation shares (default `default`). */
+  readonly scope?: string;
   /** HRR dimension (default 1024). */
   readonly dim?: number;
   /** Store preferences and decisions stated by the user when a session ends (default false). */
@@ -29,6 +32,7 @@ const KEYS = new Set([
   "dataDir",
   "memory",
   "schema",
+  "scope",
   "dim",
   "autoExtract",
   "minTrust",
@@ -82,6 +86,7 @@ export function parseHolographicConfig(input: unknown): HolographicConfig {
     dataDir: readString(raw, "dataDir"),
     memory: readBoolean(raw, "memory"),
     schema: readString(raw, "schema"),
+    scope: raw.scope === undefined ? undefined : assertMemoryScope(raw.scope),
     dim: readNumber(raw, "dim", 16, 65_536, true),
     autoExtract: readBoolean(raw, "autoExtract"),
     minTrust: readNumber(raw, "minTrust", 0, 1),

@@ -25,6 +25,7 @@ export function sharedStoreOpener(config: HolographicConfig): () => Promise<Holo
         await migrateHolographic(database.db);
         return await HolographicFactStore.open({
           db: database.db,
+          ...(config.scope === undefined ? {} : { scope: config.scope }),
           ...(config.dim === undefined ? {} : { dim: config.dim }),
           ...(config.defaultTrust === undefined ? {} : { defaultTrust: config.defaultTrust }),
           ...(config.temporalDecayHalfLifeDays === undefined

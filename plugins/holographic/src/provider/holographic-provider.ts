@@ -32,10 +32,15 @@ import {
 
 export interface HolographicProviderProps {
   /**
-   * Gives the (shared, already opened) fact store. Called once, from `initialize`; the provider never
-   * closes the store because other sessions use it too.
+   * Gives the (shared, already opened) fact store; its scope is the memory this provider sees. Called
+   * once, from `initialize`; the provider never closes the store because other sessions use it too.
    */
   readonly openStore: () => Promise<HolographicFactStore>;
+  /**
+   * Called once from `shutdown`, after this session's writes are flushed, when `openStore` was called:
+   * the provider no longer uses the store. `HolographicStores.lease(scope)` gives both props.
+   */
+  readonly releaseStore?: () => Promise<void>;
   /** Extract preferences and decisions from user messages at session end (default false). */
   readonly autoExtract?: boolean;
   /** Facts below this trust are not recalled by `prefetch` (default 0.3). */
@@ -210,8 +215,16 @@ export class HolographicProvider extends MemoryProvider {
   }
 
   override async shutdown(): Promise<void> {
-    // The store is shared with other sessions: make this session's writes durable, leave it open.
-    await this.store?.flush();
+    // The store is shared with other sessions: make this session's writes durable, leave it open,
+    // and tell its owner this provider is done with it.
+    const store = this.store;
+    if (!store) return;
+    this.store = undefined;
+    try {
+      await store.flush();
+    } finally {
+      await this.props.releaseStore?.();
+    }
   }
 
   private requireStore(): HolographicFactStore {

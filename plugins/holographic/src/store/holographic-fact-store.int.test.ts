@@ -1,7 +1,7 @@
 import { describeEachBackend } from "@engram/store/testing";
 import { sql } from "kysely";
 import { afterEach, beforeEach, expect, it } from "vitest";
-import { migrateHolographic } from "../db/migrations/index.js";
+import { holographicMigrations, migrateHolographic } from "../db/migrations/index.js";
 import type { HolographicDB } from "../db/schema/index.js";
 import { HolographicFactStore } from "./holographic-fact-store.js";
 
@@ -26,7 +26,7 @@ describeEachBackend<HolographicDB>(
       const { rows } = await sql<{
         n: number;
       }>`select count(*)::int as n from engram_holographic_migration`.execute(db());
-      expect(rows[0]?.n).toBe(1);
+      expect(rows[0]?.n).toBe(Object.keys(holographicMigrations).length);
     });
 
     it("adds a fact with defaults, extracted entities and a stored vector", async () => {

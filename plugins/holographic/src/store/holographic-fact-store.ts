@@ -34,6 +34,7 @@ import {
   normalizeContent,
   normalizeTags,
 } from "./fact-input.js";
+import { assertMemoryScope, DEFAULT_MEMORY_SCOPE } from "./memory-scope.js";
 import type {
   AddFactInput,
   AddFactResult,
@@ -64,6 +65,12 @@ const RETRIEVAL_FLUSH_MS = 250;
 export interface HolographicFactStoreProps {
   /** A database migrated with `migrateHolographic` (any Kysely whose tables include {@link HolographicDB}). */
   readonly db: Kysely<HolographicDB>;
+  /**
+   * The memory scope this store reads and writes (default `default`, where facts written before
+   * scopes existed live). Facts, entities, aliases and banks of other scopes are invisible to it and
+   * untouched by it; the same text may be a fact in several scopes. See {@link assertMemoryScope}.
+   */
+  readonly scope?: string;
   /** HRR dimension (default 1024). Stored vectors of another dimension are re-encoded on open. */
   readonly dim?: number;
   /** Trust of a new fact (default 0.5). */
@@ -109,11 +116,17 @@ const byScoreDesc = (a: Scored, b: Scored) => b.score - a.score || a.record.id -
  * reach the index only after commit, so a failed write leaves both unchanged. Concurrent `add` calls
  * are group-committed: everything queued while a transaction runs goes into the next one.
  *
- * One process writes a given schema: the index does not observe other processes' writes (call
+ * A store serves one memory scope ({@link HolographicFactStoreProps.scope}): every query filters by
+ * it and the index holds only its rows, so one scope's facts never surface in another's search,
+ * probe, related, reason, contradict or list. Open one store per scope (`HolographicStores` does it
+ * on demand).
+ *
+ * One process writes a given scope: the index does not observe other processes' writes (call
  * {@link reload} to pick them up).
  */
 export class HolographicFactStore {
   readonly dim: number;
+  readonly scope: string;
   private readonly db: Kysely<HolographicDB>;
   private readonly encoder: HrrEncoder;
   private readonly clock: Clock;
@@ -139,6 +152,7 @@ export class HolographicFactStore {
 
   private constructor(props: HolographicFactStoreProps) {
     this.db = props.db;
+    this.scope = assertMemoryScope(props.scope ?? DEFAULT_MEMORY_SCOPE);
     this.dim = props.dim ?? DEFAULT_DIM;
     this.encoder = new HrrEncoder({ dim: this.dim });
     this.clock = props.clock ?? systemClock;
@@ -177,22 +191,27 @@ export class HolographicFactStore {
         for (const row of await this.db
           .selectFrom("holographic_entities")
           .select(["id", "name", "key"])
+          .where("scope", "=", this.scope)
           .execute()) {
           index.addEntity(row.id, row.name, row.key);
         }
         const aliases = await this.db
           .selectFrom("holographic_entity_aliases")
           .select(["alias", "alias_key", "entity_id"])
+          .where("scope", "=", this.scope)
           .orderBy("created_at")
           .orderBy("alias_key")
           .execute();
         for (const row of aliases) index.addAlias(row.entity_id, row.alias, row.alias_key);
         const links = new Map<number, number[]>();
+        // Links carry no scope of their own: their facts do.
         const linkRows = await this.db
-          .selectFrom("holographic_fact_entities")
-          .select(["fact_id", "entity_id"])
-          .orderBy("fact_id")
-          .orderBy("entity_id")
+          .selectFrom("holographic_fact_entities as l")
+          .innerJoin("holographic_facts as f", "f.id", "l.fact_id")
+          .select(["l.fact_id", "l.entity_id"])
+          .where("f.scope", "=", this.scope)
+          .orderBy("l.fact_id")
+          .orderBy("l.entity_id")
           .execute();
         for (const row of linkRows) {
           const list = links.get(row.fact_id);
@@ -216,6 +235,7 @@ export class HolographicFactStore {
               "updated_at",
               sql<string | null>`encode(hrr_vector, 'base64')`.as("hrr_vector"),
             ])
+            .where("scope", "=", this.scope)
             .where("id", ">", after)
             .orderBy("id")
             .limit(5000)
@@ -366,15 +386,15 @@ export class HolographicFactStore {
         created_at: Date;
         updated_at: Date;
       }>`
-        insert into holographic_facts (content, category, tags, trust_score, hrr_vector)
-        select content, category, tags, ${this.defaultTrust}, decode(vector, 'base64')
+        insert into holographic_facts (scope, content, category, tags, trust_score, hrr_vector)
+        select ${this.scope}, content, category, tags, ${this.defaultTrust}, decode(vector, 'base64')
         from unnest(
           ${batch.map((item) => item.content)}::text[],
           ${batch.map((item) => item.category)}::text[],
           ${batch.map((item) => item.tags)}::text[],
           ${vectors.map(vectorBase64)}::text[]
         ) as input(content, category, tags, vector)
-        on conflict (content) do nothing
+        on conflict (scope, content) do nothing
         returning id, content, created_at, updated_at
       `.execute(tx);
       const links = inserted.flatMap((row) =>
@@ -407,7 +427,7 @@ export class HolographicFactStore {
       const item = batch[i]!;
       const row = insertedRows.get(item.content);
       if (!row) {
-        // Content another process inserted first: the existing row wins; load it.
+        // Content another process inserted first (in this scope): the existing row wins; load it.
         results[i] = { fact: await this.loadFactByContent(item.content), created: false };
         continue;
       }
@@ -447,6 +467,7 @@ export class HolographicFactStore {
         "updated_at",
         sql<string | null>`encode(hrr_vector, 'base64')`.as("hrr_vector"),
       ])
+      .where("scope", "=", this.scope)
       .where("content", "=", content)
       .executeTakeFirstOrThrow();
     const linkRows = await this.db
@@ -489,8 +510,8 @@ export class HolographicFactStore {
       // `do update` (a no-op) instead of `do nothing`, so rows another process inserted come back too.
       const rows = await tx
         .insertInto("holographic_entities")
-        .values([...plan.newEntities].map(([key, name]) => ({ key, name })))
-        .onConflict((oc) => oc.column("key").doUpdateSet({ key: (eb) => eb.ref("excluded.key") }))
+        .values([...plan.newEntities].map(([key, name]) => ({ scope: this.scope, key, name })))
+        .onConflict((oc) => oc.columns(["scope", "key"]).doUpdateSet({ key: (eb) => eb.ref("excluded.key") }))
         .returning(["id", "name", "key"])
         .execute();
       for (const row of rows) created.set(row.key, row);
@@ -502,6 +523,7 @@ export class HolographicFactStore {
       return row.id;
     };
     const aliases = [...plan.newAliases].map(([aliasKey, { alias, target }]) => ({
+      scope: this.scope,
       alias_key: aliasKey,
       alias,
       entity_id: idOf(target),
@@ -510,7 +532,7 @@ export class HolographicFactStore {
       await tx
         .insertInto("holographic_entity_aliases")
         .values(aliases)
-        .onConflict((oc) => oc.column("alias_key").doNothing())
+        .onConflict((oc) => oc.columns(["scope", "alias_key"]).doNothing())
         .execute();
     }
     const names = new Map<number, string>();
@@ -551,15 +573,25 @@ export class HolographicFactStore {
     for (const [category, bank] of banks) {
       const name = `cat:${category}`;
       if (bank.count <= 0) {
-        await tx.deleteFrom("holographic_banks").where("name", "=", name).execute();
+        await tx
+          .deleteFrom("holographic_banks")
+          .where("scope", "=", this.scope)
+          .where("name", "=", name)
+          .execute();
         continue;
       }
-      const row = { name, dim: this.dim, fact_count: bank.count, vector: vectorSql(bank.toPhaseVector()) };
+      const row = {
+        scope: this.scope,
+        name,
+        dim: this.dim,
+        fact_count: bank.count,
+        vector: vectorSql(bank.toPhaseVector()),
+      };
       await tx
         .insertInto("holographic_banks")
         .values(row)
         .onConflict((oc) =>
-          oc.column("name").doUpdateSet({
+          oc.columns(["scope", "name"]).doUpdateSet({
             dim: row.dim,
             fact_count: row.fact_count,
             vector: row.vector,
@@ -622,6 +654,7 @@ export class HolographicFactStore {
             ...(contentChanged ? { hrr_vector: vectorSql(vector) } : {}),
           })
           .where("id", "=", id)
+          .where("scope", "=", this.scope)
           .returning(["updated_at"])
           .executeTakeFirst();
         if (!row) throw new NotFoundError("fact", String(id));
@@ -674,7 +707,11 @@ export class HolographicFactStore {
       if (!record) return false;
       const vector = Uint16Array.from(this.index.vectorOf(record));
       await this.db.transaction().execute(async (tx) => {
-        await tx.deleteFrom("holographic_facts").where("id", "=", id).execute();
+        await tx
+          .deleteFrom("holographic_facts")
+          .where("id", "=", id)
+          .where("scope", "=", this.scope)
+          .execute();
         await this.writeBanks(tx, this.bankChanges([{ category: record.category, remove: vector }]));
       });
       this.index.remove(id);
@@ -698,6 +735,7 @@ export class HolographicFactStore {
           updated_at: sql`now()`,
         })
         .where("id", "=", id)
+        .where("scope", "=", this.scope)
         .returning(["helpful_count", "updated_at"])
         .executeTakeFirst();
       if (!row) throw new NotFoundError("fact", String(id));
@@ -830,7 +868,7 @@ export class HolographicFactStore {
       const result = await sql<{ id: number; rank: number }>`
         select f.id, ts_rank(f.search_vector, q) as rank
         from holographic_facts f, to_tsquery('english', ${tsquery}) q
-        where f.search_vector @@ q and f.trust_score >= ${minTrust}
+        where f.scope = ${this.scope} and f.search_vector @@ q and f.trust_score >= ${minTrust}
         ${category === undefined ? sql`` : sql`and f.category = ${category}`}
         order by rank desc
         limit ${limit}
@@ -1015,7 +1053,7 @@ export class HolographicFactStore {
       await sql`
         update holographic_facts as f set retrieval_count = f.retrieval_count + v.n
         from (select unnest(${ids}::bigint[]) as id, unnest(${counts}::int[]) as n) as v
-        where f.id = v.id
+        where f.id = v.id and f.scope = ${this.scope}
       `.execute(this.db);
     } catch {
       // Counters are statistics: a failed bump is retried with the next batch rather than lost.

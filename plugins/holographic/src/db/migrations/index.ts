@@ -1,10 +1,12 @@
 import { type MigrateOutcome, migrateToLatest } from "@engram/store";
 import type { Kysely, Migration } from "kysely";
 import * as m001 from "./001-holographic.js";
+import * as m002 from "./002-memory-scopes.js";
 
 /** Every migration of the holographic plugin, in order. Add entries; never edit a shipped one. */
 export const holographicMigrations: Record<string, Migration> = {
   "001-holographic": m001,
+  "002-memory-scopes": m002,
 };
 
 /** Bookkeeping tables of {@link holographicMigrations}; fixed forever. */
