@@ -4,6 +4,7 @@ import {
   type Clock,
   InvalidArgumentError,
   MemoryCommitCoordinator,
+  type SessionKeyLock,
   systemClock,
 } from "@engram/core";
 import {
@@ -51,6 +52,11 @@ export interface CreateGatewayProps {
    * tests and embedders with an adapter of their own.
    */
   readonly extraAdapters?: readonly PlatformAdapter[];
+  /**
+   * Serialises turns of one session key across every gateway process on the database
+   * (`Database.sessionKeyLock()`; the caller closes it). Default: none, one process only.
+   */
+  readonly keyLock?: SessionKeyLock;
 }
 
 export interface GatewayListenProps {
@@ -154,6 +160,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
         },
         { redactPii: props.config.redactPii },
       ),
+    ...(props.keyLock ? { keyLock: props.keyLock } : {}),
   });
   const server = buildGatewayServer({
     handler,

@@ -6,6 +6,7 @@ import {
   parseSessionSource,
   type RoutingEntry,
   type RoutingIndex,
+  type SessionKeyLock,
   type SessionSource,
   type TranscriptStore,
 } from "@engram/core";
@@ -77,6 +78,11 @@ export interface GatewayTurnHandlerProps {
   readonly transcripts: TranscriptStore;
   readonly runner: TurnRunner;
   readonly coordinator: MemoryCommitCoordinator;
+  /**
+   * Excludes turns of one session key across processes sharing the database (each process already
+   * runs a key's turns one at a time). Default: none, for a single process.
+   */
+  readonly keyLock?: SessionKeyLock;
   readonly metrics?: GatewayMetrics;
   readonly maxTextBytes?: number;
   /** Longest wait for the commit of a session left for good, in ms (default 30000). */
@@ -205,11 +211,13 @@ export class GatewayTurnHandler {
     const command = parseGatewayCommand(text);
     if (command?.name === "stop") return this.#stop(sessionKey);
     const metrics = this.#props.metrics;
-    const run = this.#queue.run(sessionKey, () =>
+    const work = () =>
       command
         ? this.#commands.run(command, source)
-        : this.#turn(source, sessionKey, text, messageId, timestamp),
-    );
+        : this.#turn(source, sessionKey, text, messageId, timestamp);
+    // Taken inside the queue's task, so only the key's head of line (never its local waiters) asks it.
+    const keyLock = this.#props.keyLock;
+    const run = this.#queue.run(sessionKey, keyLock ? () => keyLock.withLock(sessionKey, work) : work);
     metrics?.queueDepth.set(this.#queue.depth);
     try {
       const reply = await run;
