@@ -13,7 +13,7 @@ import {
   HolographicProvider,
   migrateHolographic,
 } from "@engram/provider-holographic";
-import { type DB, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
+import { type DB, PostgresCommitLedger, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
 import type { PlatformAdapter } from "../adapters/platform-adapter.js";
@@ -45,7 +45,11 @@ export interface CreateGatewayProps {
    */
   readonly runner?: TurnRunner;
   readonly logger?: FastifyServerOptions["logger"];
-  /** Default: a new in-process coordinator (pass one to build a runner that shares it). */
+  /**
+   * Default: a coordinator over a {@link PostgresCommitLedger} on `db` (pass one to build a runner that
+   * shares it), so generations, the in-flight guard and segment ownership hold across processes and
+   * restarts.
+   */
   readonly coordinator?: MemoryCommitCoordinator;
   /**
    * Platforms in addition to the ones the configuration enables (Telegram when its bot token is set):
@@ -119,7 +123,14 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
   });
   router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
-  const coordinator = props.coordinator ?? new MemoryCommitCoordinator({ clock });
+  // Leases and instance liveness measure real time on every process sharing the ledger, so they read
+  // the system clock: the injected clock drives reset policies and jumps in tests.
+  const coordinator =
+    props.coordinator ??
+    new MemoryCommitCoordinator({
+      ledger: new PostgresCommitLedger(props.db, { clock: systemClock }),
+      instanceTtlMs: props.config.instanceTtlMs,
+    });
   let storeOpening: Promise<HolographicFactStore> | undefined;
   const openStore = () => {
     storeOpening ??= migrateHolographic(props.db).then(() =>
