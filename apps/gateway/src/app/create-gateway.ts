@@ -234,6 +234,9 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     router,
     handler,
     ...(agentRunner ? { agents: agentRunner } : {}),
+    clock,
+    metrics,
+    routeMaxAgeDays: props.config.routeMaxAgeDays,
   });
   if (props.config.expirySweepIntervalMs > 0) expiryWatcher.start(props.config.expirySweepIntervalMs);
   let closing: Promise<void> | undefined;
