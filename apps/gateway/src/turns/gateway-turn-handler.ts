@@ -137,9 +137,20 @@ export class GatewayTurnHandler {
    */
   continueInterrupted(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
     const throttle = props.throttle ?? (<T>(turn: () => Promise<T>) => turn());
-    const run = this.#queue.run(entry.sessionKey, () => throttle(() => this.#continue(entry, props)));
+    const run = this.#queue.run(entry.sessionKey, () =>
+      throttle(() => this.#locked(entry.sessionKey, () => this.#continue(entry, props))),
+    );
     this.#props.metrics?.queueDepth.set(this.#queue.depth);
     return run.finally(() => this.#props.metrics?.queueDepth.set(this.#queue.depth));
+  }
+
+  /**
+   * Runs a queued task holding the key's cross-process lock, when one is configured. Taken inside the
+   * queue's task, so only the key's head of line (never its local waiters) asks for it.
+   */
+  #locked<T>(sessionKey: string, work: () => Promise<T>): Promise<T> {
+    const keyLock = this.#props.keyLock;
+    return keyLock ? keyLock.withLock(sessionKey, work) : work();
   }
 
   async #continue(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
@@ -215,9 +226,7 @@ export class GatewayTurnHandler {
       command
         ? this.#commands.run(command, source)
         : this.#turn(source, sessionKey, text, messageId, timestamp);
-    // Taken inside the queue's task, so only the key's head of line (never its local waiters) asks it.
-    const keyLock = this.#props.keyLock;
-    const run = this.#queue.run(sessionKey, keyLock ? () => keyLock.withLock(sessionKey, work) : work);
+    const run = this.#queue.run(sessionKey, () => this.#locked(sessionKey, work));
     metrics?.queueDepth.set(this.#queue.depth);
     try {
       const reply = await run;
