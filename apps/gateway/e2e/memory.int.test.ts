@@ -8,6 +8,7 @@ import { expect, it } from "vitest";
 import { ClockFile, describeE2E } from "./harness/index.js";
 
 const clock = new ClockFile();
+const INSTANCE_TTL_MS = 1_000;
 
 const dm = (chatId: string) => ({ platform: "telegram", chatId, chatType: "dm", userId: chatId });
 
@@ -42,11 +43,16 @@ describeE2E(
       expect(answer.reply).toContain("tabs-of-width-three");
     });
 
-    it("commits a fact told before kill -9 when the continued session is left after the restart", async () => {
+    it("commits a fact told before kill -9 when the continued session is left after the crashed process's liveness lapsed", async () => {
       await gateway().say(dm("9503"), "I always deploy with blue-green-canary rollouts.");
       await gateway().stop("SIGKILL");
+      const killedAt = Date.now();
       await gateway().start();
       await gateway().say(dm("9503"), "hello after the crash");
+      // In the shared commit ledger the crashed process owns that turn's memory work until its last
+      // heartbeat lapses (ENGRAM_GATEWAY_INSTANCE_TTL_MS); from then on this process adopts it.
+      const lapsed = killedAt + INSTANCE_TTL_MS + 250 - Date.now();
+      if (lapsed > 0) await new Promise((resolve) => setTimeout(resolve, lapsed));
       await gateway().say(dm("9503"), "/new");
       const answer = await gateway().say(dm("9503"), "How do I deploy?");
       expect(answer.reply).toContain("blue-green-canary");
@@ -93,6 +99,7 @@ describeE2E(
       ...clock.env(),
       ENGRAM_GATEWAY_RESET_POLICY: JSON.stringify({ mode: "idle", idleMinutes: 60 }),
       ENGRAM_GATEWAY_EXPIRY_SWEEP_MS: "200",
+      ENGRAM_GATEWAY_INSTANCE_TTL_MS: String(INSTANCE_TTL_MS),
     },
   },
 );

@@ -19,6 +19,8 @@ async function main(): Promise<void> {
   const gateway = createGateway({
     config,
     db: database.db,
+    // Turns of one key must not interleave when several gateways share one Postgres database.
+    keyLock: database.sessionKeyLock(),
     logger: { level: config.logLevel },
     ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
   });

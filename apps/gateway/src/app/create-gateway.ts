@@ -5,10 +5,11 @@ import {
   InvalidArgumentError,
   MemoryCommitCoordinator,
   memoryScopeFor,
+  type SessionKeyLock,
   systemClock,
 } from "@engram/core";
 import { HolographicProvider, HolographicStores } from "@engram/provider-holographic";
-import { type DB, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
+import { type DB, PostgresCommitLedger, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
 import type { PlatformAdapter } from "../adapters/platform-adapter.js";
@@ -41,13 +42,22 @@ export interface CreateGatewayProps {
    */
   readonly runner?: TurnRunner;
   readonly logger?: FastifyServerOptions["logger"];
-  /** Default: a new in-process coordinator (pass one to build a runner that shares it). */
+  /**
+   * Default: a coordinator over a {@link PostgresCommitLedger} on `db` (pass one to build a runner that
+   * shares it), so generations, the in-flight guard and segment ownership hold across processes and
+   * restarts.
+   */
   readonly coordinator?: MemoryCommitCoordinator;
   /**
    * Platforms in addition to the ones the configuration enables (Telegram when its bot token is set):
    * tests and embedders with an adapter of their own.
    */
   readonly extraAdapters?: readonly PlatformAdapter[];
+  /**
+   * Serialises turns of one session key across every gateway process on the database
+   * (`Database.sessionKeyLock()`; the caller closes it). Default: none, one process only.
+   */
+  readonly keyLock?: SessionKeyLock;
 }
 
 export interface GatewayListenProps {
@@ -111,7 +121,14 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
   });
   router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
-  const coordinator = props.coordinator ?? new MemoryCommitCoordinator({ clock });
+  // Leases and instance liveness measure real time on every process sharing the ledger, so they read
+  // the system clock: the injected clock drives reset policies and jumps in tests.
+  const coordinator =
+    props.coordinator ??
+    new MemoryCommitCoordinator({
+      ledger: new PostgresCommitLedger(props.db, { clock: systemClock }),
+      instanceTtlMs: props.config.instanceTtlMs,
+    });
   // Migrated on first use. Live agents hold their scope's store; as many idle scopes as live agents
   // stay open, so a returning user rarely reloads their index.
   const stores = props.runner
@@ -159,6 +176,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
         },
         { redactPii: props.config.redactPii },
       ),
+    ...(props.keyLock ? { keyLock: props.keyLock } : {}),
   });
   const server = buildGatewayServer({
     handler,
@@ -221,6 +239,9 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     router,
     handler,
     ...(agentRunner ? { agents: agentRunner } : {}),
+    clock,
+    metrics,
+    routeMaxAgeDays: props.config.routeMaxAgeDays,
   });
   if (props.config.expirySweepIntervalMs > 0) expiryWatcher.start(props.config.expirySweepIntervalMs);
   let closing: Promise<void> | undefined;

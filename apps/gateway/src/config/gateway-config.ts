@@ -81,6 +81,16 @@ export const gatewayConfigSchema = z
     maxInterruptedRestarts: z.number().int().positive().default(3),
     /** How long a graceful stop waits for running turns and memory commits (ms). */
     drainDeadlineMs: z.number().int().min(0).default(30_000),
+    /**
+     * Routing entries last active more than this many days ago are dropped (at most once an hour, by
+     * the expiry sweep; transcripts stay); 0 keeps them forever. The seed leaves the value to config.
+     */
+    routeMaxAgeDays: z.number().min(0).default(90),
+    /**
+     * How long this process counts as live in the shared commit ledger after its last heartbeat: the
+     * memory work of a process that died unannounced is adopted by another after this long.
+     */
+    instanceTtlMs: z.number().int().min(300).default(30_000),
     logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** Telegram bot token (`<bot id>:<secret>`); the Telegram adapter runs when it is set. */
     telegramBotToken: z
@@ -143,8 +153,9 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
  * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
  * `0`/`false`), `ENGRAM_GATEWAY_INSTANCE`, `ENGRAM_GATEWAY_RESTART_WINDOW_MS`,
  * `ENGRAM_GATEWAY_RESUME_FRESHNESS_MS`, `ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS`,
- * `ENGRAM_GATEWAY_DRAIN_DEADLINE_MS`, `ENGRAM_LOG_LEVEL`, `ENGRAM_TELEGRAM_BOT_TOKEN`,
- * `ENGRAM_TELEGRAM_WEBHOOK_SECRET`, `ENGRAM_TELEGRAM_API_BASE_URL`.
+ * `ENGRAM_GATEWAY_DRAIN_DEADLINE_MS`, `ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS`, `ENGRAM_GATEWAY_INSTANCE_TTL_MS`,
+ * `ENGRAM_LOG_LEVEL`, `ENGRAM_TELEGRAM_BOT_TOKEN`, `ENGRAM_TELEGRAM_WEBHOOK_SECRET`,
+ * `ENGRAM_TELEGRAM_API_BASE_URL`.
  */
 export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const issues: string[] = [];
@@ -194,6 +205,8 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     resumeFreshnessMs: number("ENGRAM_GATEWAY_RESUME_FRESHNESS_MS"),
     maxInterruptedRestarts: number("ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS"),
     drainDeadlineMs: number("ENGRAM_GATEWAY_DRAIN_DEADLINE_MS"),
+    routeMaxAgeDays: number("ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS"),
+    instanceTtlMs: number("ENGRAM_GATEWAY_INSTANCE_TTL_MS"),
     logLevel: defined(env.ENGRAM_LOG_LEVEL),
     telegramBotToken: defined(env.ENGRAM_TELEGRAM_BOT_TOKEN),
     telegramWebhookSecret: defined(env.ENGRAM_TELEGRAM_WEBHOOK_SECRET),

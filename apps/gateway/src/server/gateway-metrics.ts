@@ -30,6 +30,11 @@ export class GatewayMetrics {
     labelNames: ["result"] as const,
     registers: [this.registry],
   });
+  readonly routesPruned = new Counter({
+    name: "engram_gateway_routes_pruned_total",
+    help: "Routing entries dropped for being inactive longer than the route max age.",
+    registers: [this.registry],
+  });
   readonly agentCacheSize = new Gauge({
     name: "engram_gateway_agent_cache_size",
     help: "Sessions with a live agent in this process.",

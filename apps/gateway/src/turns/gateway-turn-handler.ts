@@ -6,6 +6,7 @@ import {
   parseSessionSource,
   type RoutingEntry,
   type RoutingIndex,
+  type SessionKeyLock,
   type SessionSource,
   type TranscriptStore,
 } from "@engram/core";
@@ -77,6 +78,11 @@ export interface GatewayTurnHandlerProps {
   readonly transcripts: TranscriptStore;
   readonly runner: TurnRunner;
   readonly coordinator: MemoryCommitCoordinator;
+  /**
+   * Excludes turns of one session key across processes sharing the database (each process already
+   * runs a key's turns one at a time). Default: none, for a single process.
+   */
+  readonly keyLock?: SessionKeyLock;
   readonly metrics?: GatewayMetrics;
   readonly maxTextBytes?: number;
   /** Longest wait for the commit of a session left for good, in ms (default 30000). */
@@ -131,9 +137,20 @@ export class GatewayTurnHandler {
    */
   continueInterrupted(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
     const throttle = props.throttle ?? (<T>(turn: () => Promise<T>) => turn());
-    const run = this.#queue.run(entry.sessionKey, () => throttle(() => this.#continue(entry, props)));
+    const run = this.#queue.run(entry.sessionKey, () =>
+      throttle(() => this.#locked(entry.sessionKey, () => this.#continue(entry, props))),
+    );
     this.#props.metrics?.queueDepth.set(this.#queue.depth);
     return run.finally(() => this.#props.metrics?.queueDepth.set(this.#queue.depth));
+  }
+
+  /**
+   * Runs a queued task holding the key's cross-process lock, when one is configured. Taken inside the
+   * queue's task, so only the key's head of line (never its local waiters) asks for it.
+   */
+  #locked<T>(sessionKey: string, work: () => Promise<T>): Promise<T> {
+    const keyLock = this.#props.keyLock;
+    return keyLock ? keyLock.withLock(sessionKey, work) : work();
   }
 
   async #continue(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
@@ -205,11 +222,11 @@ export class GatewayTurnHandler {
     const command = parseGatewayCommand(text);
     if (command?.name === "stop") return this.#stop(sessionKey);
     const metrics = this.#props.metrics;
-    const run = this.#queue.run(sessionKey, () =>
+    const work = () =>
       command
         ? this.#commands.run(command, source)
-        : this.#turn(source, sessionKey, text, messageId, timestamp),
-    );
+        : this.#turn(source, sessionKey, text, messageId, timestamp);
+    const run = this.#queue.run(sessionKey, () => this.#locked(sessionKey, work));
     metrics?.queueDepth.set(this.#queue.depth);
     try {
       const reply = await run;

@@ -1,5 +1,12 @@
-import type { RoutingEntry, RoutingIndex } from "@engram/core";
+import {
+  type Clock,
+  InvalidArgumentError,
+  type RoutingEntry,
+  type RoutingIndex,
+  systemClock,
+} from "@engram/core";
 import type { SessionRouter } from "../routing/session-router.js";
+import type { GatewayMetrics } from "../server/gateway-metrics.js";
 import type { IdleSweepReport } from "./agent-turn-runner.js";
 import type { GatewayTurnHandler } from "./gateway-turn-handler.js";
 
@@ -11,7 +18,20 @@ export interface SessionExpiryWatcherProps {
   readonly pageSize?: number;
   /** The agent cache: idle agents are committed and dropped on every sweep. */
   readonly agents?: { sweepIdle(): Promise<IdleSweepReport> };
+  /** Default: the system clock. Drives the prune cut-off and its hourly pace. */
+  readonly clock?: Clock;
+  /**
+   * Routing entries last active more than this many days ago are dropped by a sweep (seed 004
+   * `prune_old_entries`), at most once per {@link pruneIntervalMs}. 0 or absent: never.
+   */
+  readonly routeMaxAgeDays?: number;
+  /** Least time between two prunes, in ms (default one hour). */
+  readonly pruneIntervalMs?: number;
+  readonly metrics?: GatewayMetrics;
 }
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
 
 /** What one sweep did, per entry it looked at. */
 export interface ExpirySweepReport {
@@ -22,20 +42,36 @@ export interface ExpirySweepReport {
   readonly busy: readonly string[];
   /** Agents dropped for idleness (their work committed first). */
   readonly idleAgentsEvicted: readonly string[];
+  /** Routing entries pruned for age; `undefined` when this sweep did not prune. */
+  readonly pruned: number | undefined;
 }
 
 /**
  * Commits the memory of sessions whose reset policy has expired, and drops idle agents, without waiting for the user's next
  * message (seed 004 expiry watcher). The route stays as it is (the next message still starts a new
  * session and reports the auto-reset); the entry is flagged `expiryFinalized` so it is finalised once.
+ *
+ * At most once an hour a sweep also prunes routing entries inactive for longer than
+ * `routeMaxAgeDays` (transcripts stay; the user's next message starts a new session). Suspended
+ * entries stay, and so do keys with a turn running or queued here and expired entries whose memory
+ * is not committed yet, so pruning never strands uncommitted work.
  */
 export class SessionExpiryWatcher {
   readonly #props: SessionExpiryWatcherProps;
   #timer: NodeJS.Timeout | undefined;
   #sweeping: Promise<ExpirySweepReport> | undefined;
+  readonly #clock: Clock;
+  readonly #pruneIntervalMs: number;
+  #lastPruneAt: number | undefined;
 
   constructor(props: SessionExpiryWatcherProps) {
+    const days = props.routeMaxAgeDays ?? 0;
+    if (!(days >= 0) || !Number.isFinite(days)) {
+      throw new InvalidArgumentError("routeMaxAgeDays", "must be a finite number >= 0");
+    }
     this.#props = props;
+    this.#clock = props.clock ?? systemClock;
+    this.#pruneIntervalMs = props.pruneIntervalMs ?? HOUR_MS;
   }
 
   /** One pass over the routing index. Concurrent calls share the running pass. */
@@ -67,6 +103,7 @@ export class SessionExpiryWatcher {
       failed: [] as string[],
       busy: [] as string[],
       idleAgentsEvicted: [] as string[],
+      pruned: undefined as number | undefined,
     };
     const busy = new Set(handler.busyKeys());
     const expired: RoutingEntry[] = [];
@@ -92,7 +129,26 @@ export class SessionExpiryWatcher {
       }
     }
     if (this.#props.agents) report.idleAgentsEvicted.push(...(await this.#props.agents.sweepIdle()).evicted);
+    report.pruned = await this.#pruneIfDue([
+      ...busy,
+      ...handler.busyKeys(),
+      ...report.failed,
+      ...report.busy,
+    ]);
     return report;
+  }
+
+  async #pruneIfDue(keepKeys: string[]): Promise<number | undefined> {
+    const days = this.#props.routeMaxAgeDays ?? 0;
+    if (days <= 0) return undefined;
+    const now = this.#clock.now();
+    if (this.#lastPruneAt !== undefined && now - this.#lastPruneAt < this.#pruneIntervalMs) return undefined;
+    this.#lastPruneAt = now;
+    const pruned = await this.#props.routingIndex.pruneOlderThan(now - days * DAY_MS, {
+      keepKeys: [...new Set(keepKeys)],
+    });
+    this.#props.metrics?.routesPruned.inc(pruned);
+    return pruned;
   }
 
   #isExpired(entry: RoutingEntry): boolean {

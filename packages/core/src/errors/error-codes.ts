@@ -41,6 +41,11 @@ export const ERROR_CODES = {
   // infrastructure
   DEADLINE_EXCEEDED: { status: 504, summary: "An operation did not finish before its deadline." },
   STORE_FAILED: { status: 503, summary: "The backing store failed." },
+  SESSION_KEY_LOCK_LOST: {
+    status: 503,
+    summary:
+      "A session key's cross-process lock was lost while its turn ran; another turn may have overlapped.",
+  },
   ARCHIVE_STORE_UNAVAILABLE: { status: 503, summary: "An archive store is required but not configured." },
   MIGRATION_FAILED: { status: 500, summary: "A database migration failed; later ones did not run." },
   INTERNAL: { status: 500, summary: "An unexpected internal error." },

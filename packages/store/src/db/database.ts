@@ -1,10 +1,11 @@
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
-import { InvalidArgumentError } from "@engram/core";
+import { InMemorySessionKeyLock, InvalidArgumentError, type SessionKeyLock } from "@engram/core";
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
+import { PostgresSessionKeyLock } from "./postgres-session-key-lock.js";
 import type { DB } from "./schema/index.js";
 
 /** Which engine a {@link Database} talks to. Both speak the same SQL; one dialect, one set of migrations. */
@@ -56,7 +57,14 @@ export interface Database<T = DB> extends AsyncDisposable {
    * connection; PGlite: in process). Resolves once listening; the returned function stops it.
    */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
-  /** Closes the pool or the PGlite instance (and any listening connection). Idempotent. */
+  /**
+   * A new per-session-key lock for this process. Postgres: a {@link PostgresSessionKeyLock} (advisory
+   * locks on a dedicated connection, opened at first use; namespaced by `schema`), so every process on
+   * the database excludes the others. PGlite: an in-process lock (only one process can open it).
+   * Closed with the database; create one per process and share it.
+   */
+  sessionKeyLock(): SessionKeyLock;
+  /** Closes the pool or the PGlite instance (and any listening connection or key lock). Idempotent. */
   close(): Promise<void>;
 }
 
@@ -109,7 +117,13 @@ async function openPostgres<T>(
     await client.query(`listen ${quoteIdentifier(channel)}`);
     return () => client.end();
   };
-  return handle(db, "postgres", schema, undefined, listen);
+  const keyLock = () =>
+    new PostgresSessionKeyLock({
+      url,
+      namespace: schema,
+      ...(props.onPoolError ? { onConnectionError: props.onPoolError } : {}),
+    });
+  return handle(db, "postgres", schema, undefined, listen, keyLock);
 }
 
 /** A channel name as a quoted SQL identifier (LISTEN takes no parameters). */
@@ -172,7 +186,7 @@ async function openPGlite<T>(schema: string, props: CreateDatabaseProps): Promis
       if (!pglite.closed) await unlisten();
     };
   };
-  return handle(db, "pglite", schema, pglite, listen);
+  return handle(db, "pglite", schema, pglite, listen, () => new InMemorySessionKeyLock());
 }
 
 function handle<T>(
@@ -181,9 +195,16 @@ function handle<T>(
   schema: string,
   pglite: PGlite | undefined,
   openListener: (channel: string, handler: (payload: string) => void) => Promise<() => Promise<void>>,
+  openKeyLock: () => SessionKeyLock,
 ): Database<T> {
   let closing: Promise<void> | undefined;
   const listeners = new Set<() => Promise<void>>();
+  const keyLocks = new Set<SessionKeyLock>();
+  const sessionKeyLock = () => {
+    const lock = openKeyLock();
+    keyLocks.add(lock);
+    return lock;
+  };
   const listen = async (channel: string, handler: (payload: string) => void) => {
     const stop = await openListener(channel, handler);
     let stopped: Promise<void> | undefined;
@@ -200,13 +221,14 @@ function handle<T>(
   const close = () => {
     closing ??= (async () => {
       await Promise.allSettled([...listeners].map((unlisten) => unlisten()));
+      await Promise.allSettled([...keyLocks].map((lock) => lock.close()));
       await db.destroy();
       // Kysely only destroys a driver it has used; close an untouched PGlite ourselves.
       if (pglite && !pglite.closed) await pglite.close();
     })();
     return closing;
   };
-  return { db, backend, schema, pglite, listen, close, [Symbol.asyncDispose]: close };
+  return { db, backend, schema, pglite, listen, sessionKeyLock, close, [Symbol.asyncDispose]: close };
 }
 
 /** The schema unqualified names resolve to on `db`'s connection (`current_schema()`). */

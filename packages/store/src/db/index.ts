@@ -2,4 +2,5 @@ export * from "./database.js";
 export * from "./migration-failed-error.js";
 export * from "./migrations/index.js";
 export * from "./migrator.js";
+export * from "./postgres-session-key-lock.js";
 export * from "./schema/index.js";

@@ -1,0 +1,170 @@
+import {
+  InMemorySessionKeyLock,
+  InvalidArgumentError,
+  type SessionKeyLock,
+  SessionKeyLockLostError,
+  StoreError,
+} from "@engram/core";
+import pg from "pg";
+
+export interface PostgresSessionKeyLockProps {
+  /** PostgreSQL connection string; the lock opens one connection of its own on it, at first use. */
+  readonly url: string;
+  /**
+   * Keeps keys of different deployments sharing one database apart (advisory locks are per database,
+   * not per schema). Default `"public"`; `Database.sessionKeyLock()` passes its schema.
+   */
+  readonly namespace?: string;
+  /** First and longest pause between two tries while another process holds a key. Default 2 / 50 ms. */
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  /** Called when the lock's connection fails (held keys are then lost and reported to their holders). */
+  readonly onConnectionError?: (error: Error) => void;
+}
+
+interface Connection {
+  readonly client: pg.Client;
+  readonly ready: Promise<void>;
+  /** Aborts when the connection is gone: every advisory lock taken on it is released by the server. */
+  readonly lost: AbortController;
+}
+
+const TRY_LOCK = "select pg_try_advisory_lock(hashtext($1), hashtext($2)) as ok";
+const UNLOCK = "select pg_advisory_unlock(hashtext($1), hashtext($2)) as ok";
+
+/**
+ * {@link SessionKeyLock} across processes: PostgreSQL session-level advisory locks
+ * `(hashtext(namespace), hashtext(key))`, all taken on ONE dedicated connection per instance (use one
+ * instance per process).
+ *
+ * - Not a pool connection: a turn holds its key for a whole model call, and holding pool connections
+ *   that long would starve the turn's own queries.
+ * - `pg_try_advisory_lock`, retried with a growing, jittered pause while another process holds the key:
+ *   a blocking `pg_advisory_lock` would stall every other key's lock and unlock queued on the same
+ *   connection.
+ * - Callers of one key in this process wait in an in-process queue first, so Postgres only arbitrates
+ *   between processes and the advisory lock's re-entrancy within a session never lets two local
+ *   holders in. A hash collision only serialises two unrelated keys across processes.
+ * - A process that dies closes its connection and the server frees its locks: nothing to clean up.
+ *   When the connection drops under a live process, holders are told through their signal and
+ *   `withLock` rejects with `SESSION_KEY_LOCK_LOST`; a failing lock query rejects with
+ *   `STORE_FAILED`; the next acquisition opens a new connection.
+ */
+export class PostgresSessionKeyLock implements SessionKeyLock {
+  readonly #url: string;
+  readonly #namespace: string;
+  readonly #retryMinMs: number;
+  readonly #retryMaxMs: number;
+  readonly #onConnectionError: ((error: Error) => void) | undefined;
+  readonly #local = new InMemorySessionKeyLock();
+  readonly #running = new Set<Promise<unknown>>();
+  #connection: Connection | undefined;
+  #closed = false;
+
+  constructor(props: PostgresSessionKeyLockProps) {
+    this.#url = props.url;
+    this.#namespace = `engram:session-key:${props.namespace ?? "public"}`;
+    this.#retryMinMs = props.retryMinMs ?? 2;
+    this.#retryMaxMs = props.retryMaxMs ?? 50;
+    if (!(this.#retryMinMs > 0) || !(this.#retryMaxMs >= this.#retryMinMs)) {
+      throw new InvalidArgumentError("retryMinMs", "must be > 0 and at most retryMaxMs");
+    }
+    this.#onConnectionError = props.onConnectionError;
+  }
+
+  withLock<T>(key: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const held = this.#local.withLock(key, () => this.#hold(key, fn));
+    this.#running.add(held);
+    const forget = () => this.#running.delete(held);
+    held.then(forget, forget);
+    return held;
+  }
+
+  async #hold<T>(key: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const connection = await this.#acquire(key);
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: await fn(connection.lost.signal) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    await this.#release(connection, key);
+    if (connection.lost.signal.aborted) throw new SessionKeyLockLostError(key, connection.lost.signal.reason);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
+  }
+
+  async #acquire(key: string): Promise<Connection> {
+    let pause = this.#retryMinMs;
+    for (;;) {
+      if (this.#closed) throw new StoreError("session-key-lock.acquire", new Error("the lock is closed"));
+      // A connection that died while we paused held nothing of ours: the next try opens a new one.
+      const connection = this.#connect();
+      let ok: boolean;
+      try {
+        await connection.ready;
+        const result = await connection.client.query<{ ok: boolean }>(TRY_LOCK, [this.#namespace, key]);
+        ok = result.rows[0]?.ok === true;
+      } catch (error) {
+        this.#lose(connection, error);
+        throw new StoreError("session-key-lock.acquire", error);
+      }
+      if (ok && !connection.lost.signal.aborted) return connection;
+      await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random() * 0.5)));
+      pause = Math.min(this.#retryMaxMs, pause * 2);
+    }
+  }
+
+  async #release(connection: Connection, key: string): Promise<void> {
+    if (connection.lost.signal.aborted) return; // the server freed it with the connection
+    try {
+      const result = await connection.client.query<{ ok: boolean }>(UNLOCK, [this.#namespace, key]);
+      if (result.rows[0]?.ok !== true) throw new Error("the advisory lock was not held");
+    } catch (error) {
+      // An unlock that failed may leave the key locked for as long as the connection lives: close it,
+      // which frees every lock on it (and reports the other holders' locks as lost).
+      this.#lose(connection, error);
+    }
+  }
+
+  #connect(): Connection {
+    if (this.#connection && !this.#connection.lost.signal.aborted) return this.#connection;
+    const client = new pg.Client({
+      connectionString: this.#url,
+      keepAlive: true,
+      application_name: "engram-session-key-lock",
+    });
+    const connection: Connection = {
+      client,
+      lost: new AbortController(),
+      ready: client.connect().then(() => undefined),
+    };
+    // Without a listener, pg's "error" event would crash the process.
+    client.on("error", (error) => this.#lose(connection, error));
+    client.on("end", () => this.#lose(connection, new Error("the lock connection ended")));
+    connection.ready.catch(() => undefined);
+    this.#connection = connection;
+    return connection;
+  }
+
+  #lose(connection: Connection, reason: unknown): void {
+    if (this.#connection === connection) this.#connection = undefined;
+    if (connection.lost.signal.aborted) return;
+    connection.lost.abort(reason);
+    if (!this.#closed && reason instanceof Error) this.#onConnectionError?.(reason);
+    connection.client.end().catch(() => undefined);
+  }
+
+  /** Waits for running holders, rejects later callers, and closes the connection. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#running]);
+    await this.#local.close();
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection && !connection.lost.signal.aborted) {
+      connection.lost.abort(new Error("the lock was closed"));
+      await connection.client.end().catch(() => undefined);
+    }
+  }
+}
