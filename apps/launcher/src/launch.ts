@@ -48,7 +48,13 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
   try {
     await migrateStore(database.db);
     const logger = { level: props.logLevel ?? "warn" };
-    const gateway = createGateway({ config: gatewayConfig, db: database.db, logger });
+    const gateway = createGateway({
+      config: gatewayConfig,
+      db: database.db,
+      logger,
+      // Turns of one key stay serialised even beside a standalone gateway on the same Postgres.
+      keyLock: database.sessionKeyLock(),
+    });
     const web = createWebApp({
       config: webConfig,
       db: database.db,
