@@ -107,6 +107,7 @@ describe("gateway session commands", () => {
     expect(await coordinator.hasUncommittedWork(parent.sessionId)).toBe(false);
     expect(echo.switches.at(-1)).toEqual({
       newSessionId: branch.sessionId,
+      source: expect.objectContaining(alice),
       parentSessionId: parent.sessionId,
       reset: false,
       reason: "branch",

@@ -77,6 +77,7 @@ export class SessionCommands {
     metrics?.resets.inc({ reason: "explicit" });
     if (route.previousSessionId) await this.#props.leaveSession(route.previousSessionId);
     await runner.onSessionSwitch?.(route.sessionId, {
+      source,
       parentSessionId: route.previousSessionId ?? null,
       reset: true,
       reason: command === "reset" ? "reset" : "new_session",
@@ -101,6 +102,7 @@ export class SessionCommands {
     const route = await router.switchSession(source, target);
     if (route.previousSessionId) await this.#props.leaveSession(route.previousSessionId);
     await runner.onSessionSwitch?.(route.sessionId, {
+      source,
       parentSessionId: route.previousSessionId ?? null,
       reset: false,
       reason: "resume",
@@ -115,6 +117,7 @@ export class SessionCommands {
     const route = await router.branchSession(source, title === undefined ? {} : { title });
     if (route.previousSessionId) await this.#props.leaveSession(route.previousSessionId);
     await runner.onSessionSwitch?.(route.sessionId, {
+      source,
       parentSessionId: route.previousSessionId ?? null,
       reset: false,
       reason: "branch",
@@ -135,6 +138,7 @@ export class SessionCommands {
     if (!oldest) return reply(route, "Nothing to undo.");
     const result = await transcripts.rewindToUserMessage(route.sessionId, oldest.id);
     await runner.onSessionSwitch?.(route.sessionId, {
+      source,
       parentSessionId: route.sessionId,
       reset: false,
       rewound: true,
@@ -158,6 +162,7 @@ export class SessionCommands {
     const newSessionId = router.newSessionIdNow();
     const rotated = await runner.compress({
       sessionId: route.sessionId,
+      source,
       history,
       newSessionId,
       persist: async (rotation) => {

@@ -148,35 +148,20 @@ describeEachBackend(
       await post("hello again");
       expect(built).toHaveLength(2);
 
-      // A switch from a session that ran no turn here (after a restart): nothing tells whose memory
-      // the new session uses until its first turn; its agent is built then and told about the switch.
+      // A switch carries the key's source, so a session whose parent ran no turn in this process
+      // (after a restart) gets its agent, with its owner's memory scope, at the switch itself.
       await runner.onSessionSwitch("after-restart", {
+        source: { ...source, chatType: "dm" },
         parentSessionId: "before-restart",
         reset: true,
         reason: "new_session",
       });
-      expect(built).toHaveLength(2);
-      const turn = {
-        sessionKey: "k",
-        source: { ...source, chatType: "dm" as const },
-        text: "hi",
-        history: [],
-      };
-      await runner.runTurn({ sessionId: "after-restart", ...turn });
       expect(built[2]!.session).toEqual({
         sessionId: "after-restart",
         source: expect.objectContaining(source),
       });
       expect(built[2]!.provider.switches).toEqual([
         { newSessionId: "after-restart", parentSessionId: "before-restart", reason: "new_session" },
-      ]);
-
-      // agentFor's stand-in (no source) never serves a turn: the first turn builds a real agent.
-      runner.agentFor("stand-in");
-      await runner.runTurn({ sessionId: "stand-in", ...turn });
-      expect(built.slice(3).map((entry) => entry.session)).toEqual([
-        { sessionId: "stand-in", source: undefined },
-        { sessionId: "stand-in", source: expect.objectContaining(source) },
       ]);
     });
 

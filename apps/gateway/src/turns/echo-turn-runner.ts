@@ -27,11 +27,13 @@ export class EchoTurnRunner implements TurnRunner {
         return { reply: "", completed: false };
       }
     }
-    const agent = this.#agent(input.sessionId);
-    agent.turns++;
-    return { reply: `echo: ${input.text}`, completed: true };
+    this.#agent(input.sessionId).turns++;
+    const reply = `echo: ${input.text}`;
+    await input.onCompleted({ reply, agent: this.agentFor(input.sessionId) });
+    return { reply, completed: true };
   }
 
+  /** The echo agent of a session (tests mark turns with it). */
   agentFor(sessionId: string): CommittableAgent {
     return this.#agent(sessionId);
   }

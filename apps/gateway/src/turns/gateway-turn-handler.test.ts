@@ -140,7 +140,13 @@ describe("GatewayTurnHandler", () => {
     expect(agent.commits).toBe(1);
     expect((await transcripts.getSession(first.sessionId))?.endReason).toBe("session_reset");
     expect(runner.switches).toEqual([
-      { newSessionId: reset.sessionId, parentSessionId: first.sessionId, reset: true, reason: "new_session" },
+      {
+        newSessionId: reset.sessionId,
+        source: expect.objectContaining(source),
+        parentSessionId: first.sessionId,
+        reset: true,
+        reason: "new_session",
+      },
     ]);
     const next = await handler.handle({ source, text: "after" });
     expect(next.sessionId).toBe(reset.sessionId);
@@ -156,6 +162,7 @@ describe("GatewayTurnHandler", () => {
     expect(await coordinator.hasUncommittedWork(fresh.sessionId)).toBe(false);
     expect(runner.switches.at(-1)).toEqual({
       newSessionId: first.sessionId,
+      source: expect.objectContaining(source),
       parentSessionId: fresh.sessionId,
       reset: false,
       reason: "resume",

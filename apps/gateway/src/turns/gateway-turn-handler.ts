@@ -16,7 +16,7 @@ import type { AutoResetInfo, SessionRouter } from "../routing/session-router.js"
 import type { GatewayMetrics } from "../server/gateway-metrics.js";
 import { KeyedSerialQueue } from "./keyed-serial-queue.js";
 import { autoResetNote } from "./reset-notices.js";
-import type { TurnRunner } from "./turn-runner.js";
+import type { CompletedTurn, TurnRunner } from "./turn-runner.js";
 
 /** Default cap on one inbound message's text, in UTF-8 bytes. */
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
@@ -154,7 +154,7 @@ export class GatewayTurnHandler {
   }
 
   async #continue(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
-    const { routingIndex, transcripts, runner, coordinator } = this.#props;
+    const { routingIndex, transcripts, runner } = this.#props;
     const { sessionKey, sessionId } = entry;
     const current = await routingIndex.get(sessionKey);
     const row = await transcripts.getSession(sessionId);
@@ -190,14 +190,13 @@ export class GatewayTurnHandler {
         systemNotes: this.#props.sessionContext ? [this.#props.sessionContext(source)] : [],
         signal: controller.signal,
         ...(current.modelOverride ? { modelOverride: current.modelOverride } : {}),
+        onCompleted: (completed) => this.#saveCompleted(sessionId, completed),
       });
     } finally {
       this.#running.delete(sessionKey);
     }
     // Stopped: the note stays, nothing else is saved; the key stays resume-pending for the router.
     if (!output.completed) return { status: "skipped", reason: "stopped" };
-    await transcripts.appendMessage(sessionId, { role: "assistant", content: output.reply });
-    await coordinator.markTurnCompleted(sessionId, { agent: runner.agentFor(sessionId) });
     await routingIndex.clearResumePending(sessionKey);
     const delivered = (await props.deliver?.(source, output.reply)) ?? false;
     return { status: "continued", sessionId, reply: output.reply, delivered };
@@ -250,13 +249,14 @@ export class GatewayTurnHandler {
     messageId: string | undefined,
     timestamp: number | undefined,
   ): Promise<TurnReply> {
-    const { router, transcripts, runner, coordinator, routingIndex, metrics } = this.#props;
+    const { router, transcripts, runner, routingIndex, metrics } = this.#props;
     const route = await router.getOrCreateSession(source);
     const { sessionId } = route;
     if (route.autoReset) metrics?.resets.inc({ reason: route.autoReset.reason });
     if (route.previousSessionId) {
       await this.leaveSession(route.previousSessionId);
       await runner.onSessionSwitch?.(sessionId, {
+        source,
         parentSessionId: route.previousSessionId,
         reset: true,
         reason: "reset",
@@ -298,16 +298,25 @@ export class GatewayTurnHandler {
         systemNotes,
         signal: controller.signal,
         ...(route.modelOverride ? { modelOverride: route.modelOverride } : {}),
+        onCompleted: (completed) => this.#saveCompleted(sessionId, completed),
       });
     } finally {
       this.#running.delete(sessionKey);
     }
     // Stopped: the user's message stays, nothing else of the turn is saved or counted.
     if (!output.completed) return { ...base, reply: null, stopped: true };
-    await transcripts.appendMessage(sessionId, { role: "assistant", content: output.reply });
-    await coordinator.markTurnCompleted(sessionId, { agent: runner.agentFor(sessionId) });
     if (route.resumed) await routingIndex.clearResumePending(sessionKey);
     return { ...base, reply: output.reply };
+  }
+
+  /**
+   * Saves a completed turn's reply, then records the turn with the coordinator (only a saved turn may
+   * be committed). Runs while the runner still holds the agent that ran it.
+   */
+  async #saveCompleted(sessionId: string, completed: CompletedTurn): Promise<void> {
+    const { transcripts, coordinator } = this.#props;
+    await transcripts.appendMessage(sessionId, { role: "assistant", content: completed.reply });
+    await coordinator.markTurnCompleted(sessionId, { agent: completed.agent });
   }
 
   /** `/stop`: interrupts the key's running turn now (not after it); the session stays as it is. */

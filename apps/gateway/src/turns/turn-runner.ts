@@ -23,6 +23,17 @@ export interface TurnInput {
   readonly signal?: AbortSignal;
   /** The session's `/model` override; absent means the gateway's default model. */
   readonly modelOverride?: ModelOverride;
+  /**
+   * Called once the turn completed, before `runTurn` resolves, with the agent that ran it still held
+   * (never dropped meanwhile): the gateway saves the reply and records the completed turn there.
+   */
+  readonly onCompleted: (completed: CompletedTurn) => Promise<void>;
+}
+
+export interface CompletedTurn {
+  readonly reply: string;
+  /** The agent whose memory the turn went to; the coordinator commits it at the session's boundary. */
+  readonly agent: CommittableAgent;
 }
 
 export interface TurnOutput {
@@ -42,6 +53,8 @@ export interface CompressionRotation {
 
 export interface CompressProps {
   readonly sessionId: string;
+  /** Where the session's messages come from (it picks the memory scope of an agent built for it). */
+  readonly source: SessionSource;
   readonly history: readonly TranscriptMessage[];
   /** The child session's id. */
   readonly newSessionId: string;
@@ -52,6 +65,8 @@ export interface CompressProps {
 /** How a key moved to another session (seed 003 `on_session_switch`). */
 export interface SessionSwitchProps {
   readonly parentSessionId: string | null;
+  /** Where the key's messages come from (it picks the memory scope of the new session's agent). */
+  readonly source: SessionSource;
   /** `/new`, `/reset`, an expiry: providers flush per-session buffers. */
   readonly reset: boolean;
   /** `/undo`: the session's tail was rewound. */
@@ -69,8 +84,6 @@ export interface SessionSwitchProps {
  */
 export interface TurnRunner {
   runTurn(input: TurnInput): Promise<TurnOutput>;
-  /** The agent whose memory a session's completed turns are committed with (at session boundaries). */
-  agentFor(sessionId: string): CommittableAgent;
   /** Sessions with a live agent in this runner's cache (metrics). */
   readonly cachedAgents: number;
   /** Tells the memory layer the key moved to `newSessionId` (seed 003 `on_session_switch`). */

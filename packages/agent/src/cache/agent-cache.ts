@@ -1,0 +1,186 @@
+import type { MemoryCommitCoordinator } from "@engram/core";
+import type { Agent } from "../agent/agent.js";
+
+/** What one idle sweep did. */
+export interface IdleSweepReport {
+  /** Agents dropped (their work committed first, or there was none). */
+  readonly evicted: readonly string[];
+  /** Idle, but the commit failed: kept, and retried at the next sweep or boundary. */
+  readonly failed: readonly string[];
+}
+
+export interface AgentCacheProps {
+  /** Every cached agent is registered here; work is committed through it before an agent is dropped. */
+  readonly coordinator: MemoryCommitCoordinator;
+  /** Live agents kept; beyond it the least recently used unpinned one is committed and dropped. */
+  readonly maxAgents: number;
+  /** Idle time after which {@link AgentCache.sweepIdle} drops an agent (default: never). */
+  readonly idleTtlMs?: number;
+  /** Longest wait for a drop's commit, in ms (default 30000). */
+  readonly commitTimeoutMs?: number;
+  readonly clock?: { now(): number };
+}
+
+interface Entry {
+  readonly agent: Agent;
+  lastUsedAt: number;
+  /** Calls of `use` running on this agent: a pinned agent is never dropped. */
+  pins: number;
+}
+
+/**
+ * One {@link Agent} per session id, bounded (LRU cap and idle TTL), for hosts that serve many sessions
+ * (the gateway, the web server). Memory is committed only at real boundaries (seed 000), and dropping
+ * an agent is one: an agent with uncommitted work is committed through the coordinator first.
+ *
+ * Guarantees:
+ * - An agent is never dropped while pinned: from the start of {@link use} until its callback settled,
+ *   so a turn and the bookkeeping after it (saving the reply, `markTurnCompleted`) see one agent.
+ * - Every agent the cache builds is initialised and registered with the coordinator before use, and
+ *   unregistered only once it has nothing left to commit.
+ * - A drop whose commit fails leaves the agent registered with the coordinator (which retries it at
+ *   the next boundary); the idle sweep even keeps it cached.
+ */
+export class AgentCache {
+  readonly #props: AgentCacheProps;
+  readonly #clock: { now(): number };
+  /** Insertion order is recency order: a hit moves to the end. */
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(props: AgentCacheProps) {
+    this.#props = props;
+    this.#clock = props.clock ?? Date;
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The session's cached agent, without touching recency. */
+  peek(sessionId: string): Agent | undefined {
+    return this.#entries.get(sessionId)?.agent;
+  }
+
+  /**
+   * Runs `fn` with the session's agent pinned. Without a cached agent, `create` builds one (not yet
+   * initialised); the cache makes room, initialises and registers it first.
+   */
+  async use<T>(sessionId: string, create: () => Agent, fn: (agent: Agent) => Promise<T>): Promise<T> {
+    const entry = await this.#acquire(sessionId, create);
+    entry.pins++;
+    try {
+      return await fn(entry.agent);
+    } finally {
+      entry.pins--;
+      entry.lastUsedAt = this.#clock.now();
+      // Agents built while every place was pinned went over the cap: trim back once this one is free.
+      if (this.#entries.size > this.#props.maxAgents) await this.#makeRoom(this.#props.maxAgents);
+    }
+  }
+
+  /** Moves the agent of `from` to `to` (the agent now serves `to`, e.g. after compression). */
+  rekey(from: string, to: string): void {
+    const entry = this.#entries.get(from);
+    if (!entry) return;
+    const { coordinator } = this.#props;
+    this.#entries.delete(from);
+    coordinator.unregisterAgent(from);
+    this.#entries.set(to, entry);
+    coordinator.registerAgent(to, entry.agent);
+  }
+
+  /**
+   * Forgets the session's agent and shuts its providers down; the caller committed its memory. A
+   * pinned agent stays (returns false).
+   */
+  evict(sessionId: string): boolean {
+    const entry = this.#entries.get(sessionId);
+    if (!entry || entry.pins > 0) return false;
+    this.#entries.delete(sessionId);
+    this.#props.coordinator.unregisterAgent(sessionId);
+    void entry.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+    return true;
+  }
+
+  /** Drops agents idle past the TTL (never a pinned one), committing their work first. */
+  async sweepIdle(): Promise<IdleSweepReport> {
+    const ttl = this.#props.idleTtlMs;
+    if (ttl === undefined) return { evicted: [], failed: [] };
+    const cutoff = this.#clock.now() - ttl;
+    const evicted: string[] = [];
+    const failed: string[] = [];
+    for (const [sessionId, entry] of [...this.#entries]) {
+      if (entry.lastUsedAt > cutoff || entry.pins > 0) continue;
+      if (await this.#drop(sessionId, entry, { keepDirty: true })) evicted.push(sessionId);
+      else if (this.#entries.get(sessionId) === entry) failed.push(sessionId);
+    }
+    return { evicted, failed };
+  }
+
+  /** Shuts every cached agent's providers down (call after the coordinator drained). */
+  async close(): Promise<void> {
+    const entries = [...this.#entries.values()];
+    this.#entries.clear();
+    await Promise.allSettled(entries.map(({ agent }) => agent.memory.shutdownAll({ deadlineMs: 5_000 })));
+  }
+
+  async #acquire(sessionId: string, create: () => Agent): Promise<Entry> {
+    const cached = this.#entries.get(sessionId);
+    if (cached) {
+      this.#entries.delete(sessionId);
+      this.#entries.set(sessionId, cached);
+      cached.lastUsedAt = this.#clock.now();
+      return cached;
+    }
+    await this.#makeRoom();
+    const agent = create();
+    await agent.initialize();
+    // Another caller may have built one meanwhile (both missed the cache): keep the first.
+    const raced = this.#entries.get(sessionId);
+    if (raced) {
+      void agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+      return raced;
+    }
+    const entry: Entry = { agent, lastUsedAt: this.#clock.now(), pins: 0 };
+    this.#entries.set(sessionId, entry);
+    this.#props.coordinator.registerAgent(sessionId, agent);
+    return entry;
+  }
+
+  /** Drops least recently used unpinned agents until at most `keep` remain, committing their work first. */
+  async #makeRoom(keep = this.#props.maxAgents - 1): Promise<void> {
+    while (this.#entries.size > keep) {
+      const victim = [...this.#entries].find(([, entry]) => entry.pins === 0);
+      if (victim === undefined) return;
+      await this.#drop(victim[0], victim[1], { keepDirty: false });
+    }
+  }
+
+  /**
+   * Commits the agent's uncommitted work through the coordinator, then drops it. With `keepDirty` an
+   * agent whose commit failed stays cached; otherwise it leaves the cache but stays registered with the
+   * coordinator, which keeps it for the retry. Resolves whether the agent left clean.
+   */
+  async #drop(sessionId: string, entry: Entry, props: { readonly keepDirty: boolean }): Promise<boolean> {
+    const { coordinator } = this.#props;
+    let dirty = false;
+    try {
+      if (await coordinator.hasUncommittedWork(sessionId)) {
+        await coordinator.commitSessionMemory(sessionId, {
+          timeoutMs: this.#props.commitTimeoutMs ?? 30_000,
+        });
+        dirty = await coordinator.hasUncommittedWork(sessionId);
+      }
+    } catch {
+      dirty = true;
+    }
+    // Pinned or replaced while the commit ran: it is in use again, leave it.
+    if (this.#entries.get(sessionId) !== entry || entry.pins > 0) return false;
+    if (dirty && props.keepDirty) return false;
+    this.#entries.delete(sessionId);
+    if (dirty) return false;
+    coordinator.unregisterAgent(sessionId);
+    void entry.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+    return true;
+  }
+}
