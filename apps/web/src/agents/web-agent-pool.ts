@@ -1,5 +1,6 @@
 import {
   Agent,
+  AgentCache,
   type ChatModel,
   type MemoryRecall,
   type RunTurnOptions,
@@ -26,26 +27,28 @@ export interface SessionMemoryState {
 }
 
 /**
- * One {@link Agent} per web session in an LRU cache, registered with the commit coordinator. Memory is
- * committed only at real boundaries (seed 000): a new session started from this one, eviction of an
- * agent with uncommitted work, and the shutdown drain. An agent is never evicted mid-turn.
+ * The web server's agents: an {@link AgentCache} (one agent per web session, LRU, committed through the
+ * coordinator before a drop, never dropped mid-turn) plus what the memory panel shows per session.
+ * Memory is committed only at real boundaries (seed 000): a new session started from this one,
+ * eviction of an agent with uncommitted work, and the shutdown drain.
  */
 export class WebAgentPool {
   readonly #props: WebAgentPoolProps;
-  readonly #maxAgents: number;
-  /** Insertion order is recency order. */
-  readonly #agents = new Map<string, Agent>();
-  readonly #busy = new Set<string>();
+  readonly #cache: AgentCache;
   readonly #memory = new Map<string, SessionMemoryState>();
   #providerNames: string[] | undefined;
 
   constructor(props: WebAgentPoolProps) {
     this.#props = props;
-    this.#maxAgents = Math.max(1, Math.floor(props.maxAgents ?? DEFAULT_WEB_MAX_AGENTS));
+    this.#cache = new AgentCache({
+      coordinator: props.coordinator,
+      maxAgents: Math.max(1, Math.floor(props.maxAgents ?? DEFAULT_WEB_MAX_AGENTS)),
+      onCommitted: (sessionId, { clean }) => this.#recordCommit(sessionId, clean),
+    });
   }
 
   get size(): number {
-    return this.#agents.size;
+    return this.#cache.size;
   }
 
   /** Names of the memory providers every agent gets (the memory panel lists them all). */
@@ -58,33 +61,33 @@ export class WebAgentPool {
     return this.#memory.get(sessionId) ?? { lastRecalls: [], uncommittedTurns: 0, lastCommit: null };
   }
 
-  /** Runs one turn; a completed turn is recorded with the coordinator once its memory sync landed. */
-  async runTurn(
+  /**
+   * Runs one turn. A completed turn is handed to `save` (persist what it produced) and then recorded
+   * with the coordinator, while the agent is still held: only a saved turn becomes committable, and
+   * it is never committed per turn.
+   */
+  runTurn(
     sessionId: string,
     text: string,
     history: readonly ChatMessage[],
     options: RunTurnOptions,
+    save: (result: TurnResult) => Promise<void>,
   ): Promise<TurnResult> {
-    this.#busy.add(sessionId);
-    try {
-      const agent = await this.#agent(sessionId);
-      const result = await agent.runTurn(text, history, options);
-      const state = this.memoryState(sessionId);
-      this.#memory.set(sessionId, { ...state, lastRecalls: result.recalls });
-      return result;
-    } finally {
-      this.#busy.delete(sessionId);
-    }
-  }
-
-  /** After the turn's messages are saved: the turn becomes committable (never committed per turn). */
-  async markTurnSaved(sessionId: string): Promise<void> {
-    const agent = this.#agents.get(sessionId);
-    if (!agent) return;
-    await agent.memory.flushPending();
-    await this.#props.coordinator.markTurnCompleted(sessionId, { agent });
-    const state = this.memoryState(sessionId);
-    this.#memory.set(sessionId, { ...state, uncommittedTurns: state.uncommittedTurns + 1 });
+    return this.#cache.use(
+      sessionId,
+      () => this.#create(sessionId),
+      async (agent) => {
+        const result = await agent.runTurn(text, history, options);
+        this.#memory.set(sessionId, { ...this.memoryState(sessionId), lastRecalls: result.recalls });
+        if (!result.completed) return result;
+        await save(result);
+        await agent.memory.flushPending();
+        await this.#props.coordinator.markTurnCompleted(sessionId, { agent });
+        const state = this.memoryState(sessionId);
+        this.#memory.set(sessionId, { ...state, uncommittedTurns: state.uncommittedTurns + 1 });
+        return result;
+      },
+    );
   }
 
   /** The boundary commit of a session left for good; resolves with whether it committed. */
@@ -98,62 +101,31 @@ export class WebAgentPool {
       const dirty = await Promise.resolve(this.#props.coordinator.hasUncommittedWork(sessionId)).catch(
         () => true,
       );
-      const after = this.memoryState(sessionId);
-      this.#memory.set(sessionId, {
-        ...after,
-        uncommittedTurns: dirty ? after.uncommittedTurns : 0,
-        lastCommit: { at: Date.now(), status: dirty ? "failed" : "committed" },
-      });
+      this.#recordCommit(sessionId, !dirty);
     }
     return committed;
   }
 
   /** Shuts every cached agent's providers down (after the coordinator drained). */
-  async close(): Promise<void> {
-    const agents = [...this.#agents.values()];
-    this.#agents.clear();
-    await Promise.allSettled(agents.map((agent) => agent.memory.shutdownAll({ deadlineMs: 5_000 })));
+  close(): Promise<void> {
+    return this.#cache.close();
   }
 
-  async #agent(sessionId: string): Promise<Agent> {
-    const cached = this.#agents.get(sessionId);
-    if (cached) {
-      this.#agents.delete(sessionId);
-      this.#agents.set(sessionId, cached);
-      return cached;
-    }
-    await this.#makeRoom();
-    const agent = new Agent({
+  #create(sessionId: string): Agent {
+    return new Agent({
       sessionId,
       providers: this.#props.providers(sessionId),
       platform: "web",
       ...(this.#props.model ? { model: this.#props.model } : {}),
     });
-    await agent.initialize();
-    this.#agents.set(sessionId, agent);
-    this.#props.coordinator.registerAgent(sessionId, agent);
-    return agent;
   }
 
-  /** Drops least recently used idle agents beyond the cap, committing their work first (a boundary). */
-  async #makeRoom(): Promise<void> {
-    while (this.#agents.size >= this.#maxAgents) {
-      const victim = [...this.#agents.keys()].find((id) => !this.#busy.has(id));
-      if (victim === undefined) return;
-      const agent = this.#agents.get(victim);
-      let dirty = false;
-      try {
-        if (await this.#props.coordinator.hasUncommittedWork(victim)) {
-          await this.commit(victim);
-          dirty = await this.#props.coordinator.hasUncommittedWork(victim);
-        }
-      } catch {
-        dirty = true;
-      }
-      this.#agents.delete(victim);
-      this.#props.coordinator.unregisterAgent(victim);
-      // A dirty agent stays referenced by the coordinator for the retry: keep its providers up.
-      if (!dirty) void agent?.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
-    }
+  #recordCommit(sessionId: string, clean: boolean): void {
+    const after = this.memoryState(sessionId);
+    this.#memory.set(sessionId, {
+      ...after,
+      uncommittedTurns: clean ? 0 : after.uncommittedTurns,
+      lastCommit: { at: Date.now(), status: clean ? "committed" : "failed" },
+    });
   }
 }

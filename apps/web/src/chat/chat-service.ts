@@ -102,7 +102,18 @@ export class ChatService {
       }
     };
     try {
-      const result = await agents.runTurn(sessionId, message, history, { signal, onEvent });
+      let saved: Awaited<ReturnType<typeof sessions.appendMessages>> | undefined;
+      const result = await agents.runTurn(sessionId, message, history, { signal, onEvent }, async (done) => {
+        // The user message is already saved; append what the agent produced after it.
+        const produced: NewTranscriptMessage[] = done.messages.slice(1).map((m) => ({
+          role: m.role,
+          content: m.content,
+          ...(m.role === "assistant" && m.toolCalls ? { toolCalls: m.toolCalls } : {}),
+          ...(m.role === "tool" && m.toolCallId ? { toolCallId: m.toolCallId } : {}),
+          ...(m.role === "tool" && m.name ? { toolName: m.name } : {}),
+        }));
+        saved = await sessions.appendMessages(sessionId, produced);
+      });
       if (!result.completed) {
         throw new EngramError(
           "CONFLICT",
@@ -112,20 +123,10 @@ export class ChatService {
           { details: { stopReason: result.stopReason } },
         );
       }
-      // The user message is already saved; append what the agent produced after it.
-      const produced: NewTranscriptMessage[] = result.messages.slice(1).map((m) => ({
-        role: m.role,
-        content: m.content,
-        ...(m.role === "assistant" && m.toolCalls ? { toolCalls: m.toolCalls } : {}),
-        ...(m.role === "tool" && m.toolCallId ? { toolCallId: m.toolCallId } : {}),
-        ...(m.role === "tool" && m.name ? { toolName: m.name } : {}),
-      }));
-      const saved = await sessions.appendMessages(sessionId, produced);
-      await agents.markTurnSaved(sessionId);
       this.#props.onSaved?.(sessionId);
       streams.emit(streamId, {
         event: "done",
-        data: { messageId: saved.appended.at(-1)?.id ?? null, reply: result.reply },
+        data: { messageId: saved?.appended.at(-1)?.id ?? null, reply: result.reply },
       });
     } catch (error) {
       if (!isEngramError(error)) this.#props.onError?.(error);

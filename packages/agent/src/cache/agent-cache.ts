@@ -19,6 +19,8 @@ export interface AgentCacheProps {
   /** Longest wait for a drop's commit, in ms (default 30000). */
   readonly commitTimeoutMs?: number;
   readonly clock?: { now(): number };
+  /** Told after the cache committed a session's work on its own (before a drop): `clean` = nothing left. */
+  readonly onCommitted?: (sessionId: string, result: { readonly clean: boolean }) => void;
 }
 
 interface Entry {
