@@ -38,6 +38,16 @@ function gatedModel(): { model: ChatModel; release: () => void } {
   return { model, release };
 }
 
+/** Session ends take a few milliseconds, so commits made to free room overlap in time. */
+class SlowEndProvider extends FlakyProvider {
+  override async onSessionEnd(
+    messages: Parameters<RecordingMemoryProvider["onSessionEnd"]>[0],
+  ): Promise<void> {
+    await new Promise((resolve) => setTimeout(resolve, 2 + Math.floor(Math.random() * 4)));
+    super.onSessionEnd(messages);
+  }
+}
+
 describe("AgentCache", () => {
   let clock: FakeClock;
   let coordinator: MemoryCommitCoordinator;
@@ -128,6 +138,31 @@ describe("AgentCache", () => {
     expect(provider.callsOf("onSessionEnd")).toHaveLength(1);
   });
 
+  // Regression: callers making room at the same time all picked the same least recently used victim;
+  // the second drop saw the first's commit in progress, counted the agent dirty and removed it, and
+  // the first then found it gone and skipped the shutdown: its providers (and their stores) leaked.
+  it("shuts every dropped agent down once when many callers make room at the same time", async () => {
+    cache = new AgentCache({ coordinator, maxAgents: 2, clock });
+    const built: SlowEndProvider[] = [];
+    const slowCreate = (sessionId: string) => () => {
+      const provider = new SlowEndProvider({ name: "slow" });
+      built.push(provider);
+      return new Agent({ sessionId, providers: [provider] });
+    };
+    const slowTurn = (sessionId: string) =>
+      cache.use(sessionId, slowCreate(sessionId), async (agent) => {
+        await agent.runTurn("hello", []);
+        await coordinator.markTurnCompleted(sessionId, { agent });
+      });
+    const sessions = Array.from({ length: 24 }, (_, i) => `r${i}`);
+    for (let round = 0; round < 3; round++) await Promise.all(sessions.map((id) => slowTurn(id)));
+    await cache.close();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(built.length).toBeGreaterThan(sessions.length);
+    // Dropped (shut down once) or closed with the cache (once): never zero, never twice.
+    expect(built.map((provider) => provider.callsOf("shutdown").length)).toEqual(built.map(() => 1));
+  });
+
   it("moves an agent to a new session id on rekey, re-registered with the coordinator", async () => {
     await turn("parent");
     await coordinator.commitSessionMemory("parent");
@@ -155,5 +190,12 @@ describe("AgentCache", () => {
       expect(dirty || (ends[i] ?? 0) >= 1).toBe(true);
     }
     expect(cache.size).toBeLessThanOrEqual(3);
+    // Every agent that left the cache was shut down exactly once (its stores released): concurrent
+    // callers making room never picked the same victim, so none was dropped by two of them and lost.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    for (const id of sessions) {
+      const shutdowns = providers.get(id)?.callsOf("shutdown").length ?? 0;
+      expect(shutdowns).toBe(cache.peek(id) ? 0 : 1);
+    }
   });
 });

@@ -28,6 +28,8 @@ interface Entry {
   lastUsedAt: number;
   /** Calls of `use` running on this agent: a pinned agent is never dropped. */
   pins: number;
+  /** A drop (its commit) is under way: no second drop may start, or both would think they lost it. */
+  dropping: boolean;
 }
 
 /**
@@ -112,7 +114,7 @@ export class AgentCache {
     const evicted: string[] = [];
     const failed: string[] = [];
     for (const [sessionId, entry] of [...this.#entries]) {
-      if (entry.lastUsedAt > cutoff || entry.pins > 0) continue;
+      if (entry.lastUsedAt > cutoff || entry.pins > 0 || entry.dropping) continue;
       if (await this.#drop(sessionId, entry, { keepDirty: true })) evicted.push(sessionId);
       else if (this.#entries.get(sessionId) === entry) failed.push(sessionId);
     }
@@ -143,7 +145,7 @@ export class AgentCache {
       void agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
       return raced;
     }
-    const entry: Entry = { agent, lastUsedAt: this.#clock.now(), pins: 0 };
+    const entry: Entry = { agent, lastUsedAt: this.#clock.now(), pins: 0, dropping: false };
     this.#entries.set(sessionId, entry);
     this.#props.coordinator.registerAgent(sessionId, agent);
     return entry;
@@ -152,7 +154,8 @@ export class AgentCache {
   /** Drops least recently used unpinned agents until at most `keep` remain, committing their work first. */
   async #makeRoom(keep = this.#props.maxAgents - 1): Promise<void> {
     while (this.#entries.size > keep) {
-      const victim = [...this.#entries].find(([, entry]) => entry.pins === 0);
+      // Concurrent callers each take a different victim: one already being dropped is not one.
+      const victim = [...this.#entries].find(([, entry]) => entry.pins === 0 && !entry.dropping);
       if (victim === undefined) return;
       await this.#drop(victim[0], victim[1], { keepDirty: false });
     }
@@ -165,9 +168,12 @@ export class AgentCache {
    */
   async #drop(sessionId: string, entry: Entry, props: { readonly keepDirty: boolean }): Promise<boolean> {
     const { coordinator } = this.#props;
+    entry.dropping = true;
     let dirty = false;
+    let committed = false;
     try {
       if (await coordinator.hasUncommittedWork(sessionId)) {
+        committed = true;
         await coordinator.commitSessionMemory(sessionId, {
           timeoutMs: this.#props.commitTimeoutMs ?? 30_000,
         });
@@ -175,7 +181,10 @@ export class AgentCache {
       }
     } catch {
       dirty = true;
+    } finally {
+      entry.dropping = false;
     }
+    if (committed) this.#props.onCommitted?.(sessionId, { clean: !dirty });
     // Pinned or replaced while the commit ran: it is in use again, leave it.
     if (this.#entries.get(sessionId) !== entry || entry.pins > 0) return false;
     if (dirty && props.keepDirty) return false;

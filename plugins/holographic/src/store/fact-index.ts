@@ -57,9 +57,14 @@ export class FactIndex {
   private readonly tokenIds = new Map<string, number>();
   private readonly scratchTokens = new Set<string>();
 
-  constructor(dim: number, initialCapacity = 1024) {
+  /**
+   * `initialCapacity` facts' vectors are allocated up front (2·dim bytes each) and the array doubles as
+   * it fills. Small by default: a store serves one memory scope, and most scopes (one person's facts)
+   * stay small, while a process keeps hundreds of them open.
+   */
+  constructor(dim: number, initialCapacity = 16) {
     this.dim = dim;
-    this.capacity = Math.max(16, initialCapacity);
+    this.capacity = Math.max(1, initialCapacity);
     this.vectors = new Uint16Array(this.capacity * dim);
   }
 
