@@ -9,6 +9,8 @@
  *   sessions (concurrency min(sessions, 64): one chat's turns run one at a time anyway). Above the
  *   agent cache (`ENGRAM_GATEWAY_MAX_AGENTS`, 128) every message also evicts an agent, committing its
  *   memory first, and builds a new one: that is the real cost of many active chats;
+ * - the 10k case again with `ENGRAM_GATEWAY_MAX_AGENTS=10000` (`agentCap` in the output): the steady
+ *   cost of a turn when every active chat keeps its agent;
  * - `gateway.agents.rss`: the gateway's RSS growth per 1,000 cached agents (cap raised to 3,000; the
  *   least-squares slope over six readings 500 agents apart).
  *
@@ -201,10 +203,33 @@ export default async function gatewayIngestBench(): Promise<void> {
         backend: "postgres",
         model: "offline",
         memory: "holographic",
+        agentCap: 128,
         ...(sessions === 10_000 ? { target: ">= 1000 msg/s" } : {}),
       });
     }
     http.close();
+
+    // 10k sessions again with the agent cache sized to the working set: the steady cost of a turn,
+    // without the commit-on-evict and memory reload that a 128-agent cache pays on every message.
+    await gateway.kill("SIGTERM");
+    gateway = await start({ ENGRAM_GATEWAY_MAX_AGENTS: "10000" });
+    const sized = client(gateway.url, MAX_CONCURRENCY);
+    await createChats(sized.send, "sized-", 10_000, MAX_CONCURRENCY);
+    const sizedResult = await steady(sized.send, "sized-", 10_000, MAX_CONCURRENCY);
+    report({
+      bench: "gateway.ingest",
+      ...sizedResult,
+      sessions: 10_000,
+      concurrency: MAX_CONCURRENCY,
+      cachedAgents: await cachedAgents(gateway),
+      gatewayRssMiB: rssMiBOf(gateway.pid),
+      backend: "postgres",
+      model: "offline",
+      memory: "holographic",
+      agentCap: 10_000,
+      target: ">= 1000 msg/s",
+    });
+    sized.close();
 
     // RSS per 1k cached agents: a fresh process with room for 3,000 agents, grown 1k at a time.
     await gateway.kill("SIGTERM");

@@ -88,7 +88,9 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
     } catch (error) {
       outcome = { ok: false, error };
     }
-    await this.#release(connection, key);
+    // Not awaited: the unlock is queued on the same connection, so this process's next try-lock of any
+    // key runs after it; another process at worst retries once. The turn's caller need not wait.
+    void this.#release(connection, key);
     if (connection.lost.signal.aborted) throw new SessionKeyLockLostError(key, connection.lost.signal.reason);
     if (!outcome.ok) throw outcome.error;
     return outcome.value;
