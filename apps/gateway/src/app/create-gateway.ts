@@ -166,6 +166,8 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     coordinator,
     metrics,
     maxTextBytes: props.config.maxTextBytes,
+    // As many held transcripts as live agents: the sessions likely to speak next.
+    recentTranscripts: props.config.maxAgents,
     modelSwitchable: agentRunner !== undefined && isModelConfigured(process.env),
     sessionContext: (source) =>
       buildSessionContextPrompt(

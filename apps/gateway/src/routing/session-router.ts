@@ -23,6 +23,7 @@ import {
   type TranscriptMessage,
   type TranscriptPeer,
   type TranscriptSession,
+  type TranscriptSessionStamp,
   type TranscriptStore,
   type UtcOffset,
 } from "@engram/core";
@@ -64,6 +65,8 @@ export interface SessionRoute {
   readonly previousSessionId?: string;
   /** The session's `/model` override (model, provider, base URL; never credentials). */
   readonly modelOverride?: ModelOverride;
+  /** The session row's transcript stamp as routing read it (an existing session only). */
+  readonly transcript?: TranscriptSessionStamp;
 }
 
 /** How a routing call ended; one label per outcome, for metrics. */
@@ -374,6 +377,7 @@ export class SessionRouter {
       created: false,
       ...(entry.resumePending ? { resumed: true } : {}),
       ...(entry.modelOverride ? { modelOverride: entry.modelOverride } : {}),
+      ...(row ? { transcript: { messageCount: row.messageCount, updatedAt: row.updatedAt } } : {}),
     };
   }
 

@@ -4,7 +4,7 @@ import {
   InMemoryTranscriptStore,
   MemoryCommitCoordinator,
 } from "@engram/core";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { SessionRouter } from "../routing/session-router.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
@@ -56,6 +56,39 @@ describe("GatewayTurnHandler", () => {
 
   const contents = async (sessionId: string) =>
     (await transcripts.getMessages(sessionId)).map((m) => `${m.role}:${m.content}`);
+
+  it("reuses a session's transcript between its turns, but reads it again after anyone else wrote to it", async () => {
+    const reads = vi.spyOn(transcripts, "getMessages");
+    const first = await handler.handle({ source, text: "one" });
+    await handler.handle({ source, text: "two" });
+    expect(runner.inputs.at(-1)?.history.map((m) => m.content)).toEqual(["one", "echo: one"]);
+    // The second turn's history came from memory: only the first turn read the transcript.
+    expect(reads).toHaveBeenCalledTimes(1);
+    // Another process appends to the session, then (later) rewinds it and appends again.
+    clock.advance(1000);
+    await transcripts.appendMessage(first.sessionId, { role: "user", content: "from elsewhere" });
+    await handler.handle({ source, text: "three" });
+    expect(runner.inputs.at(-1)?.history.map((m) => m.content)).toEqual([
+      "one",
+      "echo: one",
+      "two",
+      "echo: two",
+      "from elsewhere",
+    ]);
+    clock.advance(1000);
+    const [newest] = await transcripts.listRecentUserMessages(first.sessionId, 1);
+    await transcripts.rewindToUserMessage(first.sessionId, newest?.id ?? 0);
+    clock.advance(1000);
+    await transcripts.appendMessage(first.sessionId, { role: "user", content: "rewritten" });
+    await transcripts.appendMessage(first.sessionId, { role: "assistant", content: "elsewhere's reply" });
+    await handler.handle({ source, text: "four" });
+    expect(
+      runner.inputs
+        .at(-1)
+        ?.history.map((m) => m.content)
+        .slice(-3),
+    ).toEqual(["from elsewhere", "rewritten", "elsewhere's reply"]);
+  });
 
   it("queues a message that arrives during a turn and runs it after, never dropped or doubled", async () => {
     let release!: () => void;

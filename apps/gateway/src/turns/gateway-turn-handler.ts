@@ -8,6 +8,8 @@ import {
   type RoutingIndex,
   type SessionKeyLock,
   type SessionSource,
+  type TranscriptMessage,
+  type TranscriptRole,
   type TranscriptStore,
 } from "@engram/core";
 import { parseGatewayCommand } from "../commands/gateway-command.js";
@@ -15,12 +17,14 @@ import { SessionCommands } from "../commands/session-commands.js";
 import type { AutoResetInfo, SessionRouter } from "../routing/session-router.js";
 import type { GatewayMetrics } from "../server/gateway-metrics.js";
 import { KeyedSerialQueue } from "./keyed-serial-queue.js";
+import { RecentTranscripts } from "./recent-transcripts.js";
 import { autoResetNote } from "./reset-notices.js";
 import type { CompletedTurn, TurnRunner } from "./turn-runner.js";
 
 /** Default cap on one inbound message's text, in UTF-8 bytes. */
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
 const MAX_MESSAGE_ID_LENGTH = 256;
+const DEFAULT_RECENT_TRANSCRIPTS = 128;
 
 /** One inbound platform message, as untrusted input. */
 export interface InboundMessage {
@@ -91,6 +95,8 @@ export interface GatewayTurnHandlerProps {
   readonly sessionContext?: (source: SessionSource) => string;
   /** Whether `/model` can switch this gateway's model (a model endpoint is configured). */
   readonly modelSwitchable?: boolean;
+  /** Sessions whose transcript is kept in memory between turns (default 128; 0 reads it every turn). */
+  readonly recentTranscripts?: number;
 }
 
 /**
@@ -107,12 +113,15 @@ export class GatewayTurnHandler {
   readonly #commands: SessionCommands;
   /** Sessions left with a failed commit: retried at every later boundary until one succeeds. */
   readonly #failedLeaves = new Set<string>();
+  /** Transcripts of recently served sessions, valid while their session row is unchanged. */
+  readonly #recent: RecentTranscripts;
   /** The running turn of each key, for `/stop`. */
   readonly #running = new Map<string, AbortController>();
 
   constructor(props: GatewayTurnHandlerProps) {
     this.#props = props;
     this.#maxTextBytes = props.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
+    this.#recent = new RecentTranscripts(props.recentTranscripts ?? DEFAULT_RECENT_TRANSCRIPTS);
     this.#commands = new SessionCommands({
       router: props.router,
       routingIndex: props.routingIndex,
@@ -271,15 +280,18 @@ export class GatewayTurnHandler {
           return { ...base, reply: null, duplicate: true };
       }
     }
-    const history = await transcripts.getMessages(sessionId);
-    const appended = await transcripts.appendMessage(sessionId, {
-      role: "user",
+    const history =
+      this.#recent.get(sessionId, route.transcript) ?? (await transcripts.getMessages(sessionId));
+    const userMessage = {
+      role: "user" as const,
       content: text,
       platformMessageId: messageId ?? null,
       ...(timestamp === undefined ? {} : { createdAt: timestamp }),
-    });
+    };
+    const appended = await transcripts.appendMessage(sessionId, userMessage);
     // The store's unique platform id is the last word, should a retry slip past the check above.
     if (appended.duplicate) return { ...base, reply: null, duplicate: true };
+    const transcript = [...history, heldMessage(sessionId, appended.messageId, userMessage)];
     const systemNotes = [
       ...(this.#props.sessionContext ? [this.#props.sessionContext(source)] : []),
       ...(route.autoReset ? [autoResetNote(route.autoReset)] : []),
@@ -298,7 +310,7 @@ export class GatewayTurnHandler {
         systemNotes,
         signal: controller.signal,
         ...(route.modelOverride ? { modelOverride: route.modelOverride } : {}),
-        onCompleted: (completed) => this.#saveCompleted(sessionId, completed),
+        onCompleted: (completed) => this.#saveCompleted(sessionId, completed, transcript),
       });
     } finally {
       this.#running.delete(sessionKey);
@@ -313,9 +325,21 @@ export class GatewayTurnHandler {
    * Saves a completed turn's reply, then records the turn with the coordinator (only a saved turn may
    * be committed). Runs while the runner still holds the agent that ran it.
    */
-  async #saveCompleted(sessionId: string, completed: CompletedTurn): Promise<void> {
+  async #saveCompleted(
+    sessionId: string,
+    completed: CompletedTurn,
+    transcript?: readonly TranscriptMessage[],
+  ): Promise<void> {
     const { transcripts, coordinator } = this.#props;
-    await transcripts.appendMessage(sessionId, { role: "assistant", content: completed.reply });
+    const reply = { role: "assistant" as const, content: completed.reply };
+    const saved = await transcripts.appendMessage(sessionId, reply);
+    // The next turn of this session reads its history from here while nobody else wrote to it.
+    if (transcript && saved.session) {
+      this.#recent.set(sessionId, saved.session, [
+        ...transcript,
+        heldMessage(sessionId, saved.messageId, reply),
+      ]);
+    }
     await coordinator.markTurnCompleted(sessionId, { agent: completed.agent });
   }
 
@@ -392,4 +416,35 @@ function validateTimestamp(value: unknown): number | undefined {
     throw new InvalidArgumentError("timestamp", "must be a non-negative epoch time in ms");
   }
   return value;
+}
+
+/** A message just appended, as `getMessages` would read it back (for the held transcript). */
+function heldMessage(
+  sessionId: string,
+  id: number,
+  message: {
+    readonly role: TranscriptRole;
+    readonly content: string;
+    readonly platformMessageId?: string | null;
+    readonly createdAt?: number;
+  },
+): TranscriptMessage {
+  return {
+    id,
+    sessionId,
+    role: message.role,
+    content: message.content,
+    parts: null,
+    toolName: null,
+    toolCalls: null,
+    toolResults: null,
+    toolCallId: null,
+    reasoning: null,
+    reasoningDetails: null,
+    platformMessageId: message.platformMessageId ?? null,
+    observed: false,
+    active: true,
+    compacted: false,
+    createdAt: message.createdAt ?? Date.now(),
+  };
 }

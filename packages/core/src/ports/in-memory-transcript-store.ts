@@ -288,7 +288,11 @@ export class InMemoryTranscriptStore implements TranscriptStore {
     session.outputTokens += prepared.outputTokens;
     session.costUsd += prepared.costUsd;
     session.updatedAt = this.#clock.now();
-    return { messageId: row.id, duplicate: false };
+    return {
+      messageId: row.id,
+      duplicate: false,
+      session: { messageCount: session.messageCount, updatedAt: session.updatedAt },
+    };
   }
 
   async getMessages(

@@ -119,6 +119,18 @@ export interface AppendTranscriptMessageResult {
   readonly messageId: number;
   /** True when a message with the same `platformMessageId` already existed; nothing was written. */
   readonly duplicate: boolean;
+  /**
+   * The session's `messageCount` and `updatedAt` right after this append (absent for a duplicate): equal
+   * to what `getSession` reads until the session changes again, so a caller can tell whether a
+   * transcript it holds is still current without reading it back.
+   */
+  readonly session?: TranscriptSessionStamp;
+}
+
+/** The fields of a session row that change with every write to its transcript. */
+export interface TranscriptSessionStamp {
+  readonly messageCount: number;
+  readonly updatedAt: number;
 }
 
 export interface EndTranscriptSessionResult {

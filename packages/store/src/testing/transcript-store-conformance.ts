@@ -193,6 +193,26 @@ export function transcriptStoreConformance(init: TranscriptStoreTestInitializer)
     });
 
     describe("messages", () => {
+      it("answers an append with the session's count and update time, as getSession then reads them", async () => {
+        await store.createSession({ id: "stamped", source: "telegram" });
+        const plain = await store.appendMessage("stamped", { role: "user", content: "one" });
+        expect(plain.session?.messageCount).toBe(1);
+        const keyed = await store.appendMessage("stamped", {
+          role: "assistant",
+          content: "two",
+          platformMessageId: "p-1",
+        });
+        const row = await store.getSession("stamped");
+        expect(keyed.session).toEqual({ messageCount: 2, updatedAt: row?.updatedAt });
+        const repeat = await store.appendMessage("stamped", {
+          role: "assistant",
+          content: "two",
+          platformMessageId: "p-1",
+        });
+        expect(repeat).toMatchObject({ duplicate: true });
+        expect(repeat.session).toBeUndefined();
+      });
+
       it("appends messages in order with their structured fields and bumps the counters", async () => {
         await store.createSession({ id: "s1", source: "cli" });
         await store.appendMessage("s1", user("What is 2+2?", { platformMessageId: "p1" }));

@@ -345,7 +345,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
           .values(toMessageInsertRow(sessionId, prepared))
           .returning("id")
           .executeTakeFirstOrThrow();
-        await trx
+        const bumped = await trx
           .updateTable("sessions")
           .set((eb) => ({
             message_count: eb("message_count", "+", 1),
@@ -356,8 +356,13 @@ export class PostgresTranscriptStore implements TranscriptStore {
             updated_at: now,
           }))
           .where("id", "=", sessionId)
-          .execute();
-        return { messageId: Number(inserted.id), duplicate: false };
+          .returning(["message_count", "updated_at"])
+          .executeTakeFirstOrThrow();
+        return {
+          messageId: Number(inserted.id),
+          duplicate: false,
+          session: { messageCount: Number(bumped.message_count), updatedAt: toEpochMs(bumped.updated_at) },
+        };
       }),
     );
   }
@@ -373,7 +378,7 @@ export class PostgresTranscriptStore implements TranscriptStore {
     now: Date,
   ): Promise<AppendTranscriptMessageResult> {
     return this.#guard("appendMessage", async () => {
-      const { rows } = await sql<{ id: number }>`
+      const { rows } = await sql<{ id: number; message_count: number; updated_at: Date | string }>`
         with bumped as (
           update sessions
           set message_count = message_count + 1,
@@ -383,8 +388,8 @@ export class PostgresTranscriptStore implements TranscriptStore {
               cost_usd = cost_usd + ${message.costUsd},
               updated_at = ${now}
           where id = ${sessionId} and deleted_at is null
-          returning id
-        )
+          returning id, message_count, updated_at
+        ), inserted as (
         insert into messages (session_id, role, content, parts, tool_name, tool_calls, tool_results,
                               tool_call_id, reasoning, reasoning_details, observed, created_at)
         select id, ${message.role}::text, ${message.content}::text, ${message.parts}::jsonb,
@@ -393,10 +398,16 @@ export class PostgresTranscriptStore implements TranscriptStore {
                ${message.observed}::boolean, ${message.createdAt}::timestamptz
         from bumped
         returning id
+        )
+        select inserted.id, bumped.message_count, bumped.updated_at from inserted, bumped
       `.execute(this.#db);
       const inserted = rows[0];
       if (!inserted) throw new SessionNotFoundError(sessionId);
-      return { messageId: Number(inserted.id), duplicate: false };
+      return {
+        messageId: Number(inserted.id),
+        duplicate: false,
+        session: { messageCount: Number(inserted.message_count), updatedAt: toEpochMs(inserted.updated_at) },
+      };
     });
   }
 

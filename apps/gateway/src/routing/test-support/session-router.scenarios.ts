@@ -73,7 +73,12 @@ export function sessionRouterScenarios(
     expect(first.created).toBe(true);
     expect(first.sessionKey).toBe("agent:main:telegram:dm:42");
     const again = await r.getOrCreateSession(dm("42"));
-    expect(again).toEqual({ sessionId: first.sessionId, sessionKey: first.sessionKey, created: false });
+    expect(again).toEqual({
+      sessionId: first.sessionId,
+      sessionKey: first.sessionKey,
+      created: false,
+      transcript: { messageCount: 0, updatedAt: expect.any(Number) },
+    });
     const other = await r.getOrCreateSession(dm("43"));
     expect(other.sessionId).not.toBe(first.sessionId);
     const row = await ports.transcripts.getSession(first.sessionId);
