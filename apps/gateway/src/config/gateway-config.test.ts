@@ -1,9 +1,56 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gatewayConfigFromEnv, parseGatewayConfig } from "./gateway-config.js";
 
 const TOKEN = "0123456789abcdef0123";
 
+const configFile = (content: string): string => {
+  const path = join(mkdtempSync(join(tmpdir(), "engram-gateway-config-")), "gateway.json");
+  writeFileSync(path, content);
+  return path;
+};
+
 describe("gateway configuration", () => {
+  it("reads a JSON config file, with the environment winning over it", () => {
+    const path = configFile(
+      JSON.stringify({
+        token: TOKEN,
+        port: 9100,
+        maxAgents: 32,
+        resetPolicy: { mode: "idle", idleMinutes: 5 },
+      }),
+    );
+    const config = gatewayConfigFromEnv({
+      ENGRAM_GATEWAY_CONFIG_FILE: path,
+      ENGRAM_GATEWAY_MAX_AGENTS: "64",
+    });
+    expect(config).toMatchObject({ token: TOKEN, port: 9100, maxAgents: 64 });
+    expect(config.resetPolicy).toMatchObject({ mode: "idle", idleMinutes: 5 });
+  });
+
+  it("refuses a config file that is unreadable, not JSON, or names an unknown setting", () => {
+    const codeOf = (env: NodeJS.ProcessEnv) => {
+      try {
+        gatewayConfigFromEnv(env);
+        return "accepted";
+      } catch (error) {
+        return (error as { code?: string; details?: { issues?: string[] } }).code;
+      }
+    };
+    expect(codeOf({ ENGRAM_GATEWAY_CONFIG_FILE: "/nonexistent/gateway.json" })).toBe("INVALID_CONFIG");
+    expect(codeOf({ ENGRAM_GATEWAY_CONFIG_FILE: configFile("{ not json") })).toBe("INVALID_CONFIG");
+    expect(codeOf({ ENGRAM_GATEWAY_CONFIG_FILE: configFile("[1, 2]") })).toBe("INVALID_CONFIG");
+    const typo = configFile(JSON.stringify({ token: TOKEN, maxAgent: 5 }));
+    expect(() => gatewayConfigFromEnv({ ENGRAM_GATEWAY_CONFIG_FILE: typo })).toThrow(
+      expect.objectContaining({
+        code: "INVALID_CONFIG",
+        details: { issues: [expect.stringContaining('unknown setting "maxAgent"')] },
+      }),
+    );
+  });
+
   it("fills defaults and reads the environment", () => {
     const config = gatewayConfigFromEnv({
       ENGRAM_GATEWAY_PORT: "9000",
