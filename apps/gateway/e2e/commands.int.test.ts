@@ -3,27 +3,12 @@
  * `/sessions`, `/resume N`, `/branch`, `/undo`, `/stop` against a provably running turn, and `/model`
  * persisted across a restart. The model is the testkit's stand-in OpenAI server (`ENGRAM_MODEL*`).
  */
-import { type OpenAIServerHandle, startOpenAIServer } from "@engram/testkit/openai-server";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeE2E, type E2EGateway } from "./harness/index.js";
+import { beforeAll, expect, it } from "vitest";
+import { describeE2E, type E2EGateway, telegramDm, useStandInModel } from "./harness/index.js";
 
-let model: OpenAIServerHandle;
-beforeAll(async () => {
-  model = await startOpenAIServer();
-});
-afterAll(async () => {
-  await model?.close();
-});
-
-const dm = (chatId: string) => ({ platform: "telegram", chatId, chatType: "dm", userId: chatId });
-
-async function modelRequestArrives(after: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (model.requests.length <= after) {
-    if (Date.now() > deadline) throw new Error("the model request never arrived");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const standIn = useStandInModel();
+const dm = telegramDm;
+const modelRequestArrives = (after: number) => standIn.requestArrives(after);
 
 const activeTranscript = (gateway: E2EGateway, sessionId: string) =>
   gateway.withDb(async (db) =>
@@ -42,7 +27,7 @@ describeE2E(
   "gateway commands end to end",
   (gateway) => {
     beforeAll(async () => {
-      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: model.baseUrl });
+      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
     });
 
     it("names, lists, branches, rewinds and resumes a chat's sessions", async () => {
@@ -79,8 +64,8 @@ describeE2E(
     it("interrupts a running turn on /stop without waiting for it; the session and the user's message stay", async () => {
       const chat = dm("7201");
       const first = await gateway().say(chat, "warm up");
-      const seen = model.requests.length;
-      model.script({ text: "too late", delayMs: 30_000 });
+      const seen = standIn.server.requests.length;
+      standIn.server.script({ text: "too late", delayMs: 30_000 });
       const running = gateway().send(chat, "a very long task");
       await modelRequestArrives(seen);
       const stop = await gateway().say(chat, "/stop");
@@ -100,10 +85,10 @@ describeE2E(
     it("keeps a /model override without credentials, across a restart", async () => {
       const chat = dm("7301");
       const first = await gateway().say(chat, "hello");
-      expect(model.requests.at(-1)?.body.model).toBe("stand-in");
+      expect(standIn.server.requests.at(-1)?.body.model).toBe("stand-in");
       expect((await gateway().say(chat, "/model tiny-model:v2")).reply).toContain("tiny-model:v2");
       await gateway().say(chat, "with the override");
-      expect(model.requests.at(-1)?.body.model).toBe("tiny-model:v2");
+      expect(standIn.server.requests.at(-1)?.body.model).toBe("tiny-model:v2");
       const stored = await gateway().withDb((db) =>
         db
           .selectFrom("routing_entries")
@@ -114,7 +99,7 @@ describeE2E(
       expect(stored.model_override).toEqual({ model: "tiny-model:v2" });
       await gateway().restart();
       await gateway().say(chat, "after the restart");
-      expect(model.requests.at(-1)?.body.model).toBe("tiny-model:v2");
+      expect(standIn.server.requests.at(-1)?.body.model).toBe("tiny-model:v2");
       const bad = await gateway().send(chat, "/model rm -rf /");
       expect(bad.status).toBe(400);
       expect((bad.body as unknown as { error: { code: string } }).error.code).toBe("INVALID_ARGUMENT");

@@ -3,28 +3,13 @@
  * testkit's stand-in OpenAI server (configured through `ENGRAM_MODEL*`, as an operator would), scripted
  * to answer slowly so the process is provably mid-turn: the model request has arrived.
  */
-import { type OpenAIServerHandle, startOpenAIServer } from "@engram/testkit/openai-server";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { CONTINUATION_NOTE } from "../src/restart/restart-recovery.js";
-import { describeE2E, type E2EGateway } from "./harness/index.js";
+import { describeE2E, type E2EGateway, telegramDm, useStandInModel } from "./harness/index.js";
 
-let model: OpenAIServerHandle;
-beforeAll(async () => {
-  model = await startOpenAIServer();
-});
-afterAll(async () => {
-  await model?.close();
-});
-
-const dm = (chatId: string) => ({ platform: "telegram", chatId, chatType: "dm", userId: chatId });
-
-async function modelRequestArrives(after: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (model.requests.length <= after) {
-    if (Date.now() > deadline) throw new Error("the model request never arrived");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const standIn = useStandInModel();
+const dm = telegramDm;
+const modelRequestArrives = (after: number) => standIn.requestArrives(after);
 
 const transcriptOf = (gateway: E2EGateway, sessionId: string) =>
   gateway.withDb((db) =>
@@ -41,14 +26,14 @@ describeE2E(
   (gateway) => {
     beforeAll(async () => {
       // The model's URL is known only now; start the gateway against it.
-      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: model.baseUrl });
+      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
     });
 
     it("survives kill -9 mid-turn: same session after restart, transcript intact up to the interrupted message", async () => {
       const first = await gateway().say(dm("9001"), "before the crash");
       expect(first.reply).toBe("ok");
-      const seen = model.requests.length;
-      model.script({ text: "never delivered", delayMs: 60_000 });
+      const seen = standIn.server.requests.length;
+      standIn.server.script({ text: "never delivered", delayMs: 60_000 });
       const inFlight = gateway()
         .send(dm("9001"), "interrupted by kill -9")
         .then(
@@ -84,8 +69,8 @@ describeE2E(
 
     it("finishes the running turn on SIGTERM, marks its key resume-pending, and continues it after the restart", async () => {
       const first = await gateway().say(dm("9101"), "before the stop");
-      const seen = model.requests.length;
-      model.script({ text: "finished while stopping", delayMs: 1_500 });
+      const seen = standIn.server.requests.length;
+      standIn.server.script({ text: "finished while stopping", delayMs: 1_500 });
       const inFlight = gateway().send(dm("9101"), "in flight at SIGTERM");
       await modelRequestArrives(seen);
       const exit = await gateway().stop("SIGTERM");

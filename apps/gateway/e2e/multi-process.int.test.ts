@@ -5,19 +5,11 @@
  * (`Database.sessionKeyLock()`, advisory locks) is what keeps the two processes from interleaving
  * them. Without it this file fails: user messages pile up before their answers.
  */
-import { type OpenAIServerHandle, startOpenAIServer } from "@engram/testkit/openai-server";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeE2E, E2E_TOKEN, type MessageReply } from "./harness/index.js";
+import { beforeAll, expect, it } from "vitest";
+import { describeE2E, E2E_TOKEN, type MessageReply, telegramDm, useStandInModel } from "./harness/index.js";
 
-let model: OpenAIServerHandle;
-beforeAll(async () => {
-  model = await startOpenAIServer();
-});
-afterAll(async () => {
-  await model?.close();
-});
-
-const dm = (chatId: string) => ({ platform: "telegram", chatId, chatType: "dm", userId: chatId });
+const standIn = useStandInModel();
+const dm = telegramDm;
 
 interface RequestMessage {
   readonly role: string;
@@ -30,7 +22,7 @@ describeE2E(
     const onPostgres = () => gateway().backend === "postgres";
     beforeAll(async () => {
       if (onPostgres())
-        await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: model.baseUrl });
+        await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
     });
 
     it("runs the turns of one session key one at a time across both processes: the transcript strictly alternates", async (context) => {
@@ -43,10 +35,12 @@ describeE2E(
       const peer = await gateway().startPeer();
       try {
         const turns = 16;
-        const firstRequest = model.requests.length;
+        const firstRequest = standIn.server.requests.length;
         // Every answer is slow, so without a cross-process lock the other process starts its turn of
         // the same key while this one waits on the model.
-        model.script(...Array.from({ length: turns }, (_, i) => ({ text: `answer ${i}`, delayMs: 150 })));
+        standIn.server.script(
+          ...Array.from({ length: turns }, (_, i) => ({ text: `answer ${i}`, delayMs: 150 })),
+        );
         const processes = [gateway().process, peer];
         const texts = Array.from({ length: turns }, (_, i) => `same key message ${i}`);
         const answers = await Promise.all(
@@ -88,7 +82,7 @@ describeE2E(
         }
         // The model saw a well-formed conversation every time: user/assistant alternating, its own
         // message last, never another turn's unanswered message.
-        const requests = model.requests.slice(firstRequest);
+        const requests = standIn.server.requests.slice(firstRequest);
         expect(requests).toHaveLength(turns);
         for (const request of requests) {
           const messages = (request.body.messages as RequestMessage[]).filter(

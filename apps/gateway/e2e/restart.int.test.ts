@@ -3,33 +3,18 @@
  * stops whose drain finishes, and a stuck turn that kills the process three times in a row. The model
  * is the testkit's stand-in OpenAI server, scripted slow so the process is provably mid-turn.
  */
-import { type OpenAIServerHandle, startOpenAIServer } from "@engram/testkit/openai-server";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { beforeAll, expect, it } from "vitest";
 import { CONTINUATION_NOTE } from "../src/restart/restart-recovery.js";
-import { describeE2E, type E2EGateway } from "./harness/index.js";
+import { describeE2E, type E2EGateway, telegramDm, useStandInModel } from "./harness/index.js";
 
-let model: OpenAIServerHandle;
-beforeAll(async () => {
-  model = await startOpenAIServer();
-});
-afterAll(async () => {
-  await model?.close();
-});
-
-const dm = (chatId: string) => ({ platform: "telegram", chatId, chatType: "dm", userId: chatId });
-
-async function modelRequestArrives(after: number): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  while (model.requests.length <= after) {
-    if (Date.now() > deadline) throw new Error("the model request never arrived");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+const standIn = useStandInModel();
+const dm = telegramDm;
+const modelRequestArrives = (after: number) => standIn.requestArrives(after);
 
 /** Sends a message whose turn the stand-in model holds for a minute, and waits until the model has it. */
 async function turnInFlight(gateway: E2EGateway, chatId: string, text: string): Promise<void> {
-  const seen = model.requests.length;
-  model.script({ text: "never delivered", delayMs: 60_000 });
+  const seen = standIn.server.requests.length;
+  standIn.server.script({ text: "never delivered", delayMs: 60_000 });
   void gateway.send(dm(chatId), text).catch(() => undefined);
   await modelRequestArrives(seen);
 }
@@ -73,7 +58,7 @@ describeE2E(
   "gateway restart safety end to end",
   (gateway) => {
     beforeAll(async () => {
-      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: model.baseUrl });
+      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
     });
 
     it("after kill -9 mid-turn restores the session resume-pending and continues it before answering a new message", async () => {
@@ -81,8 +66,8 @@ describeE2E(
       await turnInFlight(gateway(), "7001", "interrupted by kill -9");
       expect((await gateway().stop("SIGKILL")).signal).toBe("SIGKILL");
 
-      const seen = model.requests.length;
-      model.script({ text: "picking up where I left off", delayMs: 1_500 }, { text: "yes, back" });
+      const seen = standIn.server.requests.length;
+      standIn.server.script({ text: "picking up where I left off", delayMs: 1_500 }, { text: "yes, back" });
       await gateway().start();
       const restore = restoreLine(gateway());
       expect(restore).toMatchObject({ previousRun: "unclean", marked: 1, suspended: [] });
@@ -103,7 +88,9 @@ describeE2E(
       expect(answered).toMatchObject({ sessionId: first.sessionId, reply: "yes, back" });
       expect(answered.autoReset).toBeUndefined();
       // The continuation's request carried the system note as the turn's input.
-      expect(JSON.stringify(model.requests[seen]?.body)).toContain("interrupted by a gateway restart");
+      expect(JSON.stringify(standIn.server.requests[seen]?.body)).toContain(
+        "interrupted by a gateway restart",
+      );
       expect(
         await gateway().metric("engram_gateway_restart_continuations_total", { result: "continued" }),
       ).toBe(1);
@@ -151,8 +138,8 @@ describeE2E(
       await gateway().stop("SIGKILL");
       for (const streak of [1, 2]) {
         // Each start queues the continuation; the model holds it and the process is killed again.
-        const seen = model.requests.length;
-        model.script({ text: "never delivered", delayMs: 60_000 });
+        const seen = standIn.server.requests.length;
+        standIn.server.script({ text: "never delivered", delayMs: 60_000 });
         await gateway().start();
         // Keys of earlier tests were active within the window too; their turns had completed.
         expect(

@@ -19,7 +19,7 @@ import type { GatewayMetrics } from "../server/gateway-metrics.js";
 import { KeyedSerialQueue } from "./keyed-serial-queue.js";
 import { RecentTranscripts } from "./recent-transcripts.js";
 import { autoResetNote } from "./reset-notices.js";
-import type { CompletedTurn, TurnRunner } from "./turn-runner.js";
+import type { CompletedTurn, TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
 
 /** Default cap on one inbound message's text, in UTF-8 bytes. */
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
@@ -163,7 +163,7 @@ export class GatewayTurnHandler {
   }
 
   async #continue(entry: RoutingEntry, props: ContinueInterruptedProps): Promise<ContinuationOutcome> {
-    const { routingIndex, transcripts, runner } = this.#props;
+    const { routingIndex, transcripts } = this.#props;
     const { sessionKey, sessionId } = entry;
     const current = await routingIndex.get(sessionKey);
     const row = await transcripts.getSession(sessionId);
@@ -186,24 +186,16 @@ export class GatewayTurnHandler {
     if (!last || last.role === "assistant") return { status: "skipped", reason: "nothing_to_continue" };
     await transcripts.appendMessage(sessionId, { role: "system", content: props.note });
     // Registered like any turn, so `/stop` interrupts a continuation too.
-    const controller = new AbortController();
-    this.#running.set(sessionKey, controller);
-    let output: Awaited<ReturnType<TurnRunner["runTurn"]>>;
-    try {
-      output = await runner.runTurn({
-        sessionId,
-        sessionKey,
-        source,
-        text: props.note,
-        history,
-        systemNotes: this.#props.sessionContext ? [this.#props.sessionContext(source)] : [],
-        signal: controller.signal,
-        ...(current.modelOverride ? { modelOverride: current.modelOverride } : {}),
-        onCompleted: (completed) => this.#saveCompleted(sessionId, completed),
-      });
-    } finally {
-      this.#running.delete(sessionKey);
-    }
+    const output = await this.#runStoppable({
+      sessionId,
+      sessionKey,
+      source,
+      text: props.note,
+      history,
+      systemNotes: this.#props.sessionContext ? [this.#props.sessionContext(source)] : [],
+      ...(current.modelOverride ? { modelOverride: current.modelOverride } : {}),
+      onCompleted: (completed) => this.#saveCompleted(sessionId, completed),
+    });
     // Stopped: the note stays, nothing else is saved; the key stays resume-pending for the router.
     if (!output.completed) return { status: "skipped", reason: "stopped" };
     await routingIndex.clearResumePending(sessionKey);
@@ -297,28 +289,31 @@ export class GatewayTurnHandler {
       ...(route.autoReset ? [autoResetNote(route.autoReset)] : []),
       ...(route.resumed ? [RESUMED_NOTE] : []),
     ];
-    const controller = new AbortController();
-    this.#running.set(sessionKey, controller);
-    let output: Awaited<ReturnType<TurnRunner["runTurn"]>>;
-    try {
-      output = await runner.runTurn({
-        sessionId,
-        sessionKey,
-        source,
-        text,
-        history,
-        systemNotes,
-        signal: controller.signal,
-        ...(route.modelOverride ? { modelOverride: route.modelOverride } : {}),
-        onCompleted: (completed) => this.#saveCompleted(sessionId, completed, transcript),
-      });
-    } finally {
-      this.#running.delete(sessionKey);
-    }
+    const output = await this.#runStoppable({
+      sessionId,
+      sessionKey,
+      source,
+      text,
+      history,
+      systemNotes,
+      ...(route.modelOverride ? { modelOverride: route.modelOverride } : {}),
+      onCompleted: (completed) => this.#saveCompleted(sessionId, completed, transcript),
+    });
     // Stopped: the user's message stays, nothing else of the turn is saved or counted.
     if (!output.completed) return { ...base, reply: null, stopped: true };
     if (route.resumed) await routingIndex.clearResumePending(sessionKey);
     return { ...base, reply: output.reply };
+  }
+
+  /** Runs a turn that `/stop` can interrupt while it runs (its key's abort controller is registered). */
+  async #runStoppable(input: Omit<TurnInput, "signal">): Promise<TurnOutput> {
+    const controller = new AbortController();
+    this.#running.set(input.sessionKey, controller);
+    try {
+      return await this.#props.runner.runTurn({ ...input, signal: controller.signal });
+    } finally {
+      this.#running.delete(input.sessionKey);
+    }
   }
 
   /**
