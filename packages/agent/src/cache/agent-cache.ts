@@ -172,12 +172,14 @@ export class AgentCache {
     let dirty = false;
     let committed = false;
     try {
-      if (await coordinator.hasUncommittedWork(sessionId)) {
+      // The commit itself says when there was nothing to commit (one round trip fewer on a shared ledger).
+      const outcome = await coordinator.tryCommitSession(sessionId, {
+        timeoutMs: this.#props.commitTimeoutMs ?? 30_000,
+      });
+      if (outcome !== "clean") {
         committed = true;
-        await coordinator.commitSessionMemory(sessionId, {
-          timeoutMs: this.#props.commitTimeoutMs ?? 30_000,
-        });
-        dirty = await coordinator.hasUncommittedWork(sessionId);
+        // One commit takes one ownership segment: anything left is another owner's, or a failure.
+        dirty = outcome !== "committed" || (await coordinator.hasUncommittedWork(sessionId));
       }
     } catch {
       dirty = true;
