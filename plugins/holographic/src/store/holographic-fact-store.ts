@@ -188,35 +188,35 @@ export class HolographicFactStore {
       const index = new FactIndex(this.dim);
       const stale: Array<{ id: number; vector: PhaseVector }> = [];
       try {
-        for (const row of await this.db
-          .selectFrom("holographic_entities")
-          .select(["id", "name", "key"])
-          .where("scope", "=", this.scope)
-          .execute()) {
-          index.addEntity(row.id, row.name, row.key);
-        }
-        const aliases = await this.db
-          .selectFrom("holographic_entity_aliases")
-          .select(["alias", "alias_key", "entity_id"])
-          .where("scope", "=", this.scope)
-          .orderBy("created_at")
-          .orderBy("alias_key")
-          .execute();
-        for (const row of aliases) index.addAlias(row.entity_id, row.alias, row.alias_key);
+        // Entities, aliases and fact-entity links in one round trip: a process opens a store per
+        // memory scope, and most scopes are small, so the number of queries dominates an open.
+        const { rows: graphRows } = await sql<{
+          entities: Array<[number, string, string]>;
+          aliases: Array<[string, string, number]>;
+          links: Array<[number, number]>;
+        }>`
+          select
+            (select coalesce(json_agg(json_build_array(id, name, key)), '[]'::json)
+               from holographic_entities where scope = ${this.scope}) as entities,
+            (select coalesce(json_agg(json_build_array(alias, alias_key, entity_id)
+                                      order by created_at, alias_key), '[]'::json)
+               from holographic_entity_aliases where scope = ${this.scope}) as aliases,
+            (select coalesce(json_agg(json_build_array(l.fact_id, l.entity_id)
+                                      order by l.fact_id, l.entity_id), '[]'::json)
+               from holographic_fact_entities as l
+               join holographic_facts as f on f.id = l.fact_id
+              where f.scope = ${this.scope}) as links
+        `.execute(this.db);
+        const graph = graphRows[0] ?? { entities: [], aliases: [], links: [] };
+        for (const [id, name, key] of graph.entities) index.addEntity(Number(id), name, key);
+        for (const [alias, aliasKey, entityId] of graph.aliases)
+          index.addAlias(Number(entityId), alias, aliasKey);
         const links = new Map<number, number[]>();
         // Links carry no scope of their own: their facts do.
-        const linkRows = await this.db
-          .selectFrom("holographic_fact_entities as l")
-          .innerJoin("holographic_facts as f", "f.id", "l.fact_id")
-          .select(["l.fact_id", "l.entity_id"])
-          .where("f.scope", "=", this.scope)
-          .orderBy("l.fact_id")
-          .orderBy("l.entity_id")
-          .execute();
-        for (const row of linkRows) {
-          const list = links.get(row.fact_id);
-          if (list) list.push(row.entity_id);
-          else links.set(row.fact_id, [row.entity_id]);
+        for (const [factId, entityId] of graph.links) {
+          const list = links.get(Number(factId));
+          if (list) list.push(Number(entityId));
+          else links.set(Number(factId), [Number(entityId)]);
         }
         // Pages keep the result sets (2·dim bytes of vector per row) bounded.
         let after = 0;
