@@ -60,11 +60,12 @@ describeE2E(
 
     it("commits an idle session's memory from the expiry sweep, durably before a crash", async () => {
       const told = await gateway().say(dm("9504"), "I prefer the quokka-emerald colour scheme.");
-      const commits = await gateway().metric("engram_gateway_memory_commits_total", { result: "ok" });
+      const finalized = await gateway().metric("engram_gateway_sessions_expiry_finalized_total");
       clock.advance(61 * 60_000);
-      // The sweep runs every 200 ms; wait until it committed the expired session.
+      // The sweep runs every 200 ms; wait until it committed the expired session and flagged it (the
+      // commit metric alone moves before the flag is written: a kill in between would race the test).
       const deadline = Date.now() + 10_000;
-      while ((await gateway().metric("engram_gateway_memory_commits_total", { result: "ok" })) === commits) {
+      while ((await gateway().metric("engram_gateway_sessions_expiry_finalized_total")) === finalized) {
         if (Date.now() > deadline) throw new Error("the expiry sweep never committed the idle session");
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

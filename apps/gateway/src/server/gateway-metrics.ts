@@ -30,6 +30,11 @@ export class GatewayMetrics {
     labelNames: ["result"] as const,
     registers: [this.registry],
   });
+  readonly expiryFinalized = new Counter({
+    name: "engram_gateway_sessions_expiry_finalized_total",
+    help: "Expired sessions whose memory the expiry sweep committed and marked finalised (once each).",
+    registers: [this.registry],
+  });
   readonly routesPruned = new Counter({
     name: "engram_gateway_routes_pruned_total",
     help: "Routing entries dropped for being inactive longer than the route max age.",

@@ -123,6 +123,7 @@ export class SessionExpiryWatcher {
           { expiryFinalized: true, touch: false },
           { expectedSessionId: entry.sessionId },
         );
+        this.#props.metrics?.expiryFinalized.inc();
         report.finalized.push(entry.sessionKey);
       } else {
         report.failed.push(entry.sessionKey);
