@@ -25,6 +25,12 @@ export interface PostgresSessionKeyLockProps {
 interface Connection {
   readonly client: pg.Client;
   readonly ready: Promise<void>;
+  /**
+   * The tail of this connection's statements: each waits for the one before, so many turns share the
+   * connection without handing `pg` overlapping queries (pg 8 warns about that, pg 9 refuses it), and
+   * an unlock is always sent before any later try-lock.
+   */
+  tail: Promise<unknown>;
   /** Aborts when the connection is gone: every advisory lock taken on it is released by the server. */
   readonly lost: AbortController;
 }
@@ -105,7 +111,7 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
       let ok: boolean;
       try {
         await connection.ready;
-        const result = await connection.client.query<{ ok: boolean }>(TRY_LOCK, [this.#namespace, key]);
+        const result = await this.#query(connection, TRY_LOCK, key);
         ok = result.rows[0]?.ok === true;
       } catch (error) {
         this.#lose(connection, error);
@@ -120,13 +126,22 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
   async #release(connection: Connection, key: string): Promise<void> {
     if (connection.lost.signal.aborted) return; // the server freed it with the connection
     try {
-      const result = await connection.client.query<{ ok: boolean }>(UNLOCK, [this.#namespace, key]);
+      const result = await this.#query(connection, UNLOCK, key);
       if (result.rows[0]?.ok !== true) throw new Error("the advisory lock was not held");
     } catch (error) {
       // An unlock that failed may leave the key locked for as long as the connection lives: close it,
       // which frees every lock on it (and reports the other holders' locks as lost).
       this.#lose(connection, error);
     }
+  }
+
+  /** Runs one lock statement on `connection` after every statement queued on it before. */
+  #query(connection: Connection, text: string, key: string): Promise<pg.QueryResult<{ ok: boolean }>> {
+    const run = connection.tail.then(() =>
+      connection.client.query<{ ok: boolean }>(text, [this.#namespace, key]),
+    );
+    connection.tail = run.catch(() => undefined);
+    return run;
   }
 
   #connect(): Connection {
@@ -140,6 +155,7 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
       client,
       lost: new AbortController(),
       ready: client.connect().then(() => undefined),
+      tail: Promise.resolve(),
     };
     // Without a listener, pg's "error" event would crash the process.
     client.on("error", (error) => this.#lose(connection, error));
