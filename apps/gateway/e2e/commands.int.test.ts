@@ -10,24 +10,14 @@ const standIn = useStandInModel();
 const dm = telegramDm;
 const modelRequestArrives = (after: number) => standIn.requestArrives(after);
 
-const activeTranscript = (gateway: E2EGateway, sessionId: string) =>
-  gateway.withDb(async (db) =>
-    (
-      await db
-        .selectFrom("messages")
-        .select(["role", "content"])
-        .where("session_id", "=", sessionId)
-        .where("active", "=", true)
-        .orderBy("id")
-        .execute()
-    ).map((m) => `${m.role}:${m.content}`),
-  );
+const activeTranscript = async (gateway: E2EGateway, sessionId: string) =>
+  (await gateway.transcript(sessionId, { activeOnly: true })).map((m) => `${m.role}:${m.content}`);
 
 describeE2E(
   "gateway commands end to end",
   (gateway) => {
     beforeAll(async () => {
-      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
+      await gateway().start(standIn.env());
     });
 
     it("names, lists, branches, rewinds and resumes a chat's sessions", async () => {

@@ -5,28 +5,18 @@
  */
 import { beforeAll, expect, it } from "vitest";
 import { CONTINUATION_NOTE } from "../src/restart/restart-recovery.js";
-import { describeE2E, type E2EGateway, telegramDm, useStandInModel } from "./harness/index.js";
+import { describeE2E, telegramDm, useStandInModel } from "./harness/index.js";
 
 const standIn = useStandInModel();
 const dm = telegramDm;
 const modelRequestArrives = (after: number) => standIn.requestArrives(after);
-
-const transcriptOf = (gateway: E2EGateway, sessionId: string) =>
-  gateway.withDb((db) =>
-    db
-      .selectFrom("messages")
-      .select(["role", "content"])
-      .where("session_id", "=", sessionId)
-      .orderBy("id")
-      .execute(),
-  );
 
 describeE2E(
   "gateway crash and restart end to end",
   (gateway) => {
     beforeAll(async () => {
       // The model's URL is known only now; start the gateway against it.
-      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
+      await gateway().start(standIn.env());
     });
 
     it("survives kill -9 mid-turn: same session after restart, transcript intact up to the interrupted message", async () => {
@@ -47,7 +37,7 @@ describeE2E(
 
       await gateway().start();
       // Everything saved before the kill is there (the restart's continuation may already follow it).
-      expect((await transcriptOf(gateway(), first.sessionId)).slice(0, 3)).toEqual([
+      expect((await gateway().transcript(first.sessionId)).slice(0, 3)).toEqual([
         { role: "user", content: "before the crash" },
         { role: "assistant", content: "ok" },
         { role: "user", content: "interrupted by kill -9" },
@@ -56,7 +46,7 @@ describeE2E(
       expect(after.sessionId).toBe(first.sessionId);
       expect(after.autoReset).toBeUndefined();
       // The restart continued the interrupted turn (a system note and its reply) before the new message.
-      expect((await transcriptOf(gateway(), first.sessionId)).map((m) => [m.role, m.content])).toEqual([
+      expect((await gateway().transcript(first.sessionId)).map((m) => [m.role, m.content])).toEqual([
         ["user", "before the crash"],
         ["assistant", "ok"],
         ["user", "interrupted by kill -9"],
@@ -103,7 +93,7 @@ describeE2E(
           .executeTakeFirstOrThrow(),
       );
       expect(cleared.resume_pending).toBe(false);
-      expect((await transcriptOf(gateway(), first.sessionId)).map((m) => m.content)).toEqual([
+      expect((await gateway().transcript(first.sessionId)).map((m) => m.content)).toEqual([
         "before the stop",
         "ok",
         "in flight at SIGTERM",

@@ -21,8 +21,7 @@ describeE2E(
   (gateway) => {
     const onPostgres = () => gateway().backend === "postgres";
     beforeAll(async () => {
-      if (onPostgres())
-        await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
+      if (onPostgres()) await gateway().start(standIn.env());
     });
 
     it("runs the turns of one session key one at a time across both processes: the transcript strictly alternates", async (context) => {

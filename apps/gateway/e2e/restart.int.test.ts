@@ -35,16 +35,6 @@ function restoreLine(gateway: E2EGateway): RestoreLine {
   throw new Error(`no restore line in:\n${gateway.process.output()}`);
 }
 
-const transcriptOf = (gateway: E2EGateway, sessionId: string) =>
-  gateway.withDb((db) =>
-    db
-      .selectFrom("messages")
-      .select(["role", "content"])
-      .where("session_id", "=", sessionId)
-      .orderBy("id")
-      .execute(),
-  );
-
 const routeOf = (gateway: E2EGateway, sessionKey: string) =>
   gateway.withDb((db) =>
     db
@@ -58,7 +48,7 @@ describeE2E(
   "gateway restart safety end to end",
   (gateway) => {
     beforeAll(async () => {
-      await gateway().start({ ENGRAM_MODEL: "stand-in", ENGRAM_MODEL_BASE_URL: standIn.server.baseUrl });
+      await gateway().start(standIn.env());
     });
 
     it("after kill -9 mid-turn restores the session resume-pending and continues it before answering a new message", async () => {
@@ -94,7 +84,7 @@ describeE2E(
       expect(
         await gateway().metric("engram_gateway_restart_continuations_total", { result: "continued" }),
       ).toBe(1);
-      expect(await transcriptOf(gateway(), first.sessionId)).toEqual([
+      expect(await gateway().transcript(first.sessionId)).toEqual([
         { role: "user", content: "before the crash" },
         { role: "assistant", content: "ok" },
         { role: "user", content: "interrupted by kill -9" },
@@ -158,7 +148,7 @@ describeE2E(
       expect(next.sessionId).not.toBe(first.sessionId);
       expect(next.autoReset).toEqual({ reason: "suspended", hadActivity: true });
       // The old transcript is intact: every saved message, the interrupted user turns included.
-      const old = await transcriptOf(gateway(), first.sessionId);
+      const old = await gateway().transcript(first.sessionId);
       expect(old.slice(0, 3)).toEqual([
         { role: "user", content: "hello" },
         { role: "assistant", content: "ok" },

@@ -121,6 +121,25 @@ export class E2EGateway {
     );
   }
 
+  /**
+   * A session's stored messages in order, read on a direct connection: every row, or only the active
+   * ones (what the next turn sees: rewound rows are kept but inactive).
+   */
+  transcript(
+    sessionId: string,
+    props: { readonly activeOnly?: boolean } = {},
+  ): Promise<Array<{ role: string; content: string | null }>> {
+    return this.withDb((db) => {
+      let query = db
+        .selectFrom("messages")
+        .select(["role", "content"])
+        .where("session_id", "=", sessionId)
+        .orderBy("id");
+      if (props.activeOnly) query = query.where("active", "=", true);
+      return query.execute();
+    });
+  }
+
   /** Sends and expects 200; returns the reply body. */
   async say(source: object, text: string, props: SendProps = {}): Promise<MessageReply> {
     const answer = await this.send(source, text, props);
