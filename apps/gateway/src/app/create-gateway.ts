@@ -134,6 +134,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   const stores = props.runner
     ? undefined
     : new HolographicStores({ db: props.db, maxOpenScopes: props.config.maxAgents });
+  const modelConfigured = isModelConfigured(process.env);
   const agentRunner = !stores
     ? undefined
     : new AgentTurnRunner({
@@ -142,20 +143,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
         maxAgents: props.config.maxAgents,
         idleTtlMs: props.config.agentIdleTtlMs,
         clock,
+        // Only with a model endpoint configured: the offline model has no other models to switch to.
         modelFor: (override) =>
-          override.model && isModelConfigured(process.env)
-            ? createChatModel({ model: override.model })
-            : undefined,
-        providers: ({ source }) =>
-          // No source: a stand-in for a session that ran no turn here (see AgentTurnSession.source).
-          source === undefined
-            ? []
-            : [
-                new HolographicProvider({
-                  ...stores.lease(memoryScopeFor(source, isolation)),
-                  autoExtract: true,
-                }),
-              ],
+          override.model && modelConfigured ? createChatModel({ model: override.model }) : undefined,
+        providers: ({ source }) => [
+          new HolographicProvider({ ...stores.lease(memoryScopeFor(source, isolation)), autoExtract: true }),
+        ],
       });
   const runner = props.runner ?? (agentRunner as AgentTurnRunner);
   const handler = new GatewayTurnHandler({
@@ -168,7 +161,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     maxTextBytes: props.config.maxTextBytes,
     // As many held transcripts as live agents: the sessions likely to speak next.
     recentTranscripts: props.config.maxAgents,
-    modelSwitchable: agentRunner !== undefined && isModelConfigured(process.env),
+    modelSwitchable: agentRunner !== undefined && modelConfigured,
     sessionContext: (source) =>
       buildSessionContextPrompt(
         {

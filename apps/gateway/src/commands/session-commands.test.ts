@@ -171,6 +171,22 @@ describe("gateway session commands", () => {
     expect((await routingIndex.get(first.sessionKey))?.modelOverride).toBeNull();
   });
 
+  it("routes a command after an expiry as a message would: the old session is committed and memory told", async () => {
+    const old = await say("hello");
+    await coordinator.markTurnCompleted(old.sessionId, { agent: echo.agentFor(old.sessionId) });
+    clock.advance(2 * 60 * 60 * 1000);
+    const undo = await say("/undo");
+    expect(undo.sessionId).not.toBe(old.sessionId);
+    expect(await coordinator.hasUncommittedWork(old.sessionId)).toBe(false);
+    expect(echo.switches.at(-1)).toEqual({
+      newSessionId: undo.sessionId,
+      source: expect.objectContaining(alice),
+      parentSessionId: old.sessionId,
+      reset: true,
+      reason: "reset",
+    });
+  });
+
   it("tells the model why a session is new after an idle reset, once", async () => {
     await say("hello");
     clock.advance(2 * 60 * 60 * 1000);

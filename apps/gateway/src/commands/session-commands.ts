@@ -13,6 +13,12 @@ import type { TurnReply } from "../turns/gateway-turn-handler.js";
 import type { TurnRunner } from "../turns/turn-runner.js";
 import type { GatewayCommand } from "./gateway-command.js";
 
+/** Why the key moved: the `reset` flag and reason `onSessionSwitch` reports. */
+export interface SwitchReason {
+  readonly reset: boolean;
+  readonly reason: string;
+}
+
 /** Sessions `/sessions` lists and `/resume N` counts through. */
 const LISTED_SESSIONS = 20;
 const MAX_TITLE_LENGTH = 120;
@@ -28,6 +34,13 @@ export interface SessionCommandsProps {
   readonly metrics?: GatewayMetrics;
   /** Commits a session left for good (the turn handler's `leaveSession`). */
   readonly leaveSession: (sessionId: string) => Promise<boolean>;
+  /**
+   * The key moved to `route.sessionId`: commits `route.previousSessionId` (if any) and tells the memory
+   * layer (`onSessionSwitch`) how (the turn handler's, shared with messages).
+   */
+  readonly switched: (route: SessionRoute, source: SessionSource, how: SwitchReason) => Promise<void>;
+  /** The key's current session, routed exactly as a message would be (the turn handler's). */
+  readonly route: (source: SessionSource) => Promise<SessionRoute>;
   /** Whether this gateway can run another model than its default (a model endpoint is configured). */
   readonly modelSwitchable?: boolean;
 }
@@ -35,7 +48,7 @@ export interface SessionCommandsProps {
 /**
  * The session commands of seed 004, each run in the key's turn slot (so no turn of the same key runs
  * meanwhile). Every command that moves the key to another session commits the one it leaves through
- * `leaveSession` first and tells the memory layer why (`onSessionSwitch` with reason, `reset`,
+ * `switched` first and tells the memory layer why (`onSessionSwitch` with reason, `reset`,
  * `rewound`). Listing and `/resume` see only the caller's own sessions: those of the same session key,
  * which carries platform, chat, thread and (unless the chat is shared) user.
  */
@@ -71,14 +84,11 @@ export class SessionCommands {
 
   /** `/new [title]`, `/reset`: commit the session being left, then route the key to a fresh one. */
   async #reset(source: SessionSource, command: "new" | "reset", args: string): Promise<TurnReply> {
-    const { router, runner, transcripts, metrics } = this.#props;
+    const { router, transcripts, metrics } = this.#props;
     const title = args === "" ? undefined : validateTitle(args);
     const route = await router.resetSession(source);
     metrics?.resets.inc({ reason: "explicit" });
-    if (route.previousSessionId) await this.#props.leaveSession(route.previousSessionId);
-    await runner.onSessionSwitch?.(route.sessionId, {
-      source,
-      parentSessionId: route.previousSessionId ?? null,
+    await this.#props.switched(route, source, {
       reset: true,
       reason: command === "reset" ? "reset" : "new_session",
     });
@@ -97,31 +107,19 @@ export class SessionCommands {
    */
   async #resume(source: SessionSource, args: string): Promise<TurnReply> {
     if (args === "") return this.#sessions(source);
-    const { router, runner } = this.#props;
+    const { router } = this.#props;
     const target = await this.#findOwnSession(source, args);
     const route = await router.switchSession(source, target);
-    if (route.previousSessionId) await this.#props.leaveSession(route.previousSessionId);
-    await runner.onSessionSwitch?.(route.sessionId, {
-      source,
-      parentSessionId: route.previousSessionId ?? null,
-      reset: false,
-      reason: "resume",
-    });
+    await this.#props.switched(route, source, { reset: false, reason: "resume" });
     return reply(route, `Resumed session ${route.sessionId}.`);
   }
 
   /** `/branch [title]`: continue in a copy of this session; the original stays resumable. */
   async #branch(source: SessionSource, args: string): Promise<TurnReply> {
-    const { router, runner } = this.#props;
+    const { router } = this.#props;
     const title = args === "" ? undefined : validateTitle(args);
     const route = await router.branchSession(source, title === undefined ? {} : { title });
-    if (route.previousSessionId) await this.#props.leaveSession(route.previousSessionId);
-    await runner.onSessionSwitch?.(route.sessionId, {
-      source,
-      parentSessionId: route.previousSessionId ?? null,
-      reset: false,
-      reason: "branch",
-    });
+    await this.#props.switched(route, source, { reset: false, reason: "branch" });
     return reply(route, `Branched into session ${route.sessionId}.`);
   }
 
@@ -132,7 +130,7 @@ export class SessionCommands {
     if (!Number.isInteger(count) || count < 1 || count > MAX_UNDO) {
       throw new InvalidArgumentError("/undo", `takes a whole number of turns from 1 to ${MAX_UNDO}`);
     }
-    const route = await this.#current(source);
+    const route = await this.#props.route(source);
     const recent = await transcripts.listRecentUserMessages(route.sessionId, count);
     const oldest = recent.at(-1);
     if (!oldest) return reply(route, "Nothing to undo.");
@@ -154,7 +152,7 @@ export class SessionCommands {
    */
   async #compress(source: SessionSource): Promise<TurnReply> {
     const { transcripts, runner, routingIndex, router } = this.#props;
-    const route = await this.#current(source);
+    const route = await this.#props.route(source);
     if (!runner.compress) return reply(route, "This gateway's agent cannot compress sessions.");
     const history = await transcripts.getMessages(route.sessionId);
     // Commit first: compression's own commit would otherwise bypass the coordinator's ledger.
@@ -211,7 +209,7 @@ export class SessionCommands {
   /** `/model` shows the session's model; `/model <name>` overrides it for this session (never credentials). */
   async #model(source: SessionSource, args: string): Promise<TurnReply> {
     const { routingIndex } = this.#props;
-    const route = await this.#current(source);
+    const route = await this.#props.route(source);
     const entry = await routingIndex.get(route.sessionKey);
     if (args === "") {
       const model = entry?.modelOverride?.model;
@@ -233,13 +231,6 @@ export class SessionCommands {
     );
     if (!patched) throw new EngramError("CONFLICT", `Session key ${route.sessionKey} moved during /model`);
     return reply(route, `This session now uses ${args}.`);
-  }
-
-  /** The key's current session, routed as a message would be (created if the chat has none). */
-  async #current(source: SessionSource): Promise<SessionRoute> {
-    const route = await this.#props.router.getOrCreateSession(source);
-    if (route.previousSessionId) await this.#props.leaveSession(route.previousSessionId);
-    return route;
   }
 
   async #listOwn(sessionKey: string): Promise<TranscriptSessionListItem[]> {

@@ -13,8 +13,8 @@ import {
   type TranscriptStore,
 } from "@engram/core";
 import { parseGatewayCommand } from "../commands/gateway-command.js";
-import { SessionCommands } from "../commands/session-commands.js";
-import type { AutoResetInfo, SessionRouter } from "../routing/session-router.js";
+import { SessionCommands, type SwitchReason } from "../commands/session-commands.js";
+import type { AutoResetInfo, SessionRoute, SessionRouter } from "../routing/session-router.js";
 import type { GatewayMetrics } from "../server/gateway-metrics.js";
 import { KeyedSerialQueue } from "./keyed-serial-queue.js";
 import { RecentTranscripts } from "./recent-transcripts.js";
@@ -129,6 +129,8 @@ export class GatewayTurnHandler {
       runner: props.runner,
       ...(props.metrics ? { metrics: props.metrics } : {}),
       leaveSession: (sessionId) => this.leaveSession(sessionId),
+      switched: (route, source, how) => this.#switched(route, source, how),
+      route: (source) => this.#route(source),
       modelSwitchable: props.modelSwitchable ?? false,
     });
   }
@@ -250,19 +252,9 @@ export class GatewayTurnHandler {
     messageId: string | undefined,
     timestamp: number | undefined,
   ): Promise<TurnReply> {
-    const { router, transcripts, runner, routingIndex, metrics } = this.#props;
-    const route = await router.getOrCreateSession(source);
+    const { transcripts, routingIndex } = this.#props;
+    const route = await this.#route(source);
     const { sessionId } = route;
-    if (route.autoReset) metrics?.resets.inc({ reason: route.autoReset.reason });
-    if (route.previousSessionId) {
-      await this.leaveSession(route.previousSessionId);
-      await runner.onSessionSwitch?.(sessionId, {
-        source,
-        parentSessionId: route.previousSessionId,
-        reset: true,
-        reason: "reset",
-      });
-    }
     const base = { sessionId, sessionKey, ...(route.autoReset ? { autoReset: route.autoReset } : {}) };
     if (messageId !== undefined) {
       // A platform retry can arrive after the session it was answered in expired: look there too.
@@ -303,6 +295,27 @@ export class GatewayTurnHandler {
     if (!output.completed) return { ...base, reply: null, stopped: true };
     if (route.resumed) await routingIndex.clearResumePending(sessionKey);
     return { ...base, reply: output.reply };
+  }
+
+  /**
+   * The session the next message of `source` belongs to. When routing auto-reset the key (a policy
+   * expired), the session left is committed and the memory layer told, as for every switch.
+   */
+  async #route(source: SessionSource): Promise<SessionRoute> {
+    const route = await this.#props.router.getOrCreateSession(source);
+    if (route.autoReset) this.#props.metrics?.resets.inc({ reason: route.autoReset.reason });
+    if (route.previousSessionId) await this.#switched(route, source, { reset: true, reason: "reset" });
+    return route;
+  }
+
+  /** The key moved to `route.sessionId`: commit the session it left (if any), then tell memory how. */
+  async #switched(route: SessionRoute, source: SessionSource, how: SwitchReason): Promise<void> {
+    if (route.previousSessionId) await this.leaveSession(route.previousSessionId);
+    await this.#props.runner.onSessionSwitch?.(route.sessionId, {
+      source,
+      parentSessionId: route.previousSessionId ?? null,
+      ...how,
+    });
   }
 
   /** Runs a turn that `/stop` can interrupt while it runs (its key's abort controller is registered). */
