@@ -8,4 +8,3 @@ export * from "./gateway/index.js";
 export * from "./memory/index.js";
 export * from "./plugin/index.js";
 export * from "./ports/index.js";
-export * from "./session-buffer/index.js";

@@ -3,7 +3,6 @@
  * Each area has its own index; this file is the table of contents. Test helpers live on the
  * `@engram/store/testing` subpath.
  */
-export * from "./archives/index.js";
 export * from "./commit-ledger/index.js";
 export * from "./db/index.js";
 export * from "./routing-index/index.js";

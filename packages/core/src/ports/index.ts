@@ -2,8 +2,6 @@
  * Ports: the storage contracts `@engram/store` implements (Postgres/PGlite) and core's in-memory
  * references implement for tests. Hosts depend on these interfaces, never on a backend.
  */
-export * from "./archive-store.js";
-export * from "./in-memory-archive-store.js";
 export * from "./in-memory-routing-index.js";
 export * from "./in-memory-session-key-lock.js";
 export * from "./in-memory-transcript-store.js";

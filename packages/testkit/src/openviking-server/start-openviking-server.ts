@@ -1,17 +1,18 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { assertSafeId, type Clock, isEngramError, systemClock } from "@engram/core";
 import {
-  assertSafeId,
-  type Clock,
   DeterministicMemoryExtractor,
-  isEngramError,
   type MemoryExtractor,
+  migrateSessionBuffer,
+  PostgresArchiveStore,
+  PostgresSessionStateStore,
   SessionBufferManager,
   type SessionCompressor,
-  systemClock,
-} from "@engram/core";
-import { type DB, migrateStore, PostgresArchiveStore, PostgresSessionStateStore } from "@engram/store";
+  sessionBufferTables,
+} from "@engram/session-buffer";
+import { type DB, migrateStore } from "@engram/store";
 import type { Kysely } from "kysely";
 import {
   InMemoryMemoryRecordStore,
@@ -97,8 +98,9 @@ export async function startOpenVikingServer(
   const compressor = props.compressor ? { compressor: props.compressor } : {};
   if (props.db) {
     await migrateStore(props.db);
+    await migrateSessionBuffer(props.db);
     await migrateOpenVikingServer(props.db);
-    const storeDb = props.db;
+    const storeDb = sessionBufferTables(props.db);
     records = new PostgresMemoryRecordStore(props.db);
     archives = new PostgresArchiveStore(storeDb, { clock });
     manager = new SessionBufferManager({

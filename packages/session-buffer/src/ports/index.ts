@@ -1,0 +1,2 @@
+export * from "./archive-store.js";
+export * from "./in-memory-archive-store.js";
