@@ -1,3 +1,4 @@
+export * from "./connection-failure.js";
 export * from "./database.js";
 export * from "./migration-failed-error.js";
 export * from "./migrations/index.js";

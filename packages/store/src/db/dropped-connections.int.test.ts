@@ -1,0 +1,97 @@
+/**
+ * Regression, issue 13 item 2: a Postgres connection the server ends (`pg_terminate_backend`, 57P01;
+ * a restart; a network drop) made the process exit with "Unhandled 'error' event" whenever the `pg`
+ * client had no `error` listener at that moment: a pooled client checked out by Kysely (inside a
+ * transaction, between two statements).
+ *
+ * Fix: every pooled client has a listener of its own for its whole life (failures reported once to
+ * `onPoolError`), and every connection carries an `application_name` (which is how these tests find
+ * the backends to terminate). Postgres only: PGlite has no server connections.
+ */
+import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testBackends } from "../testing/test-backends.js";
+import { isConnectionFailure } from "./connection-failure.js";
+import { createDatabase, type Database } from "./database.js";
+
+const postgres = testBackends().find((backend) => backend.name === "postgres");
+if (!postgres) {
+  console.info(
+    "[store] dropped Postgres connections: skipped, DATABASE_URL is unset (PGlite has no server connections)",
+  );
+}
+
+describe.skipIf(!postgres)("dropped Postgres connections", () => {
+  const url = postgres?.name === "postgres" ? postgres.url : "";
+  let admin: Database | undefined;
+
+  beforeAll(async () => {
+    admin = await createDatabase({ url, maxConnections: 1, applicationName: "engram-test-admin" });
+  });
+  afterAll(async () => {
+    await admin?.close();
+  });
+
+  const uniqueName = () => `t-drop-${randomBytes(4).toString("hex")}`;
+
+  /** Terminates every backend whose application_name is `name`; returns how many it ended. */
+  const terminate = async (name: string): Promise<number> => {
+    const { rows } = await sql<{ ended: boolean }>`
+      select pg_terminate_backend(pid) as ended from pg_stat_activity
+       where application_name = ${name} and pid <> pg_backend_pid()
+    `.execute(admin!.db);
+    return rows.filter((row) => row.ended).length;
+  };
+
+  const connections = async (name: string): Promise<number> => {
+    const { rows } = await sql<{ n: number }>`
+      select count(*)::int as n from pg_stat_activity where application_name = ${name}
+    `.execute(admin!.db);
+    return rows[0]?.n ?? 0;
+  };
+
+  it("keeps the process up when a client checked out inside a transaction loses its connection, reports it once, and the next query succeeds", async () => {
+    const name = uniqueName();
+    const errors: Error[] = [];
+    await using database = await createDatabase({
+      url,
+      applicationName: name,
+      maxConnections: 2,
+      onPoolError: (error) => errors.push(error),
+    });
+    const failed = await database.db
+      .transaction()
+      .execute(async (trx) => {
+        await sql`select 1`.execute(trx);
+        expect(await terminate(name)).toBe(1);
+        // Idle inside the transaction, still checked out: pg emits "error" on the client. Without a
+        // listener of its own, that event ended the process.
+        await expect.poll(() => errors.length, { timeout: 5_000 }).toBeGreaterThan(0);
+        await sql`select 1`.execute(trx);
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(isConnectionFailure(failed)).toBe(true);
+    // The client's own listener and, had it been idle in the pool, the pool's: one report per client.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(errors).toHaveLength(1);
+    const { rows } = await sql<{ n: number }>`select 1 as n`.execute(database.db);
+    expect(rows).toEqual([{ n: 1 }]);
+  });
+
+  it("tells a dropped connection from a bad statement", async () => {
+    const name = uniqueName();
+    await using database = await createDatabase({ url, applicationName: name, maxConnections: 1 });
+    const bad = await sql`select 1 / 0`.execute(database.db).catch((error: unknown) => error);
+    expect(isConnectionFailure(bad)).toBe(false);
+    const running = sql`select pg_sleep(10)`.execute(database.db).catch((error: unknown) => error);
+    await expect.poll(() => connections(name)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await terminate(name)).toBe(1);
+    expect(isConnectionFailure(await running)).toBe(true);
+    expect(isConnectionFailure(new Error("wrapped", { cause: await running }))).toBe(true);
+  });
+});
