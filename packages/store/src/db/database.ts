@@ -5,6 +5,7 @@ import { InMemorySessionKeyLock, InvalidArgumentError, type SessionKeyLock } fro
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
+import { PostgresNotificationListener, quoteIdentifier } from "./postgres-notification-listener.js";
 import { PostgresSessionKeyLock } from "./postgres-session-key-lock.js";
 import type { DB } from "./schema/index.js";
 
@@ -29,7 +30,7 @@ export interface CreateDatabaseProps {
   /**
    * Called when a Postgres connection fails (server restart, `pg_terminate_backend`, network drop):
    * a pooled one, idle or checked out (the pool discards it and the next query opens a new one), the
-   * LISTEN connection or a session-key lock's (held keys are reported lost). Never
+   * LISTEN connection (it reconnects) or a session-key lock's (held keys are reported lost). Never
    * thrown: the query that was running on it rejects on its own. Default: ignore.
    */
   readonly onPoolError?: (error: Error) => void;
@@ -62,7 +63,9 @@ export interface Database<T = DB> extends AsyncDisposable {
   readonly pglite: PGlite | undefined;
   /**
    * Calls `handler` with the payload of every `NOTIFY` on `channel` (Postgres: on a dedicated
-   * connection; PGlite: in process). Resolves once listening; the returned function stops it.
+   * connection, a {@link PostgresNotificationListener}, which reconnects and listens again after a
+   * drop, missing what was sent meanwhile; PGlite: in process). Resolves once listening; the returned
+   * function stops it.
    */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   /**
@@ -134,14 +137,15 @@ async function openPostgres<T>(
   pool.on("error", (error, client) => report(error, client));
   const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
   const listen = async (channel: string, handler: (payload: string) => void) => {
-    const client = new pg.Client({ connectionString: url, application_name: `${applicationName}:listen` });
-    client.on("error", (error) => props.onPoolError?.(error));
-    await client.connect();
-    client.on("notification", (message) => {
-      if (message.channel === channel) handler(message.payload ?? "");
+    const listener = new PostgresNotificationListener({
+      url,
+      channel,
+      onNotification: handler,
+      applicationName: `${applicationName}:listen`,
+      ...(props.onPoolError ? { onConnectionError: props.onPoolError } : {}),
     });
-    await client.query(`listen ${quoteIdentifier(channel)}`);
-    return () => client.end();
+    await listener.start();
+    return () => listener.close();
   };
   const keyLock = () =>
     new PostgresSessionKeyLock({
@@ -150,11 +154,6 @@ async function openPostgres<T>(
       ...(props.onPoolError ? { onConnectionError: props.onPoolError } : {}),
     });
   return handle(db, "postgres", schema, undefined, listen, keyLock);
-}
-
-/** A channel name as a quoted SQL identifier (LISTEN takes no parameters). */
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 const INT8_OID = 20;

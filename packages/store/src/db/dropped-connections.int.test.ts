@@ -2,11 +2,12 @@
  * Regression, issue 13 item 2: a Postgres connection the server ends (`pg_terminate_backend`, 57P01;
  * a restart; a network drop) made the process exit with "Unhandled 'error' event" whenever the `pg`
  * client had no `error` listener at that moment: a pooled client checked out by Kysely (inside a
- * transaction, between two statements).
+ * transaction, between two statements), and the LISTEN connection never came back after a drop.
  *
  * Fix: every pooled client has a listener of its own for its whole life (failures reported once to
- * `onPoolError`), and every connection carries an `application_name` (which is how these tests find
- * the backends to terminate). Postgres only: PGlite has no server connections.
+ * `onPoolError`), the LISTEN connection reconnects with a jittered, capped backoff, and every
+ * connection carries an `application_name` (which is how these tests find the backends to
+ * terminate). Postgres only: PGlite has no server connections.
  */
 import { randomBytes } from "node:crypto";
 import { sql } from "kysely";
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBackends } from "../testing/test-backends.js";
 import { isConnectionFailure } from "./connection-failure.js";
 import { createDatabase, type Database } from "./database.js";
+import { PostgresNotificationListener } from "./postgres-notification-listener.js";
 
 const postgres = testBackends().find((backend) => backend.name === "postgres");
 if (!postgres) {
@@ -21,6 +23,8 @@ if (!postgres) {
     "[store] dropped Postgres connections: skipped, DATABASE_URL is unset (PGlite has no server connections)",
   );
 }
+/** A server address nothing listens on: connections are refused at once. */
+const UNREACHABLE = "postgres://postgres@127.0.0.1:1/none";
 
 describe.skipIf(!postgres)("dropped Postgres connections", () => {
   const url = postgres?.name === "postgres" ? postgres.url : "";
@@ -93,5 +97,82 @@ describe.skipIf(!postgres)("dropped Postgres connections", () => {
     expect(await terminate(name)).toBe(1);
     expect(isConnectionFailure(await running)).toBe(true);
     expect(isConnectionFailure(new Error("wrapped", { cause: await running }))).toBe(true);
+  });
+
+  it("listens again after its connection is terminated, round after round, and stops for good when closed", async () => {
+    const name = uniqueName();
+    const channel = `drop_${randomBytes(4).toString("hex")}`;
+    const errors: Error[] = [];
+    await using database = await createDatabase({
+      url,
+      applicationName: name,
+      onPoolError: (error) => errors.push(error),
+    });
+    const heard: string[] = [];
+    const stop = await database.listen(channel, (payload) => heard.push(payload));
+    for (let round = 0; round < 5; round++) {
+      expect(await terminate(`${name}:listen`), `round ${round}: the listening connection`).toBe(1);
+      // Notifications sent while it reconnects are lost (documented): notify until one is heard.
+      await expect
+        .poll(
+          async () => {
+            await sql`select pg_notify(${channel}, ${`round ${round}`})`.execute(database.db);
+            return heard.includes(`round ${round}`);
+          },
+          { timeout: 10_000, interval: 50 },
+        )
+        .toBe(true);
+    }
+    expect(errors.length).toBeGreaterThanOrEqual(5);
+    await stop();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await connections(`${name}:listen`)).toBe(0);
+  });
+
+  it("keeps retrying the LISTEN connection with a growing pause while the server refuses it", async () => {
+    const name = uniqueName();
+    const errors: Error[] = [];
+    let refuse = false;
+    const listener = new PostgresNotificationListener({
+      // Read at every attempt: switching it plays a server that refuses connections, then comes back.
+      get url() {
+        return refuse ? UNREACHABLE : url;
+      },
+      applicationName: name,
+      channel: "drop_retry",
+      onNotification: () => undefined,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 200,
+      onConnectionError: (error) => errors.push(error),
+    });
+    await listener.start();
+    expect(listener.listening).toBe(true);
+    refuse = true;
+    expect(await terminate(name)).toBe(1);
+    await expect.poll(() => errors.length, { timeout: 5_000 }).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    // About 20+40+80+160+200+200 ms of pauses fit in 800 ms: a bounded number of attempts, no hot loop.
+    expect(errors.length).toBeGreaterThanOrEqual(3);
+    expect(errors.length).toBeLessThanOrEqual(12);
+    expect(listener.listening).toBe(false);
+    refuse = false;
+    await expect.poll(() => listener.listening, { timeout: 5_000 }).toBe(true);
+    await listener.close();
+    expect(listener.listening).toBe(false);
+  });
+
+  it("rejects start when the first connection fails, and does not retry it", async () => {
+    const errors: Error[] = [];
+    const listener = new PostgresNotificationListener({
+      url: UNREACHABLE,
+      channel: "drop_never",
+      onNotification: () => undefined,
+      onConnectionError: (error) => errors.push(error),
+    });
+    const refused = await listener.start().catch((error: unknown) => error);
+    expect(isConnectionFailure(refused)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(errors).toEqual([]);
+    await listener.close();
   });
 });
