@@ -151,6 +151,7 @@ async function openPostgres<T>(
     new PostgresSessionKeyLock({
       url,
       namespace: schema,
+      applicationName: `${applicationName}:session-key-lock`,
       ...(props.onPoolError ? { onConnectionError: props.onPoolError } : {}),
     });
   return handle(db, "postgres", schema, undefined, listen, keyLock);

@@ -5,17 +5,19 @@
  * transaction, between two statements), and the LISTEN connection never came back after a drop.
  *
  * Fix: every pooled client has a listener of its own for its whole life (failures reported once to
- * `onPoolError`), the LISTEN connection reconnects with a jittered, capped backoff, and every
- * connection carries an `application_name` (which is how these tests find the backends to
- * terminate). Postgres only: PGlite has no server connections.
+ * `onPoolError`), the LISTEN connection and the session-key lock's connection reconnect with a
+ * jittered, capped backoff, and every connection carries an `application_name` (which is how these
+ * tests find the backends to terminate). Postgres only: PGlite has no server connections.
  */
 import { randomBytes } from "node:crypto";
+import { isEngramError } from "@engram/core";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testBackends } from "../testing/test-backends.js";
 import { isConnectionFailure } from "./connection-failure.js";
 import { createDatabase, type Database } from "./database.js";
 import { PostgresNotificationListener } from "./postgres-notification-listener.js";
+import { PostgresSessionKeyLock } from "./postgres-session-key-lock.js";
 
 const postgres = testBackends().find((backend) => backend.name === "postgres");
 if (!postgres) {
@@ -174,5 +176,73 @@ describe.skipIf(!postgres)("dropped Postgres connections", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(errors).toEqual([]);
     await listener.close();
+  });
+
+  it("takes keys again on a new connection after the lock's connection is terminated while idle", async () => {
+    const name = uniqueName();
+    await using database = await createDatabase({ url, applicationName: name });
+    const lock = database.sessionKeyLock();
+    expect(await lock.withLock("k", async () => "first")).toBe("first");
+    expect(await terminate(`${name}:session-key-lock`)).toBe(1);
+    expect(await lock.withLock("k", async () => "again")).toBe("again");
+    expect(await connections(`${name}:session-key-lock`)).toBe(1);
+  });
+
+  it("survives its connection being terminated again and again under load: holders learn SESSION_KEY_LOCK_LOST, the others get their key", async () => {
+    const name = uniqueName();
+    const errors: Error[] = [];
+    await using database = await createDatabase({
+      url,
+      applicationName: name,
+      onPoolError: (error) => errors.push(error),
+    });
+    const lock = database.sessionKeyLock();
+    const outcomes = new Map<string, number>();
+    let running = true;
+    const workers = Array.from({ length: 8 }, async (_, worker) => {
+      while (running) {
+        const outcome = await lock
+          .withLock(`key-${worker % 4}`, async () => {
+            await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+            return "ok";
+          })
+          .catch((error: unknown) => (isEngramError(error) ? error.code : `uncoded: ${String(error)}`));
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+    });
+    let terminated = 0;
+    for (let round = 0; round < 10; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 40 + Math.random() * 60));
+      terminated += await terminate(`${name}:session-key-lock`);
+    }
+    running = false;
+    await Promise.all(workers);
+    expect(terminated).toBeGreaterThanOrEqual(5);
+    for (const outcome of outcomes.keys()) {
+      expect(["ok", "SESSION_KEY_LOCK_LOST", "STORE_FAILED"]).toContain(outcome);
+    }
+    expect(outcomes.get("SESSION_KEY_LOCK_LOST") ?? 0).toBeGreaterThan(0);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(await lock.withLock("key-0", async () => "after")).toBe("after");
+  });
+
+  it("gives up with STORE_FAILED after reconnectWindowMs while the server stays unreachable, pausing between attempts", async () => {
+    const errors: Error[] = [];
+    const lock = new PostgresSessionKeyLock({
+      url: UNREACHABLE,
+      reconnectWindowMs: 500,
+      reconnectMinMs: 20,
+      reconnectMaxMs: 200,
+      onConnectionError: (error) => errors.push(error),
+    });
+    const started = Date.now();
+    const refused = await lock.withLock("k", async () => "never").catch((error: unknown) => error);
+    const elapsed = Date.now() - started;
+    expect(isEngramError(refused) && refused.code).toBe("STORE_FAILED");
+    expect(isConnectionFailure(refused)).toBe(true);
+    expect(elapsed).toBeLessThan(2_000);
+    expect(errors.length).toBeGreaterThanOrEqual(2);
+    expect(errors.length).toBeLessThanOrEqual(10);
+    await lock.close();
   });
 });
