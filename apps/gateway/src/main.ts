@@ -4,15 +4,26 @@
  * stops gracefully on SIGINT/SIGTERM.
  */
 import { createDatabase, migrateStore } from "@engram/store";
+import type { FastifyBaseLogger } from "fastify";
 import { createGateway } from "./app/create-gateway.js";
 import { OffsetFileClock } from "./app/offset-file-clock.js";
 import { gatewayConfigFromEnv, isLoopbackHost } from "./config/gateway-config.js";
 
 async function main(): Promise<void> {
   const config = gatewayConfigFromEnv();
-  const database = await createDatabase(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
-  );
+  let log: FastifyBaseLogger | undefined;
+  const database = await createDatabase({
+    ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
+    // Names this process's connections in pg_stat_activity, for operators (and the connection-drop test).
+    applicationName: "engram-gateway",
+    // Survived (the pool and the session-key lock open new connections), but worth a line in the log.
+    // Code and message only: pg hangs the whole client object on a pooled connection's error.
+    onPoolError: (error) =>
+      log?.warn(
+        { code: (error as { code?: string }).code, reason: error.message },
+        "database connection lost",
+      ),
+  });
   await migrateStore(database.db);
   // Test-only: end-to-end suites move the running gateway's clock through a file (see OffsetFileClock).
   const clockFile = process.env.ENGRAM_TEST_CLOCK_FILE?.trim();
@@ -24,6 +35,7 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel },
     ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
   });
+  log = gateway.server.log;
   for (const adapter of gateway.adapters)
     gateway.server.log.info({ platform: adapter.platform }, "adapter enabled");
   if (!config.token && isLoopbackHost(config.host)) {

@@ -42,9 +42,14 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
   };
   const gatewayConfig = gatewayConfigFromEnv(env);
   const webConfig = webConfigFromEnv(env);
-  const database = await createDatabase(
-    gatewayConfig.databaseUrl ? { url: gatewayConfig.databaseUrl } : { dataDir: gatewayConfig.dataDir },
-  );
+  let log: ((error: Error) => void) | undefined;
+  const database = await createDatabase({
+    ...(gatewayConfig.databaseUrl ? { url: gatewayConfig.databaseUrl } : { dataDir: gatewayConfig.dataDir }),
+    // Names this process's connections in pg_stat_activity, for operators.
+    applicationName: "engram",
+    // Survived (the pool, the key lock and the LISTEN connection reconnect), but worth a line in the log.
+    onPoolError: (error) => log?.(error),
+  });
   try {
     await migrateStore(database.db);
     const logger = { level: props.logLevel ?? "warn" };
@@ -55,6 +60,12 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
       // Turns of one key stay serialised even beside a standalone gateway on the same Postgres.
       keyLock: database.sessionKeyLock(),
     });
+    // Code and message only: pg hangs the whole client object on a pooled connection's error.
+    log = (error) =>
+      gateway.server.log.warn(
+        { code: (error as { code?: string }).code, reason: error.message },
+        "database connection lost",
+      );
     const web = createWebApp({
       config: webConfig,
       db: database.db,

@@ -5,14 +5,25 @@
  * with the gateway in one process instead.
  */
 import { createDatabase, listenForTranscriptChanges, migrateStore } from "@engram/store";
+import type { FastifyBaseLogger } from "fastify";
 import { createWebApp } from "./app/create-web-app.js";
 import { webConfigFromEnv } from "./config/web-config.js";
 
 async function main(): Promise<void> {
   const config = webConfigFromEnv();
-  const database = await createDatabase(
-    config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
-  );
+  let log: FastifyBaseLogger | undefined;
+  const database = await createDatabase({
+    ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
+    // Names this process's connections in pg_stat_activity, for operators.
+    applicationName: "engram-web",
+    // Survived (the pool and the LISTEN connection reconnect), but worth a line in the log.
+    // Code and message only: pg hangs the whole client object on a pooled connection's error.
+    onPoolError: (error) =>
+      log?.warn(
+        { code: (error as { code?: string }).code, reason: error.message },
+        "database connection lost",
+      ),
+  });
   await migrateStore(database.db);
   const app = createWebApp({
     config,
@@ -20,6 +31,7 @@ async function main(): Promise<void> {
     logger: { level: config.logLevel },
     transcriptChanges: (onChange) => listenForTranscriptChanges(database, onChange),
   });
+  log = app.server.log;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

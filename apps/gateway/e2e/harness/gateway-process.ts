@@ -106,6 +106,11 @@ export class GatewayProcess {
     return this.#child.pid!;
   }
 
+  /** Whether the process is still running (it has not exited or been killed). */
+  get running(): boolean {
+    return this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
   /** The last lines the process printed (stdout and stderr). */
   output(): string {
     return this.#output.join("\n");

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
-import { EngramError, isEngramError } from "@engram/core";
+import { EngramError, isEngramError, StoreError } from "@engram/core";
+import { isConnectionFailure } from "@engram/store";
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
 import type { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
@@ -47,6 +48,13 @@ export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInsta
       // Malformed JSON, wrong content type and the like: the client's fault, with Fastify's reason.
       const message = error instanceof Error ? error.message : "Malformed request";
       return reply.status(400).send(errorBody("INVALID_ARGUMENT", message));
+    }
+    if (isConnectionFailure(error)) {
+      // A dropped database connection that no store wrapped: the next request gets a new one.
+      request.log.warn({ err: error }, "request failed: database connection lost");
+      return reply
+        .status(503)
+        .send(new StoreError(`${request.method} ${request.routeOptions.url}`, error).toJSON());
     }
     request.log.error({ err: error }, "request failed");
     return reply.status(500).send(errorBody("INTERNAL", "Internal error"));

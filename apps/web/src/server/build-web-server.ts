@@ -4,9 +4,11 @@ import {
   EngramError,
   InvalidArgumentError,
   isEngramError,
+  StoreError,
   type TranscriptStore,
   type WebSessionStore,
 } from "@engram/core";
+import { isConnectionFailure } from "@engram/store";
 import fastifyStatic from "@fastify/static";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from "fastify";
 import { z } from "zod";
@@ -117,6 +119,13 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     if (status !== undefined && status >= 400 && status < 500) {
       const message = error instanceof Error ? error.message : "Malformed request";
       return reply.status(400).send(new EngramError("INVALID_ARGUMENT", message).toJSON());
+    }
+    if (isConnectionFailure(error)) {
+      // A dropped database connection that no store wrapped: the next request gets a new one.
+      request.log.warn({ err: error }, "request failed: database connection lost");
+      return reply
+        .status(503)
+        .send(new StoreError(`${request.method} ${request.routeOptions.url}`, error).toJSON());
     }
     request.log.error({ err: error }, "request failed");
     return reply.status(500).send(new EngramError("INTERNAL", "Internal error").toJSON());

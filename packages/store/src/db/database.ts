@@ -5,6 +5,7 @@ import { InMemorySessionKeyLock, InvalidArgumentError, type SessionKeyLock } fro
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
+import { PostgresNotificationListener, quoteIdentifier } from "./postgres-notification-listener.js";
 import { PostgresSessionKeyLock } from "./postgres-session-key-lock.js";
 import type { DB } from "./schema/index.js";
 
@@ -27,10 +28,18 @@ export interface CreateDatabaseProps {
    */
   readonly schema?: string;
   /**
-   * Called when an idle pooled Postgres connection fails (server restart, network drop). The pool
-   * discards that connection and the next query opens a new one. Default: ignore.
+   * Called when a Postgres connection fails (server restart, `pg_terminate_backend`, network drop):
+   * a pooled one, idle or checked out (the pool discards it and the next query opens a new one), the
+   * LISTEN connection (it reconnects) or a session-key lock's (held keys are reported lost). Never
+   * thrown: the query that was running on it rejects on its own. Default: ignore.
    */
   readonly onPoolError?: (error: Error) => void;
+  /**
+   * `application_name` of this handle's Postgres connections (default `"engram"`), so operators can
+   * find them in `pg_stat_activity`; the LISTEN and lock connections get a `:listen` and a
+   * `:session-key-lock` suffix. An `application_name` in `url` wins.
+   */
+  readonly applicationName?: string;
   /** Largest number of pooled Postgres connections (default 10). PGlite has exactly one. */
   readonly maxConnections?: number;
   /**
@@ -54,7 +63,9 @@ export interface Database<T = DB> extends AsyncDisposable {
   readonly pglite: PGlite | undefined;
   /**
    * Calls `handler` with the payload of every `NOTIFY` on `channel` (Postgres: on a dedicated
-   * connection; PGlite: in process). Resolves once listening; the returned function stops it.
+   * connection, a {@link PostgresNotificationListener}, which reconnects and listens again after a
+   * drop, missing what was sent meanwhile; PGlite: in process). Resolves once listening; the returned
+   * function stops it.
    */
   listen(channel: string, handler: (payload: string) => void): Promise<() => Promise<void>>;
   /**
@@ -96,39 +107,54 @@ async function openPostgres<T>(
   schema: string,
   props: CreateDatabaseProps,
 ): Promise<Database<T>> {
-  if (schema !== "public") await ensureSchemaOnServer(url, schema);
+  const applicationName = props.applicationName ?? "engram";
+  if (schema !== "public") await ensureSchemaOnServer(url, schema, applicationName);
   const pool = new pg.Pool({
     connectionString: url,
     max: props.maxConnections ?? 10,
+    application_name: applicationName,
+    // Detects a peer that vanished without closing (a network drop), not only a server that said so.
+    keepAlive: true,
     types: { getTypeParser: pgTypeParser as typeof pg.types.getTypeParser },
     // Set at connect time, so it holds for every pooled connection and survives ROLLBACK.
     ...(schema === "public" ? {} : { options: `-c search_path=${schema}` }),
   });
-  // Without a listener, pg's "error" event on an idle client would crash the process.
-  pool.on("error", (error) => props.onPoolError?.(error));
+  // pg emits "error" on a client whose connection fails at any moment, and an "error" without a
+  // listener ends the process. The pool listens only while a client is idle in it; Kysely keeps one
+  // checked out across awaits (a whole transaction), so every client gets a listener of its own for
+  // its whole life. The query running on it, if any, rejects by itself; the pool drops the client
+  // when it comes back (pg-pool checks that it is still queryable).
+  const reported = new WeakSet<pg.ClientBase>();
+  const report = (error: Error, client: pg.ClientBase | undefined) => {
+    // Once per client: an idle client's failure reaches both its own listener and the pool's.
+    if (client) {
+      if (reported.has(client)) return;
+      reported.add(client);
+    }
+    props.onPoolError?.(error);
+  };
+  pool.on("connect", (client) => client.on("error", (error) => report(error, client)));
+  pool.on("error", (error, client) => report(error, client));
   const db = new Kysely<T>({ dialect: new PostgresDialect({ pool }) });
   const listen = async (channel: string, handler: (payload: string) => void) => {
-    const client = new pg.Client({ connectionString: url });
-    client.on("error", (error) => props.onPoolError?.(error));
-    await client.connect();
-    client.on("notification", (message) => {
-      if (message.channel === channel) handler(message.payload ?? "");
+    const listener = new PostgresNotificationListener({
+      url,
+      channel,
+      onNotification: handler,
+      applicationName: `${applicationName}:listen`,
+      ...(props.onPoolError ? { onConnectionError: props.onPoolError } : {}),
     });
-    await client.query(`listen ${quoteIdentifier(channel)}`);
-    return () => client.end();
+    await listener.start();
+    return () => listener.close();
   };
   const keyLock = () =>
     new PostgresSessionKeyLock({
       url,
       namespace: schema,
+      applicationName: `${applicationName}:session-key-lock`,
       ...(props.onPoolError ? { onConnectionError: props.onPoolError } : {}),
     });
   return handle(db, "postgres", schema, undefined, listen, keyLock);
-}
-
-/** A channel name as a quoted SQL identifier (LISTEN takes no parameters). */
-function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
 }
 
 const INT8_OID = 20;
@@ -141,8 +167,11 @@ function pgTypeParser(oid: number, format?: "text" | "binary"): unknown {
   return format === "binary" ? pg.types.getTypeParser(oid, "binary") : pg.types.getTypeParser(oid);
 }
 
-async function ensureSchemaOnServer(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
+async function ensureSchemaOnServer(url: string, schema: string, applicationName: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  // A failure while the statement runs rejects it; without a listener the same "error" event would
+  // also end the process.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     await createSchemaIfMissing((text) => client.query(text), schema);

@@ -6,6 +6,7 @@ import {
   StoreError,
 } from "@engram/core";
 import pg from "pg";
+import { ReconnectBackoff } from "./reconnect-backoff.js";
 
 export interface PostgresSessionKeyLockProps {
   /** PostgreSQL connection string; the lock opens one connection of its own on it, at first use. */
@@ -20,6 +21,17 @@ export interface PostgresSessionKeyLockProps {
   readonly retryMaxMs?: number;
   /** Called when the lock's connection fails (held keys are then lost and reported to their holders). */
   readonly onConnectionError?: (error: Error) => void;
+  /** `application_name` of the lock's connection. Default `"engram:session-key-lock"`. */
+  readonly applicationName?: string;
+  /**
+   * How long an acquisition keeps reconnecting after the lock's connection failed, in ms, before it
+   * rejects with `STORE_FAILED`. Default 5000. Reconnections pause with a jittered backoff from
+   * `reconnectMinMs` (default 50) doubling up to `reconnectMaxMs` (default 1000), shared by every
+   * acquisition of this lock, so a server that is down is not asked once per waiting turn.
+   */
+  readonly reconnectWindowMs?: number;
+  readonly reconnectMinMs?: number;
+  readonly reconnectMaxMs?: number;
 }
 
 interface Connection {
@@ -53,8 +65,11 @@ const UNLOCK = "select pg_advisory_unlock(hashtext($1), hashtext($2)) as ok";
  *   holders in. A hash collision only serialises two unrelated keys across processes.
  * - A process that dies closes its connection and the server frees its locks: nothing to clean up.
  *   When the connection drops under a live process, holders are told through their signal and
- *   `withLock` rejects with `SESSION_KEY_LOCK_LOST`; a failing lock query rejects with
- *   `STORE_FAILED`; the next acquisition opens a new connection.
+ *   `withLock` rejects with `SESSION_KEY_LOCK_LOST` (their turn may have overlapped another process's).
+ *   Acquisitions open a new connection, after a jittered backoff when the last one failed, and retry
+ *   for `reconnectWindowMs` (a try-lock on a connection that died held nothing: the server freed it)
+ *   before they reject with `STORE_FAILED`. The connection has an `error` listener for its whole life:
+ *   a dropped connection never ends the process.
  */
 export class PostgresSessionKeyLock implements SessionKeyLock {
   readonly #url: string;
@@ -62,6 +77,13 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
   readonly #retryMinMs: number;
   readonly #retryMaxMs: number;
   readonly #onConnectionError: ((error: Error) => void) | undefined;
+  readonly #applicationName: string;
+  readonly #reconnectWindowMs: number;
+  readonly #backoff: ReconnectBackoff;
+  /** No new connection before this time (epoch ms): the backoff after a failed one. */
+  #reconnectAt = 0;
+  /** Why the last connection failed: the cause of an acquisition that gives up before trying again. */
+  #lastFailure: unknown;
   readonly #local = new InMemorySessionKeyLock();
   readonly #running = new Set<Promise<unknown>>();
   #connection: Connection | undefined;
@@ -76,6 +98,12 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
       throw new InvalidArgumentError("retryMinMs", "must be > 0 and at most retryMaxMs");
     }
     this.#onConnectionError = props.onConnectionError;
+    this.#applicationName = props.applicationName ?? "engram:session-key-lock";
+    this.#reconnectWindowMs = props.reconnectWindowMs ?? 5_000;
+    this.#backoff = new ReconnectBackoff({
+      minMs: props.reconnectMinMs ?? 50,
+      maxMs: props.reconnectMaxMs ?? 1_000,
+    });
   }
 
   withLock<T>(key: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -104,10 +132,11 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
 
   async #acquire(key: string): Promise<Connection> {
     let pause = this.#retryMinMs;
+    const giveUpAt = Date.now() + this.#reconnectWindowMs;
     for (;;) {
       if (this.#closed) throw new StoreError("session-key-lock.acquire", new Error("the lock is closed"));
       // A connection that died while we paused held nothing of ours: the next try opens a new one.
-      const connection = this.#connect();
+      const connection = await this.#connect(giveUpAt);
       let ok: boolean;
       try {
         await connection.ready;
@@ -115,7 +144,9 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
         ok = result.rows[0]?.ok === true;
       } catch (error) {
         this.#lose(connection, error);
-        throw new StoreError("session-key-lock.acquire", error);
+        // Whatever the try-lock did died with the connection: try again on a new one, for a while.
+        if (this.#closed || Date.now() >= giveUpAt) throw new StoreError("session-key-lock.acquire", error);
+        continue;
       }
       if (ok && !connection.lost.signal.aborted) return connection;
       await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random() * 0.5)));
@@ -144,20 +175,34 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
     return run;
   }
 
-  #connect(): Connection {
-    if (this.#connection && !this.#connection.lost.signal.aborted) return this.#connection;
+  /** The live connection, or a new one once the backoff after a failed one has passed. */
+  async #connect(giveUpAt: number): Promise<Connection> {
+    for (;;) {
+      if (this.#connection && !this.#connection.lost.signal.aborted) return this.#connection;
+      const wait = this.#reconnectAt - Date.now();
+      if (wait <= 0) break;
+      if (Date.now() + wait > giveUpAt) {
+        throw new StoreError("session-key-lock.acquire", this.#lastFailure);
+      }
+      // Every waiting acquisition wakes here; the first one opens the connection, the others share it.
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
     const client = new pg.Client({
       connectionString: this.#url,
       keepAlive: true,
-      application_name: "engram-session-key-lock",
+      application_name: this.#applicationName,
     });
+    const lost = new AbortController();
     const connection: Connection = {
       client,
-      lost: new AbortController(),
-      ready: client.connect().then(() => undefined),
+      lost,
+      ready: client.connect().then(() => {
+        if (!lost.signal.aborted) this.#backoff.reset();
+      }),
       tail: Promise.resolve(),
     };
-    // Without a listener, pg's "error" event would crash the process.
+    // In the same tick as connect(), so before any event: pg emits "error" at any moment of the
+    // connection's life, and an "error" without a listener ends the process.
     client.on("error", (error) => this.#lose(connection, error));
     client.on("end", () => this.#lose(connection, new Error("the lock connection ended")));
     connection.ready.catch(() => undefined);
@@ -168,6 +213,9 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
   #lose(connection: Connection, reason: unknown): void {
     if (this.#connection === connection) this.#connection = undefined;
     if (connection.lost.signal.aborted) return;
+    // The next connection waits a little, longer after each failure in a row.
+    this.#reconnectAt = Date.now() + this.#backoff.next();
+    this.#lastFailure = reason;
     connection.lost.abort(reason);
     if (!this.#closed && reason instanceof Error) this.#onConnectionError?.(reason);
     connection.client.end().catch(() => undefined);
