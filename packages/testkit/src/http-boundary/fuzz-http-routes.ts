@@ -187,7 +187,7 @@ function requestArbitrary(props: FuzzHttpRoutesProps): fc.Arbitrary<FuzzRequest>
       .map((values) => fillRouteParams(route.url, (name) => values[names.indexOf(name)] ?? "x"))
       .chain((path) =>
         fc.oneof(
-          { weight: 5, arbitrary: fc.constant(path) },
+          { weight: 8, arbitrary: fc.constant(path) },
           { weight: 2, arbitrary: fc.constantFrom(...pathSpellings(path).map((s) => s.path)) },
           {
             weight: 1,
@@ -280,7 +280,7 @@ function requestArbitrary(props: FuzzHttpRoutesProps): fc.Arbitrary<FuzzRequest>
         return headers;
       });
     const methodArb = fc.oneof(
-      { weight: 9, arbitrary: fc.constant(route.method) },
+      { weight: 12, arbitrary: fc.constant(route.method) },
       { weight: 1, arbitrary: fc.constantFrom(...METHODS) },
     );
     return fc
