@@ -5,6 +5,7 @@
 export * from "./commit/index.js";
 export * from "./errors/index.js";
 export * from "./gateway/index.js";
+export * from "./input/index.js";
 export * from "./memory/index.js";
 export * from "./plugin/index.js";
 export * from "./ports/index.js";

@@ -13,6 +13,8 @@ export type InboundHandler = (message: InboundMessage) => Promise<TurnReply>;
  * - `register` only adds routes; it is called once, before the server listens.
  * - Every inbound event that carries text reaches `inbound` at most once per platform message id
  *   (the gateway also drops repeats of a `messageId`, so a platform retry is harmless).
+ * - An inbound event is acknowledged to its platform only after `inbound` called the message's
+ *   `onStored` (or resolved); when `inbound` fails before that, the platform is told so it redelivers.
  * - `send` delivers to the chat (and thread) of `source` and throws on failure; the gateway decides
  *   what a failed delivery means (the turn's reply is in the transcript either way).
  */

@@ -1,14 +1,18 @@
 import { timingSafeEqual } from "node:crypto";
-import { EngramError, isEngramError, StoreError } from "@engram/core";
+import { EngramError, isEngramError, parseSessionSource, StoreError } from "@engram/core";
 import { isConnectionFailure } from "@engram/store";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import type { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
+import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
+import { messageRequestBody } from "./message-request.js";
+import { parseInput } from "./parse-input.js";
+import { recordRoutes } from "./route-table.js";
 
 export interface BuildGatewayServerProps {
   readonly handler: GatewayTurnHandler;
   readonly metrics: GatewayMetrics;
-  /** Bearer token of `/v1/*`. Without one every request is let through: pass none only in dev on loopback. */
+  /** Bearer token of the `/v1` routes. Without one every request is let through: pass none only in dev on loopback. */
   readonly token?: string | undefined;
   /** Fastify logger option: `false` (tests), `true`, or pino options. */
   readonly logger?: FastifyServerOptions["logger"];
@@ -33,8 +37,26 @@ function tokensEqual(expected: Buffer, header: string | undefined): boolean {
  * Fastify instance unstarted (tests `listen` on port 0). Every error answers with the
  * `{ error: { code, message } }` shape and the status of its code.
  */
+/**
+ * The gateway's HTTP surface: `GET /health`, `GET /metrics` and `POST /v1/messages`. Returns the
+ * Fastify instance unstarted (tests `listen` on port 0). Every error answers with the
+ * `{ error: { code, message } }` shape and the status of its code.
+ *
+ * The bearer token guards the `/v1` routes by construction: they live in an encapsulated scope whose
+ * `onRequest` hook checks it, so the hook runs for whatever spelling of a path the router matched to
+ * them (`/%76%31/messages` included). Routes registered outside that scope (health, metrics, platform
+ * webhooks with their own secret) are public.
+ */
 export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInstance {
-  const app = Fastify({ logger: props.logger ?? false, bodyLimit: props.bodyLimit ?? 1024 * 1024 });
+  const app = Fastify({
+    logger: props.logger ?? false,
+    bodyLimit: props.bodyLimit ?? 1024 * 1024,
+    // Refused before any route runs (an undecodable path, a malformed request line, oversized headers):
+    // answered in the error shape every client of this server parses.
+    frameworkErrors: (error, _request, reply) => sendFrameworkError(error, reply),
+    clientErrorHandler: answerClientError,
+  });
+  recordRoutes(app);
   const expected = props.token === undefined ? undefined : Buffer.from(props.token);
 
   app.setErrorHandler((error, request, reply) => {
@@ -75,13 +97,6 @@ export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInsta
     reply.status(404).send(errorBody("NOT_FOUND", `No route ${request.method} ${request.url}`)),
   );
 
-  app.addHook("onRequest", async (request, reply) => {
-    if (!expected || !request.url.startsWith("/v1/")) return;
-    if (!tokensEqual(expected, request.headers.authorization)) {
-      return reply.status(401).send(errorBody("UNAUTHORIZED", "Missing or wrong bearer token"));
-    }
-  });
-
   app.get("/health", async (_request, reply) => {
     try {
       await props.checkHealth?.();
@@ -97,25 +112,40 @@ export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInsta
     return reply.type(props.metrics.registry.contentType).send(body);
   });
 
-  app.post("/v1/messages", async (request) => {
-    const body = request.body;
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw new EngramError(
-        "INVALID_ARGUMENT",
-        "Body must be a JSON object { source, text, messageId?, timestamp? }",
+  void app.register(
+    async (v1) => {
+      // Every route of this scope and its not-found answer: nothing under /v1 is reached unchecked.
+      v1.addHook("onRequest", async (request: FastifyRequest) => {
+        if (expected && !tokensEqual(expected, request.headers.authorization)) {
+          throw new EngramError("UNAUTHORIZED", "Missing or wrong bearer token");
+        }
+      });
+      v1.setNotFoundHandler((request, reply) =>
+        reply.status(404).send(errorBody("NOT_FOUND", `No route ${request.method} ${request.url}`)),
       );
-    }
-    const { source, text, messageId, timestamp } = body as Record<string, unknown>;
-    const result = await props.handler.handle({ source, text, messageId, timestamp });
-    return {
-      sessionId: result.sessionId,
-      sessionKey: result.sessionKey,
-      reply: result.reply,
-      ...(result.autoReset ? { autoReset: result.autoReset } : {}),
-      ...(result.duplicate ? { duplicate: true } : {}),
-      ...(result.stopped ? { stopped: true } : {}),
-    };
-  });
+
+      v1.post("/messages", async (request) => {
+        const body = parseInput(messageRequestBody, request.body, "body");
+        // The source's own schema (ids path-safe and storable): refused here, before any work is queued.
+        const source = parseSessionSource(body.source);
+        const result = await props.handler.handle({
+          source,
+          text: body.text,
+          messageId: body.messageId ?? undefined,
+          timestamp: body.timestamp ?? undefined,
+        });
+        return {
+          sessionId: result.sessionId,
+          sessionKey: result.sessionKey,
+          reply: result.reply,
+          ...(result.autoReset ? { autoReset: result.autoReset } : {}),
+          ...(result.duplicate ? { duplicate: true } : {}),
+          ...(result.stopped ? { stopped: true } : {}),
+        };
+      });
+    },
+    { prefix: "/v1" },
+  );
 
   return app;
 }

@@ -34,6 +34,12 @@ export interface InboundMessage {
   readonly messageId?: unknown;
   /** Epoch ms the platform stamped the message with. */
   readonly timestamp?: unknown;
+  /**
+   * Called once nothing is lost if the process dies now: the user's message is in the transcript (or
+   * was already, a repeat), or a command has run. A webhook answers its platform only then, so a
+   * platform that got its acknowledgement never has to redeliver. Not called when `handle` fails first.
+   */
+  readonly onStored?: () => void;
 }
 
 export interface TurnReply {
@@ -222,16 +228,22 @@ export class GatewayTurnHandler {
     const timestamp = validateTimestamp(message.timestamp);
     const sessionKey = router.sessionKeyFor(source);
     const command = parseGatewayCommand(text);
-    if (command?.name === "stop") return this.#stop(sessionKey);
+    if (command?.name === "stop") {
+      const stopped = await this.#stop(sessionKey);
+      message.onStored?.();
+      return stopped;
+    }
     const metrics = this.#props.metrics;
     const work = () =>
       command
         ? this.#commands.run(command, source)
-        : this.#turn(source, sessionKey, text, messageId, timestamp);
+        : this.#turn(source, sessionKey, text, messageId, timestamp, message.onStored);
     const run = this.#queue.run(sessionKey, () => this.#locked(sessionKey, work));
     metrics?.queueDepth.set(this.#queue.depth);
     try {
       const reply = await run;
+      // A command's effect is durable once it ran (a message turn said so when its message was saved).
+      message.onStored?.();
       metrics?.turns.inc({
         outcome: reply.duplicate ? "duplicate" : reply.stopped ? "stopped" : "completed",
       });
@@ -251,6 +263,7 @@ export class GatewayTurnHandler {
     text: string,
     messageId: string | undefined,
     timestamp: number | undefined,
+    onStored: (() => void) | undefined,
   ): Promise<TurnReply> {
     const { transcripts, routingIndex } = this.#props;
     const route = await this.#route(source);
@@ -260,8 +273,10 @@ export class GatewayTurnHandler {
       // A platform retry can arrive after the session it was answered in expired: look there too.
       const seenIn = [sessionId, ...(route.previousSessionId ? [route.previousSessionId] : [])];
       for (const id of seenIn) {
-        if (await transcripts.hasPlatformMessageId(id, messageId))
+        if (await transcripts.hasPlatformMessageId(id, messageId)) {
+          onStored?.();
           return { ...base, reply: null, duplicate: true };
+        }
       }
     }
     const history =
@@ -273,6 +288,7 @@ export class GatewayTurnHandler {
       ...(timestamp === undefined ? {} : { createdAt: timestamp }),
     };
     const appended = await transcripts.appendMessage(sessionId, userMessage);
+    onStored?.();
     // The store's unique platform id is the last word, should a retry slip past the check above.
     if (appended.duplicate) return { ...base, reply: null, duplicate: true };
     const transcript = [...history, heldMessage(sessionId, appended.messageId, userMessage)];

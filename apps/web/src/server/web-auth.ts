@@ -6,15 +6,28 @@ export const AUTH_COOKIE = "engram_auth";
 export const CSRF_COOKIE = "engram_csrf";
 export const CSRF_HEADER = "x-csrf-token";
 
-/** Cookies of a request (no library needed for reading `name=value; ...`). */
+/**
+ * Cookies of a request (no library needed for reading `name=value; ...`). A cookie whose value does
+ * not decode (`x=%zz`) counts as absent: any page on the same host can set such a cookie, and it must
+ * not break every request of the browser that holds it.
+ */
 export function readCookies(request: FastifyRequest): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of (request.headers.cookie ?? "").split(";")) {
     const eq = part.indexOf("=");
     if (eq < 0) continue;
-    out.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
+    const value = decodeCookieValue(part.slice(eq + 1).trim());
+    if (value !== undefined) out.set(part.slice(0, eq).trim(), value);
   }
   return out;
+}
+
+function decodeCookieValue(raw: string): string | undefined {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 function sameText(a: string, b: string): boolean {

@@ -7,6 +7,8 @@ export const ERROR_CODES = {
   INVALID_ID: { status: 400, summary: "An identifier is empty, too long or not path-safe." },
   INVALID_ARGUMENT: { status: 400, summary: "An argument is missing or has the wrong shape." },
   CONTENT_TOO_LARGE: { status: 413, summary: "Content exceeds the configured size limit." },
+  HEADERS_TOO_LARGE: { status: 431, summary: "The request line and headers exceed the server's size limit." },
+  REQUEST_TIMEOUT: { status: 408, summary: "The client did not send a complete request in time." },
   INVALID_CONFIG: { status: 500, summary: "Configuration failed validation." },
   // lookups and state
   NOT_FOUND: { status: 404, summary: "The referenced resource does not exist." },

@@ -9,6 +9,7 @@ describe("isSafeId / assertSafeId", () => {
     "agent:main:slack:channel:C1:1700000000.123456",
     "a".repeat(MAX_ID_LENGTH),
     "telegram:c:1",
+    "chat-\u{1f600}",
   ])("accepts %s", (id) => {
     expect(isSafeId(id)).toBe(true);
     expect(() => assertSafeId("session id", id)).not.toThrow();
@@ -26,6 +27,9 @@ describe("isSafeId / assertSafeId", () => {
     ["a NUL byte", "abc\u0000", "control character"],
     ["a newline", "abc\ndef", "control character"],
     ["DEL", "abc\u007f", "control character"],
+    ["a lone high surrogate", "abc\ud800", "unpaired surrogate"],
+    ["a lone low surrogate", "\udc00abc", "unpaired surrogate"],
+    ["swapped surrogates", "\udc00\ud800", "unpaired surrogate"],
     ["a leading dot", ".hidden", "leading dot"],
     ["a number", 42, "not a string"],
     ["null", null, "not a string"],
@@ -54,7 +58,7 @@ describe("assertSafeKeySegment", () => {
     expect(() => assertSafeKeySegment("thread id", ".5")).not.toThrow();
   });
 
-  it.each(["../x", "a/b", "a\\b", "a\u0000", ""])("rejects %j", (value) => {
+  it.each(["../x", "a/b", "a\\b", "a\u0000", "a\ud800", ""])("rejects %j", (value) => {
     expect(() => assertSafeKeySegment("chat id", value)).toThrowError(
       expect.objectContaining({ code: "INVALID_ID" }),
     );

@@ -1,4 +1,5 @@
 import { InvalidIdError } from "../errors/index.js";
+import { findTextViolation } from "../input/storable-text.js";
 
 /**
  * Longest identifier accepted by default. Platform ids (Telegram, Slack, Matrix, Signal UUIDs) are far
@@ -13,6 +14,7 @@ export type IdViolation =
   | "empty"
   | "too long"
   | "control character"
+  | "unpaired surrogate"
   | "parent traversal (..)"
   | "path separator"
   | "drive letter prefix"
@@ -33,6 +35,8 @@ function segmentViolation(value: unknown, maxLength: number): IdViolation | unde
   if (value.length === 0) return "empty";
   if (value.length > maxLength) return "too long";
   if (CONTROL_CHARS.test(value)) return "control character";
+  // No UTF-8 form: the database refuses it (or mangles it into U+FFFD, a different id).
+  if (findTextViolation(value) === "unpaired surrogate") return "unpaired surrogate";
   if (value.includes("..")) return "parent traversal (..)";
   if (value.includes("/") || value.includes("\\")) return "path separator";
   return undefined;
@@ -41,7 +45,7 @@ function segmentViolation(value: unknown, maxLength: number): IdViolation | unde
 /**
  * The first rule `value` breaks as a whole identifier that may become a file name (session id, session
  * key), or `undefined` when it is safe. Rules: a non-empty string of at most `maxLength` characters
- * with no control characters, no `..`, no `/` or `\` anywhere, no leading drive letter (`C:`) and no
+ * with no control characters, no unpaired surrogate, no `..`, no `/` or `\` anywhere, no leading drive letter (`C:`) and no
  * leading dot (hidden files, `.` itself).
  */
 export function findIdViolation(value: unknown, props: SafeIdProps = {}): IdViolation | undefined {

@@ -84,6 +84,8 @@ describe("parseSessionSource", () => {
     ["an object id", { platform: "telegram", chatId: { id: 1 } }],
     ["a non-string name", { platform: "telegram", chatId: "1", chatName: 5 }],
     ["an oversized name", { platform: "telegram", chatId: "1", userName: "x".repeat(5000) }],
+    ["a NUL in a chat name", { platform: "telegram", chatId: "1", chatName: "a\u0000b" }],
+    ["an unpaired surrogate in a user name", { platform: "telegram", chatId: "1", userName: "\ud800" }],
   ])("rejects %s with INVALID_ARGUMENT", (_name, input) => {
     expect(() => parseSessionSource(input)).toThrowError(
       expect.objectContaining({ code: "INVALID_ARGUMENT" }),
@@ -97,6 +99,8 @@ describe("parseSessionSource", () => {
     ["a NUL in a scope id", { platform: "discord", chatId: "1", scope_id: "g\u0000" }],
     ["a slash in a profile", { platform: "telegram", chatId: "1", profile: "a/b" }],
     ["an overlong chat id", { platform: "telegram", chatId: "9".repeat(300) }],
+    ["an unpaired surrogate in a chat id", { platform: "telegram", chatId: "\ud800" }],
+    ["an unpaired surrogate in a thread id", { platform: "telegram", chatId: "1", threadId: "t\udfff" }],
   ])("rejects %s with INVALID_ID", (_name, input) => {
     expect(() => parseSessionSource(input)).toThrowError(expect.objectContaining({ code: "INVALID_ID" }));
   });

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, InvalidIdError } from "../errors/index.js";
+import { findTextViolation } from "../input/storable-text.js";
 import { findKeySegmentViolation } from "./safe-id.js";
 
 /** The kinds of conversation a platform message can come from. */
@@ -110,6 +111,9 @@ function readText(field: string, value: unknown): string | undefined {
   if (typeof value !== "string") throw new InvalidArgumentError(field, "must be a string");
   if (value.length > MAX_TEXT_LENGTH)
     throw new InvalidArgumentError(field, `must be at most ${MAX_TEXT_LENGTH} characters`);
+  // Names are stored with the route (jsonb): refused rather than altered, like an id.
+  const violation = findTextViolation(value);
+  if (violation !== undefined) throw new InvalidArgumentError(field, `must not contain a ${violation}`);
   return value === "" ? undefined : value;
 }
 
@@ -119,9 +123,9 @@ function readText(field: string, value: unknown): string | undefined {
  * legacy `guild_id`. `chatType` defaults to `"dm"`; empty optional strings are dropped.
  *
  * @throws InvalidArgumentError when the shape is wrong (not an object, missing `platform`/`chatId`,
- *   unknown chat type, non-string names).
+ *   unknown chat type, non-string names, names holding a NUL or an unpaired surrogate).
  * @throws InvalidIdError when an id is unsafe to embed in a session key (`/`, `\`, `..`, control
- *   characters, over 256 characters).
+ *   characters, unpaired surrogates, over 256 characters).
  */
 export function parseSessionSource(input: unknown): SessionSource {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {

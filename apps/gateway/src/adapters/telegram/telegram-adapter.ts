@@ -38,12 +38,14 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
 /**
  * The Telegram platform: a webhook that takes Bot API `Update`s and replies through `sendMessage`.
  *
- * The webhook answers 200 as soon as the update is validated and its message is queued, and the turn
- * runs after that. Telegram waits for the answer before it sends that chat more updates and redelivers
- * after a timeout (about a minute): a turn held inside the request would block the chat behind a slow
- * model, and its redeliveries would pile up. The cost is a window of milliseconds between the 200 and
- * the user message being saved in which a crash loses the message; a redelivery during a turn is
- * harmless either way, since the gateway drops repeats of a message id.
+ * The webhook answers 200 once the update's message is saved in the transcript (or known as a repeat),
+ * and the turn runs after that: Telegram never redelivers an update it got a 200 for, so an earlier
+ * answer would lose the message to a crash or a failed write. When the message cannot be saved the
+ * webhook answers the error (503 `STORE_FAILED`, ...) and Telegram delivers the update again. The
+ * model's answer is not waited for: a turn held inside the request would block the chat behind a slow
+ * model. A message of a chat whose previous turn still runs is saved (and answered) when that turn
+ * ends, which keeps the chat's order; a redelivery meanwhile is harmless, the gateway drops repeats of
+ * a message id.
  */
 export class TelegramAdapter implements PlatformAdapter {
   readonly platform = TELEGRAM_PLATFORM;
@@ -78,8 +80,10 @@ export class TelegramAdapter implements PlatformAdapter {
       const update = parseTelegramUpdate(request.body);
       const message = telegramInboundFromUpdate(update, { botUsername: this.#botUsername });
       if (!message) return reply.status(200).send({ ok: true, ignored: true });
-      // Called before answering: the turn queue takes messages in webhook arrival order.
-      this.#track(this.#runTurn(inbound, message));
+      // Queued before answering: the turn queue takes messages in webhook arrival order.
+      await new Promise<void>((stored, failed) => {
+        this.#track(this.#runTurn(inbound, message, { stored, failed }));
+      });
       return reply.status(200).send({ ok: true });
     });
   }
@@ -118,21 +122,45 @@ export class TelegramAdapter implements PlatformAdapter {
     await this.#deliver({ chatId, ...(typeof thread === "number" ? { messageThreadId: thread } : {}) }, text);
   }
 
-  async #runTurn(inbound: InboundHandler, message: TelegramInbound): Promise<void> {
+  /**
+   * Runs one message's turn and delivers its reply. `ack.stored` is called once the message is saved,
+   * `ack.failed` with the error when the turn failed before that (the webhook then answers the error).
+   */
+  async #runTurn(
+    inbound: InboundHandler,
+    message: TelegramInbound,
+    ack: { readonly stored: () => void; readonly failed: (error: unknown) => void },
+  ): Promise<void> {
     const log = this.#log;
     let reply: string | null = null;
+    let stored = false;
+    const onStored = () => {
+      stored = true;
+      ack.stored();
+    };
     try {
       const result = await inbound({
         source: message.source,
         text: message.text,
         messageId: message.messageId,
         timestamp: message.timestamp,
+        onStored,
       });
+      onStored();
       if (result.duplicate) log?.info({ messageId: message.messageId }, "repeated telegram update ignored");
       const notice =
         result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
       reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;
     } catch (error) {
+      if (!stored) {
+        // Nothing was saved: the webhook answers the error and Telegram delivers the update again.
+        log?.warn(
+          { err: error, messageId: message.messageId },
+          "telegram message not saved; left for redelivery",
+        );
+        ack.failed(error);
+        return;
+      }
       log?.error({ err: error, messageId: message.messageId }, "telegram turn failed");
       // The user's message is saved; tell them the answer failed instead of leaving them waiting.
       if (isEngramError(error) && error.code === "MODEL_FAILED") reply = TURN_FAILED_REPLY;

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, parseSessionSource, type SessionSource } from "@engram/core";
+import { InvalidArgumentError, parseSessionSource, type SessionSource, toStorableText } from "@engram/core";
 import { z } from "zod";
 
 /** The `SessionSource.platform` of Telegram messages. */
@@ -108,17 +108,21 @@ export function telegramInboundFromUpdate(
 ): TelegramInbound | undefined {
   const message = update.message ?? update.channel_post;
   if (!message || message.text === undefined || message.text.trim() === "") return undefined;
-  const text = stripOwnMention(message.text, props.botUsername);
+  // What the user typed is kept, NUL and unpaired surrogates (unstorable) as U+FFFD: refusing the
+  // update would only make Telegram redeliver it until it gives up, and the message would be lost.
+  const text = stripOwnMention(toStorableText(message.text), props.botUsername);
   if (text === undefined) return undefined;
   const { chat } = message;
   // A message sent on behalf of a chat (anonymous admin, linked channel) carries that chat in
   // `sender_chat` and a placeholder user in `from`: the chat is the real sender.
   const senderChat = message.sender_chat;
   const userId = senderChat?.id ?? message.from?.id ?? (chat.type === "private" ? chat.id : undefined);
-  const userName = senderChat
-    ? (senderChat.title ?? senderChat.username)
-    : (message.from?.username ?? message.from?.first_name);
-  const chatName = chat.title ?? chat.first_name ?? chat.username;
+  const userName = displayName(
+    senderChat
+      ? (senderChat.title ?? senderChat.username)
+      : (message.from?.username ?? message.from?.first_name),
+  );
+  const chatName = displayName(chat.title ?? chat.first_name ?? chat.username);
   const topic =
     chat.type === "supergroup" && message.is_topic_message === true && message.message_thread_id !== undefined
       ? message.message_thread_id
@@ -150,6 +154,11 @@ export function telegramInboundFromUpdate(
       ...(chatType === "dm" ? {} : { replyToMessageId: message.message_id }),
     },
   };
+}
+
+/** Names come from Telegram users: made storable like text, since refusing them would lose the message. */
+function displayName(name: string | undefined): string | undefined {
+  return name === undefined ? undefined : toStorableText(name);
 }
 
 function stripOwnMention(text: string, botUsername: string | undefined): string | undefined {
