@@ -452,8 +452,14 @@ export class GatewayTurnHandler {
    * Sessions with uncommitted memory this process could commit but serves with no agent: what a
    * crashed process left (once it is known dead), and what an agent let go of before committing.
    */
-  unattendedSessions(): Promise<string[]> {
-    return this.#props.coordinator.unattendedSessions();
+  async unattendedSessions(): Promise<string[]> {
+    const { coordinator, transcripts } = this.#props;
+    const out: string[] = [];
+    for (const sessionId of await coordinator.unattendedSessions()) {
+      // Another host's sessions in a shared database (web chats) are that host's to commit.
+      if ((await transcripts.getSession(sessionId))?.sessionKey) out.push(sessionId);
+    }
+    return out;
   }
 
   /**
