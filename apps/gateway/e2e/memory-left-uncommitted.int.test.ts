@@ -119,6 +119,51 @@ describeE2E(
         "I always plan with the walrus-compass board.",
       ]);
     });
+
+    it("logs a failed commit with the session and the cause, and retries it until the provider's store is back", async (context) => {
+      if (!gateway().database.sharesConnections) {
+        console.log(
+          "skipped on PGlite: breaking the fact table under a running gateway needs a second connection",
+        );
+        context.skip();
+      }
+      await gateway().start();
+      const chat = telegramDm("9704");
+      const told = await gateway().say(chat, "I always test with the lynx-harbor suite.");
+      // The fact store's table vanishes: the commit at /new fails inside the Holographic provider.
+      await gateway().withDb((db) =>
+        sql`alter table holographic_facts rename to holographic_facts_away`.execute(db),
+      );
+      try {
+        await gateway().say(chat, "/new");
+        expect(await gateway().metric("engram_gateway_memory_commits_total", { result: "failed" })).toBe(1);
+        const failure = gateway()
+          .process.output()
+          .split("\n")
+          .filter((line) => line.includes('"memory commit failed; generations stay uncommitted"'))
+          .map((line) => JSON.parse(line) as { sessionId: string; err: { code: string; message: string } });
+        expect(failure[0]).toMatchObject({
+          sessionId: told.sessionId,
+          err: { code: "MEMORY_COMMIT_FAILED" },
+        });
+        expect(failure[0]?.err.message).toContain("holographic");
+      } finally {
+        await gateway().withDb((db) =>
+          sql`alter table holographic_facts_away rename to holographic_facts`.execute(db),
+        );
+      }
+      // No boundary comes for the left session: the coordinator's retry (1 s, then 2 s, ...) commits it.
+      const deadline = Date.now() + 15_000;
+      while (
+        (await ledger(gateway())).some(
+          (row) => row.session_id === told.sessionId && row.generation > row.committed,
+        )
+      ) {
+        if (Date.now() > deadline) throw new Error(`never retried:\n${gateway().process.output()}`);
+        await sleep(200);
+      }
+      expect(await facts(gateway(), "%lynx-harbor%")).toEqual(["I always test with the lynx-harbor suite."]);
+    });
   },
   {
     manualStart: true,

@@ -11,6 +11,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Logger } from "../memory/logger.js";
+import { MemoryCommitFailedError } from "./commit-errors.js";
 import type { CommittableAgent } from "./committable-agent.js";
 import { InMemoryCommitLedger } from "./in-memory-commit-ledger.js";
 import { MemoryCommitCoordinator, type MemoryCommitCoordinatorProps } from "./memory-commit-coordinator.js";
@@ -222,6 +223,12 @@ describe("MemoryCommitCoordinator: failed commits", () => {
     const scheduled = lines.filter((line) => line.message === "memory commit: retry scheduled");
     expect(scheduled.map((line) => line.fields.delayMs)).toEqual([5, 10]);
     await coordinator.close();
+  });
+
+  it("names what failed in a failed commit's message, since a log shows no error inside an array", () => {
+    const error = new MemoryCommitFailedError("s", [new Error("holographic: relation missing"), undefined]);
+    expect(error.code).toBe("MEMORY_COMMIT_FAILED");
+    expect(error.message).toContain("holographic: relation missing");
   });
 
   it("stops retrying after the configured attempts and leaves the work to the next boundary", async () => {
