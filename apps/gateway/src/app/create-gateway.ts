@@ -1,8 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { createChatModel, isModelConfigured } from "@engram/agent";
 import {
   buildSessionContextPrompt,
   type Clock,
   InvalidArgumentError,
+  type Logger,
   MemoryCommitCoordinator,
   memoryScopeFor,
   type SessionKeyLock,
@@ -45,7 +47,8 @@ export interface CreateGatewayProps {
   /**
    * Default: a coordinator over a {@link PostgresCommitLedger} on `db` (pass one to build a runner that
    * shares it), so generations, the in-flight guard and segment ownership hold across processes and
-   * restarts.
+   * restarts. Its ledger id is `gateway:<instance>:<uuid>` and it adopts orphaned work through the
+   * handler (`GatewayTurnHandler.adoptAgent`); a coordinator passed in should do the same.
    */
   readonly coordinator?: MemoryCommitCoordinator;
   /**
@@ -121,13 +124,23 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
   });
   router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
+  // The coordinator is built before the server that owns the process's pino logger (and before the
+  // handler that builds adopting agents): both are reached lazily, once they exist.
+  const commitLog = lazyLogger(() => server.log);
+  // One process per instance name at a time: a start after an unclean stop reaps every ledger
+  // registration under this prefix but its own (see RestartRecovery's `reapPreviousRun`).
+  const commitPrefix = `gateway:${props.config.instance}:`;
   // Leases and instance liveness measure real time on every process sharing the ledger, so they read
   // the system clock: the injected clock drives reset policies and jumps in tests.
-  const coordinator =
+  const coordinator: MemoryCommitCoordinator =
     props.coordinator ??
     new MemoryCommitCoordinator({
       ledger: new PostgresCommitLedger(props.db, { clock: systemClock }),
+      instanceId: `${commitPrefix}${randomUUID()}`,
       instanceTtlMs: props.config.instanceTtlMs,
+      logger: commitLog,
+      // Work whose agent died with its process is committed by one built from the stored transcript.
+      adoptAgent: (sessionId: string) => handler.adoptAgent(sessionId),
     });
   // Migrated on first use. Live agents hold their scope's store; as many idle scopes as live agents
   // stay open, so a returning user rarely reloads their index.
@@ -172,6 +185,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
         { redactPii: props.config.redactPii },
       ),
     ...(props.keyLock ? { keyLock: props.keyLock } : {}),
+    logger: commitLog,
   });
   const server = buildGatewayServer({
     handler,
@@ -213,6 +227,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     },
     metrics,
     logger: server.log,
+    reapPreviousRun: () => coordinator.reapInstances(commitPrefix),
   });
   const listen = async (listenProps: GatewayListenProps): Promise<GatewayListening> => {
     await migrateGateway(props.db);
@@ -259,7 +274,20 @@ export function createGateway(props: CreateGatewayProps): Gateway {
           server.log.warn({ platform: adapter.platform, err: error }, "adapter did not stop cleanly");
         });
       }
+      // Everything this process owns, and what crashed processes left that it can adopt.
       const drain = await coordinator.drainAll({ deadlineMs: Math.max(0, deadline - Date.now()) });
+      if (drain.remaining.length > 0) {
+        server.log.warn(
+          {
+            remaining: drain.remaining.length,
+            sessions: drain.sessions
+              .filter((session) => session.status !== "drained")
+              .slice(0, 20)
+              .map(({ sessionId, status, error }) => ({ sessionId, status, err: error })),
+          },
+          "memory drain left sessions uncommitted: another live process owns them, or their commits failed",
+        );
+      }
       if (turnsFinished && !drain.deadlineExceeded) {
         await recovery.recordCleanShutdown().catch((error: unknown) => {
           server.log.error({ err: error }, "clean-shutdown marker not recorded: the next start restores");
@@ -306,6 +334,16 @@ function adaptersFromConfig(config: GatewayConfig): PlatformAdapter[] {
     );
   }
   return adapters;
+}
+
+/** A {@link Logger} writing to a pino logger that exists only once `get` can answer. */
+function lazyLogger(get: () => Logger): Logger {
+  return {
+    debug: (fields, message) => get().debug(fields, message),
+    info: (fields, message) => get().info(fields, message),
+    warn: (fields, message) => get().warn(fields, message),
+    error: (fields, message) => get().error(fields, message),
+  };
 }
 
 /** Whether `work` settled before the wall-clock `deadline` (it keeps running either way). */

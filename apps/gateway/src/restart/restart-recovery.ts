@@ -54,6 +54,13 @@ export interface RestartRecoveryProps {
   readonly adapterFor?: (platform: string) => Promise<PlatformAdapter | undefined>;
   readonly metrics?: GatewayMetrics;
   readonly logger?: RecoveryLogger;
+  /**
+   * Declares the memory-commit registrations of this instance's earlier runs dead, on an unclean
+   * start: the run that left no clean-shutdown marker is gone (an instance name has one process at a
+   * time), so the memory work it left uncommitted is adopted now rather than once its liveness lapses,
+   * and its in-flight commit leases are released. Resolves the registrations it ended.
+   */
+  readonly reapPreviousRun?: () => Promise<{ readonly instances: readonly string[] }>;
 }
 
 /** One queued continuation's end: its outcome, or the error its turn failed with. */
@@ -71,6 +78,8 @@ export interface RestoreReport {
   readonly suspended: readonly string[];
   /** Keys whose continuation turn was queued. */
   readonly continuing: readonly string[];
+  /** Memory-commit registrations of earlier runs this start declared dead (see `reapPreviousRun`). */
+  readonly reapedCommitInstances: readonly string[];
   /** Settles once every queued continuation ended; never rejects. */
   readonly continuations: Promise<readonly ContinuationResult[]>;
 }
@@ -116,6 +125,11 @@ export class RestartRecovery {
     metrics?.starts.inc({ previous_run: previousRun });
     let marked = 0;
     const suspended: string[] = [];
+    let reapedCommitInstances: readonly string[] = [];
+    if (previousRun === "unclean" && this.#props.reapPreviousRun) {
+      // Before any turn or commit of this run: what the dead run owned is adoptable from the start.
+      reapedCommitInstances = (await this.#props.reapPreviousRun()).instances;
+    }
     if (previousRun === "unclean") {
       const before = new Set((await this.#pendingEntries()).map((entry) => entry.sessionKey));
       marked = await routingIndex.markRecentlyActiveResumable(
@@ -152,6 +166,7 @@ export class RestartRecovery {
       marked,
       suspended,
       continuing: candidates.map((entry) => entry.sessionKey),
+      reapedCommitInstances,
       continuations: Promise.all(continuations),
     };
     logger?.info(
@@ -160,6 +175,7 @@ export class RestartRecovery {
         previousRun,
         marked,
         suspended,
+        reapedCommitInstances,
         continuing: candidates.map((entry) => ({
           sessionKey: entry.sessionKey,
           sessionId: entry.sessionId,

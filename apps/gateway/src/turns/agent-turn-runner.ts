@@ -2,8 +2,10 @@ import { Agent, AgentCache, type ChatModel, type IdleSweepReport } from "@engram
 import {
   type ChatMessage,
   type Clock,
+  type CommittableAgent,
   EngramError,
   type MemoryCommitCoordinator,
+  MemoryCommitFailedError,
   type MemoryProvider,
   type ModelOverride,
   type SessionSource,
@@ -147,6 +149,39 @@ export class AgentTurnRunner implements TurnRunner {
   /** Shuts every cached agent's providers down (after the coordinator drained). */
   close(): Promise<void> {
     return this.#cache.close();
+  }
+
+  /**
+   * Commits a stored session whose agent is gone (see {@link TurnRunner.committerFor}): every commit
+   * builds the session's providers afresh, ends their session with the stored transcript (what the
+   * lost agent's history held) and shuts them down, so a retry later sees the transcript as it is then.
+   */
+  committerFor(
+    session: AgentTurnSession,
+    transcript: () => Promise<readonly TranscriptMessage[]>,
+  ): CommittableAgent {
+    return {
+      commitMemorySession: async () => {
+        const agent = new Agent({
+          sessionId: session.sessionId,
+          providers: this.#props.providers(session),
+          platform: this.#props.platform ?? "gateway",
+        });
+        try {
+          // A provider that cannot start would silently miss the session's end: fail, so it is retried.
+          const failed = (await agent.initialize()).filter((result) => !result.ok);
+          if (failed.length > 0) {
+            throw new MemoryCommitFailedError(
+              session.sessionId,
+              failed.map((result) => (result.ok ? undefined : result.error)),
+            );
+          }
+          await agent.commitMemorySession(toChatHistory(await transcript()));
+        } finally {
+          await agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+        }
+      },
+    };
   }
 
   #creator(session: AgentTurnSession): () => Agent {

@@ -1,5 +1,5 @@
-import type { CommittableAgent } from "@engram/core";
-import type { SessionSwitchProps, TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
+import type { CommittableAgent, TranscriptMessage } from "@engram/core";
+import type { SessionSwitchProps, StoredSession, TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
 
 /**
  * A deterministic stand-in runner: replies `echo: <text>` and counts turns per session. It runs no
@@ -51,6 +51,22 @@ export class EchoTurnRunner implements TurnRunner {
 
   evict(sessionId: string): void {
     this.#agents.delete(sessionId);
+  }
+
+  /** Sessions a committer was asked for, with the transcript length each commit read (tests). */
+  readonly adopted: Array<{ sessionId: string; messages: number }> = [];
+
+  /** Commits through the session's echo agent, counting them like its own (tests). */
+  committerFor(
+    session: StoredSession,
+    transcript: () => Promise<readonly TranscriptMessage[]>,
+  ): CommittableAgent {
+    return {
+      commitMemorySession: async () => {
+        this.adopted.push({ sessionId: session.sessionId, messages: (await transcript()).length });
+        this.#agent(session.sessionId).commits++;
+      },
+    };
   }
 
   /** Memory commits the echo agents received (tests). */

@@ -1,8 +1,12 @@
 import {
+  type CommitOutcome,
+  type CommittableAgent,
   ContentTooLargeError,
   EngramError,
   InvalidArgumentError,
+  type Logger,
   type MemoryCommitCoordinator,
+  noopLogger,
   parseSessionSource,
   type RoutingEntry,
   type RoutingIndex,
@@ -10,6 +14,7 @@ import {
   type SessionSource,
   type TranscriptMessage,
   type TranscriptRole,
+  type TranscriptSession,
   type TranscriptStore,
 } from "@engram/core";
 import { parseGatewayCommand } from "../commands/gateway-command.js";
@@ -25,6 +30,8 @@ import type { CompletedTurn, TurnInput, TurnOutput, TurnRunner } from "./turn-ru
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
 const MAX_MESSAGE_ID_LENGTH = 256;
 const DEFAULT_RECENT_TRANSCRIPTS = 128;
+/** Segments one sweep commits of an unattended session at most (each is one crashed agent's turns). */
+const MAX_UNATTENDED_SEGMENTS = 64;
 
 /** One inbound platform message, as untrusted input. */
 export interface InboundMessage {
@@ -103,6 +110,8 @@ export interface GatewayTurnHandlerProps {
   readonly modelSwitchable?: boolean;
   /** Sessions whose transcript is kept in memory between turns (default 128; 0 reads it every turn). */
   readonly recentTranscripts?: number;
+  /** Where memory left uncommitted at a boundary is reported (default: dropped). */
+  readonly logger?: Logger;
 }
 
 /**
@@ -123,9 +132,11 @@ export class GatewayTurnHandler {
   readonly #recent: RecentTranscripts;
   /** The running turn of each key, for `/stop`. */
   readonly #running = new Map<string, AbortController>();
+  readonly #log: Logger;
 
   constructor(props: GatewayTurnHandlerProps) {
     this.#props = props;
+    this.#log = props.logger ?? noopLogger;
     this.#maxTextBytes = props.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
     this.#recent = new RecentTranscripts(props.recentTranscripts ?? DEFAULT_RECENT_TRANSCRIPTS);
     this.#commands = new SessionCommands({
@@ -392,23 +403,110 @@ export class GatewayTurnHandler {
 
   async #commitLeft(sessionId: string): Promise<boolean> {
     const { coordinator, runner, metrics } = this.#props;
-    let ok = false;
+    let outcome: CommitOutcome | "error";
+    let error: unknown;
     try {
-      ok = await coordinator.commitSessionMemory(sessionId, {
+      // Left for good: every segment goes, a crashed process's included (the coordinator adopts it).
+      outcome = await coordinator.tryCommitSession(sessionId, {
         timeoutMs: this.#props.boundaryCommitTimeoutMs ?? 30_000,
+        untilClean: true,
       });
-    } catch {
-      ok = false;
+    } catch (caught) {
+      outcome = "error";
+      error = caught;
     }
-    const dirty = await coordinator.hasUncommittedWork(sessionId);
-    metrics?.commits.inc({ result: ok || !dirty ? "ok" : "failed" });
-    if (dirty) this.#failedLeaves.add(sessionId);
-    else {
+    const dirty = outcome === "committed" || outcome === "clean" ? false : await this.#stillDirty(sessionId);
+    metrics?.commits.inc({ result: dirty ? "failed" : "ok" });
+    if (dirty) {
+      this.#failedLeaves.add(sessionId);
+      this.#log.warn(
+        { sessionId, outcome, ...(error === undefined ? {} : { err: error }) },
+        "memory of a session left for good is still uncommitted; the next boundary, the sweep or the drain retries it",
+      );
+    } else {
       this.#failedLeaves.delete(sessionId);
       coordinator.unregisterAgent(sessionId);
       runner.evict(sessionId);
     }
     return !dirty;
+  }
+
+  /** Whether the session still has uncommitted memory; a ledger failure counts as yes (retry later). */
+  async #stillDirty(sessionId: string): Promise<boolean> {
+    try {
+      return await this.#props.coordinator.hasUncommittedWork(sessionId);
+    } catch {
+      return true;
+    }
+  }
+
+  /**
+   * The agent that commits a session's orphaned memory (the coordinator's `adoptAgent`): the runner's
+   * committer over the stored transcript, for a session a gateway routed. `undefined` for anything
+   * else (a web chat in a shared database, an unknown id, a runner without memory).
+   */
+  async adoptAgent(sessionId: string): Promise<CommittableAgent | undefined> {
+    const { transcripts, runner } = this.#props;
+    if (!runner.committerFor) return undefined;
+    const row = await transcripts.getSession(sessionId);
+    // Only a routed session has a key; the rest belong to another host (web chats), with other memory.
+    if (!row || row.sessionKey === null) return undefined;
+    let source: SessionSource;
+    try {
+      source = sourceOfSession(row);
+    } catch (error) {
+      this.#log.warn(
+        { sessionId, err: error },
+        "a stored session's source is unusable: its memory cannot be committed",
+      );
+      return undefined;
+    }
+    return runner.committerFor({ sessionId, source }, () => transcripts.getMessages(sessionId));
+  }
+
+  /**
+   * Sessions with uncommitted memory this process could commit but serves with no agent: what a
+   * crashed process left (once it is known dead), and what an agent let go of before committing.
+   */
+  async unattendedSessions(): Promise<string[]> {
+    const { coordinator, transcripts } = this.#props;
+    const out: string[] = [];
+    for (const sessionId of await coordinator.unattendedSessions()) {
+      // Another host's sessions in a shared database (web chats) are that host's to commit.
+      if ((await transcripts.getSession(sessionId))?.sessionKey) out.push(sessionId);
+    }
+    return out;
+  }
+
+  /**
+   * Commits an unattended session's memory segment by segment while no agent here serves it. Once one
+   * does (its user came back meanwhile), the rest waits for that agent's boundary. Resolves whether
+   * the session is clean.
+   */
+  async commitUnattended(sessionId: string): Promise<boolean> {
+    const { coordinator, metrics } = this.#props;
+    for (let segment = 0; segment < MAX_UNATTENDED_SEGMENTS; segment++) {
+      if (coordinator.hasCurrentAgent(sessionId)) return false;
+      let outcome: CommitOutcome;
+      try {
+        outcome = await coordinator.tryCommitSession(sessionId);
+      } catch (error) {
+        metrics?.commits.inc({ result: "failed" });
+        this.#log.warn({ sessionId, err: error }, "sweep: the commit ledger failed; the next sweep retries");
+        return false;
+      }
+      if (outcome === "clean") return true;
+      if (outcome === "committed") {
+        metrics?.commits.inc({ result: "ok" });
+        continue;
+      }
+      // In flight or owned elsewhere: another commit takes it. A failure was logged by the coordinator.
+      if (outcome === "failed" || outcome === "no_owner" || outcome === "missing_handle") {
+        metrics?.commits.inc({ result: "failed" });
+      }
+      return false;
+    }
+    return !(await this.#stillDirty(sessionId));
   }
 
   #validateText(text: unknown): string {
@@ -419,6 +517,17 @@ export class GatewayTurnHandler {
     if (bytes > this.#maxTextBytes) throw new ContentTooLargeError("text", bytes, this.#maxTextBytes);
     return text;
   }
+}
+
+/** Where a stored session's messages came from, as the router recorded it (the memory scope's input). */
+function sourceOfSession(row: TranscriptSession): SessionSource {
+  return parseSessionSource({
+    platform: row.source,
+    chatId: row.chatId ?? "",
+    chatType: row.chatType,
+    userId: row.userId,
+    threadId: row.threadId,
+  });
 }
 
 /** Told to the model on a resumed session's first turn after a restart. */

@@ -1,4 +1,5 @@
 import {
+  InMemoryCommitLedger,
   InMemoryRoutingIndex,
   InMemoryTranscriptStore,
   MemoryCommitCoordinator,
@@ -85,6 +86,8 @@ describe("SessionExpiryWatcher", () => {
       failed: [],
       idleAgentsEvicted: [],
       busy: ["agent:main:telegram:dm:1"],
+      unattendedCommitted: [],
+      unattendedLeft: [],
     });
     release();
     const reply = await running;
@@ -92,5 +95,58 @@ describe("SessionExpiryWatcher", () => {
     expect(await coordinator.hasUncommittedWork(reply.sessionId)).toBe(true);
     expect((await watcher.sweep()).finalized).toEqual([reply.sessionKey]);
     expect(await coordinator.hasUncommittedWork(reply.sessionId)).toBe(false);
+  });
+});
+
+// Regression (issue 13, item 5): the sweep looked only at expired routes and this process's agents, so
+// what a crashed process left in the durable ledger stayed uncommitted until a boundary that, for an
+// abandoned or already ended session, never came.
+describe("SessionExpiryWatcher after a crash", () => {
+  it("commits what a crashed process left for sessions nobody serves, and leaves a session an agent serves again to its boundary", async () => {
+    const clock = manualClock(Date.UTC(2026, 0, 10, 12));
+    const routingIndex = new InMemoryRoutingIndex({ clock });
+    const transcripts = new InMemoryTranscriptStore({ clock });
+    const ledger = new InMemoryCommitLedger({ clock });
+    const router = new SessionRouter({ routingIndex, transcripts, clock });
+    const gateway = (instanceId: string) => {
+      const runner = new EchoTurnRunner();
+      // The handler builds the adopting agents; it needs the coordinator first, hence the late binding.
+      let handler: GatewayTurnHandler | undefined;
+      const coordinator = new MemoryCommitCoordinator({
+        ledger,
+        clock,
+        instanceId,
+        adoptAgent: (sessionId) => handler?.adoptAgent(sessionId),
+      });
+      handler = new GatewayTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
+      return { runner, coordinator, handler };
+    };
+    const crashed = gateway("gw:default:crashed");
+    const abandoned = await crashed.handler.handle({ source: dm("1"), text: "I use tabs" });
+    const ended = await crashed.handler.handle({ source: dm("2"), text: "I use spaces" });
+    // Another live process ends that session while its owner still lives: the owner's work stays.
+    const peer = gateway("gw:peer:live");
+    await peer.handler.handle({ source: dm("2"), text: "/new" });
+    const resumed = await crashed.handler.handle({ source: dm("3"), text: "I use vim" });
+    // The process dies: nothing is drained, nothing retired.
+    const now = gateway("gw:default:now");
+    await now.coordinator.reapInstances("gw:default:");
+    const watcher = new SessionExpiryWatcher({ routingIndex, router, handler: now.handler });
+    expect(ledger.hasUncommittedWork(ended.sessionId)).toBe(true);
+    await now.handler.handle({ source: dm("3"), text: "back again" });
+
+    const report = await watcher.sweep();
+    expect([...report.unattendedCommitted].sort()).toEqual([abandoned.sessionId, ended.sessionId].sort());
+    expect(report.unattendedLeft).toEqual([]);
+    expect(now.runner.adopted.map((a) => a.sessionId).sort()).toEqual(
+      [abandoned.sessionId, ended.sessionId].sort(),
+    );
+    expect(ledger.hasUncommittedWork(abandoned.sessionId)).toBe(false);
+    expect(ledger.hasUncommittedWork(ended.sessionId)).toBe(false);
+    // Served again here: its crashed agent's turn waits for the session's boundary, then goes with it.
+    expect(ledger.hasUncommittedWork(resumed.sessionId)).toBe(true);
+    await now.handler.handle({ source: dm("3"), text: "/new" });
+    expect(ledger.hasUncommittedWork(resumed.sessionId)).toBe(false);
+    expect((await watcher.sweep()).unattendedCommitted).toEqual([]);
   });
 });

@@ -42,6 +42,12 @@ export interface ExpirySweepReport {
   readonly busy: readonly string[];
   /** Agents dropped for idleness (their work committed first). */
   readonly idleAgentsEvicted: readonly string[];
+  /**
+   * Sessions whose memory nobody here served (a crashed process's, or an agent's let go before its
+   * commit) and that this sweep committed, or left uncommitted (a failure, or an agent took over).
+   */
+  readonly unattendedCommitted: readonly string[];
+  readonly unattendedLeft: readonly string[];
   /** Routing entries pruned for age; `undefined` when this sweep did not prune. */
   readonly pruned: number | undefined;
 }
@@ -50,6 +56,11 @@ export interface ExpirySweepReport {
  * Commits the memory of sessions whose reset policy has expired, and drops idle agents, without waiting for the user's next
  * message (seed 004 expiry watcher). The route stays as it is (the next message still starts a new
  * session and reports the auto-reset); the entry is flagged `expiryFinalized` so it is finalised once.
+ *
+ * Every sweep also commits the memory the durable ledger holds for sessions no agent here serves:
+ * what a crashed process left (ended sessions and abandoned ones alike: its agent's end is their
+ * boundary), whichever process the sessions were routed by, and work an agent here was let go of
+ * before a failed commit. Without this, such work waited for a boundary that might never come.
  *
  * At most once an hour a sweep also prunes routing entries inactive for longer than
  * `routeMaxAgeDays` (transcripts stay; the user's next message starts a new session). Suspended
@@ -103,6 +114,8 @@ export class SessionExpiryWatcher {
       failed: [] as string[],
       busy: [] as string[],
       idleAgentsEvicted: [] as string[],
+      unattendedCommitted: [] as string[],
+      unattendedLeft: [] as string[],
       pruned: undefined as number | undefined,
     };
     const busy = new Set(handler.busyKeys());
@@ -128,6 +141,10 @@ export class SessionExpiryWatcher {
       } else {
         report.failed.push(entry.sessionKey);
       }
+    }
+    for (const sessionId of await handler.unattendedSessions()) {
+      if (await handler.commitUnattended(sessionId)) report.unattendedCommitted.push(sessionId);
+      else report.unattendedLeft.push(sessionId);
     }
     if (this.#props.agents) report.idleAgentsEvicted.push(...(await this.#props.agents.sweepIdle()).evicted);
     report.pruned = await this.#pruneIfDue([

@@ -95,4 +95,20 @@ export interface TurnRunner {
   compress?(props: CompressProps): Promise<boolean>;
   /** Forget a session's agent (after a reset); its memory must have been committed first. */
   evict(sessionId: string): void;
+  /**
+   * An agent that commits a stored session's memory when the agent that ran its turns is gone (its
+   * process died): each `commitMemorySession()` ends the session's memory with the transcript
+   * `transcript()` reads at that moment. It runs no turn and holds nothing open between commits.
+   * Runners without memory leave it out.
+   */
+  committerFor?(
+    session: StoredSession,
+    transcript: () => Promise<readonly TranscriptMessage[]>,
+  ): CommittableAgent;
+}
+
+/** A session known only from the store (no live agent): its id and where its messages came from. */
+export interface StoredSession {
+  readonly sessionId: string;
+  readonly source: SessionSource;
 }

@@ -1,6 +1,6 @@
 // AgentCache with real agents (offline or gated model) and recording providers on the in-process
 // coordinator: drops commit first, never touch a pinned agent, and a failed commit loses nothing.
-import { MemoryCommitCoordinator } from "@engram/core";
+import { InMemoryCommitLedger, MemoryCommitCoordinator } from "@engram/core";
 import { FakeClock, RecordingMemoryProvider } from "@engram/testkit";
 import { beforeEach, describe, expect, it } from "vitest";
 import { Agent } from "../agent/agent.js";
@@ -136,6 +136,24 @@ describe("AgentCache", () => {
     provider.failing = false;
     expect(await cache.sweepIdle()).toEqual({ evicted: ["flaky"], failed: [] });
     expect(provider.callsOf("onSessionEnd")).toHaveLength(1);
+  });
+
+  // Regression (issue 13, item 5): a drop committed one ownership segment. A session continued after a
+  // crash has two (the dead process's turns, adopted by this agent, and this agent's own), so the idle
+  // sweep counted it failed, kept the agent and left the session dirty.
+  it("commits every segment of a dropped agent's session, including a crashed process's turns it adopted", async () => {
+    const ledger = new InMemoryCommitLedger();
+    const crashed = new MemoryCommitCoordinator({ ledger, instanceId: "gw:default:crashed" });
+    crashed.registerAgent("continued", { commitMemorySession: () => undefined });
+    await crashed.markTurnCompleted("continued");
+    coordinator = new MemoryCommitCoordinator({ ledger, instanceId: "gw:default:now" });
+    await coordinator.reapInstances("gw:default:");
+    cache = new AgentCache({ coordinator, maxAgents: 2, idleTtlMs: 30 * MINUTE, clock });
+    await turn("continued", "after the crash");
+    clock.advance(60 * MINUTE);
+    expect(await cache.sweepIdle()).toEqual({ evicted: ["continued"], failed: [] });
+    expect(ledger.hasUncommittedWork("continued")).toBe(false);
+    expect(providers.get("continued")?.callsOf("onSessionEnd")).toHaveLength(2);
   });
 
   // Regression: callers making room at the same time all picked the same least recently used victim;

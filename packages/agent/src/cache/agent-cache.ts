@@ -173,13 +173,17 @@ export class AgentCache {
     let committed = false;
     try {
       // The commit itself says when there was nothing to commit (one round trip fewer on a shared ledger).
+      // Every segment goes, not only the earliest: a session whose earlier turns belonged to a crashed
+      // process's agent (adopted by this one) has two, and the drop is the boundary for both.
       const outcome = await coordinator.tryCommitSession(sessionId, {
         timeoutMs: this.#props.commitTimeoutMs ?? 30_000,
+        untilClean: true,
       });
       if (outcome !== "clean") {
         committed = true;
-        // One commit takes one ownership segment: anything left is another owner's, or a failure.
-        dirty = outcome !== "committed" || (await coordinator.hasUncommittedWork(sessionId));
+        // With untilClean, `committed` means nothing is left; anything else is a failure or another
+        // live process's segment.
+        dirty = outcome !== "committed";
       }
     } catch {
       dirty = true;

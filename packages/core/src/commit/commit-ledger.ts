@@ -84,6 +84,21 @@ export interface DirtySessionsProps {
   limit?: number;
 }
 
+export interface ReapInstancesProps {
+  /** Registrations (and lease holders) whose instance id starts with this; never empty. */
+  prefix: string;
+  /** The caller's own instance id: never reaped, even when it starts with `prefix`. */
+  keep: string;
+}
+
+/** What `reapInstances` ended. */
+export interface ReapReport {
+  /** Registrations ended, sorted. */
+  readonly instances: readonly string[];
+  /** In-flight leases released (held by a reaped instance, or by one with the prefix that never registered). */
+  readonly releasedLeases: number;
+}
+
 /**
  * The memory-commit ledger: per session a monotonic generation counter (one per completed turn),
  * the committed watermark, ownership segments (consecutive generations owned by one agent) and an
@@ -146,6 +161,15 @@ export interface CommitLedger {
 
   /** Ends `instanceId`'s registration now (clean shutdown): its dirty segments become adoptable. */
   retireInstance(instanceId: string): MaybePromise<void>;
+
+  /**
+   * Declares every instance whose id starts with `prefix` (except `keep`) dead now: its registration
+   * ends and the in-flight leases it holds are released, so its dirty segments can be adopted at once
+   * rather than when its liveness lapses, and commits it had in flight run again (at-least-once; a
+   * late completion of a released lease answers `lost`). For a host that knows the process that last
+   * ran under a name has died, e.g. a start after an unclean stop; never for a process that may live.
+   */
+  reapInstances(props: ReapInstancesProps): MaybePromise<ReapReport>;
 
   /**
    * Optional capability: resolves when the lease of `sessionId` is released, completed or expires,

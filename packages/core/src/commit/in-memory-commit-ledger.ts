@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "../errors/engram-error.js";
 import { type Clock, systemClock } from "../gateway/clock.js";
 import {
   type ClaimCommitProps,
@@ -6,6 +7,8 @@ import {
   type CommitLedger,
   type CompleteResult,
   type DirtySessionsProps,
+  type ReapInstancesProps,
+  type ReapReport,
   type SegmentOwner,
   sameOwner,
 } from "./commit-ledger.js";
@@ -159,6 +162,25 @@ export class InMemoryCommitLedger implements CommitLedger {
 
   retireInstance(instanceId: string): void {
     this.instances.delete(instanceId);
+  }
+
+  reapInstances({ prefix, keep }: ReapInstancesProps): ReapReport {
+    if (!prefix) throw new InvalidArgumentError("prefix", "must be a non-empty string");
+    const instances: string[] = [];
+    for (const instanceId of [...this.instances.keys()]) {
+      if (instanceId === keep || !instanceId.startsWith(prefix)) continue;
+      this.instances.delete(instanceId);
+      instances.push(instanceId);
+    }
+    let releasedLeases = 0;
+    for (const entry of this.entries.values()) {
+      const holder = entry.lease?.instanceId;
+      if (holder === undefined || holder === keep || !holder.startsWith(prefix)) continue;
+      entry.lease = null;
+      releasedLeases++;
+      this.notify(entry);
+    }
+    return { instances: instances.sort(), releasedLeases };
   }
 
   waitForRelease(sessionId: string, timeoutMs: number): Promise<void> {

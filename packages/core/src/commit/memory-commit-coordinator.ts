@@ -7,6 +7,7 @@ import type {
   CommitClaim,
   CommitLedger,
   CompleteResult,
+  ReapReport,
   SegmentOwner,
 } from "./commit-ledger.js";
 import type { CommittableAgent } from "./committable-agent.js";
@@ -35,6 +36,21 @@ export interface MemoryCommitCoordinatorProps {
   drainConcurrency?: number;
   /** `drainAll` deadline when none is passed. Default 30000. */
   drainDeadlineMs?: number;
+  /**
+   * Builds the agent that commits a session whose earliest uncommitted segment nobody can commit:
+   * its owner died with its process (a crash), or it never had one. Called when a commit of the
+   * session finds no owner and was given no agent; the agent becomes the segment's owner (kept here
+   * for retries like any owner). Answer `undefined` for a session this host cannot serve (then the
+   * commit answers `no_owner`). Without it such segments wait for a host that can.
+   */
+  adoptAgent?: (sessionId: string) => MaybePromise<CommittableAgent | undefined>;
+  /**
+   * A failed commit (the agent or `adoptAgent` threw) is retried after `minMs`, then after twice as
+   * long each time up to `maxMs`, at most `attempts` times in a row; afterwards the work waits for the
+   * session's next boundary, a sweep or a drain. A success ends the streak. Default 1000 / 60000 / 6;
+   * `attempts: 0` turns retries off.
+   */
+  retry?: { minMs?: number; maxMs?: number; attempts?: number };
 }
 
 export interface MarkTurnProps {
@@ -49,6 +65,12 @@ export interface CommitSessionProps {
   wait?: boolean;
   /** Longest wait for an in-flight commit, in ms; implies `wait` unless `wait: false`. */
   timeoutMs?: number;
+  /**
+   * Commit segment after segment until the session is clean, as a session left for good needs (one
+   * commit takes one ownership segment). The outcome is `committed` only when the session ended
+   * clean; otherwise it is what stopped the loop (`failed`, `foreign_owner`, ...).
+   */
+  untilClean?: boolean;
 }
 
 /**
@@ -132,6 +154,15 @@ interface LocalSession {
 }
 
 const MAX_TIMER_MS = 2_147_483_647;
+/** Segments one `untilClean` commit takes at most (a guard against leases lost over and over). */
+const MAX_SEGMENTS_PER_COMMIT = 64;
+
+/** The retry streak of one session's failed commits. */
+interface RetryState {
+  /** Retries scheduled so far in this streak. */
+  attempts: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -172,6 +203,11 @@ export class MemoryCommitCoordinator {
   private readonly pollMaxMs: number;
   private readonly drainConcurrency: number;
   private readonly drainDeadlineMs: number;
+  private readonly adoptAgent: MemoryCommitCoordinatorProps["adoptAgent"];
+  private readonly retryMinMs: number;
+  private readonly retryMaxMs: number;
+  private readonly retryAttempts: number;
+  private readonly retries = new Map<string, RetryState>();
   private readonly sessions = new Map<string, LocalSession>();
   private readonly lastFailure = new Map<string, unknown>();
   private agentSeq = 0;
@@ -196,6 +232,13 @@ export class MemoryCommitCoordinator {
     this.pollMaxMs = positive("pollMaxMs", props.pollMaxMs, 250);
     this.drainConcurrency = Math.floor(positive("drainConcurrency", props.drainConcurrency, 16)) || 1;
     this.drainDeadlineMs = positive("drainDeadlineMs", props.drainDeadlineMs, 30_000);
+    this.adoptAgent = props.adoptAgent;
+    this.retryMinMs = positive("retry.minMs", props.retry?.minMs, 1_000);
+    this.retryMaxMs = Math.max(this.retryMinMs, positive("retry.maxMs", props.retry?.maxMs, 60_000));
+    const attempts = props.retry?.attempts ?? 6;
+    if (!(attempts >= 0) || !Number.isFinite(attempts))
+      throw new InvalidArgumentError("retry.attempts", "must be a finite number >= 0");
+    this.retryAttempts = Math.floor(attempts);
   }
 
   /**
@@ -268,6 +311,39 @@ export class MemoryCommitCoordinator {
     return this.ledger.hasUncommittedWork(sessionId);
   }
 
+  /** True while an agent is registered here for the session's future generations (it is being served). */
+  hasCurrentAgent(sessionId: string): boolean {
+    return this.sessions.get(sessionId)?.current !== undefined;
+  }
+
+  /**
+   * Sessions with uncommitted work that this instance could commit but serves with no agent: work
+   * orphaned by a dead process, ownerless work, and work whose agent here was let go before it was
+   * committed. What a periodic sweep commits, so no such work waits for a boundary that may never
+   * come. Sessions served here are left to their own boundaries.
+   */
+  async unattendedSessions(): Promise<string[]> {
+    const dirty = await this.ledger.dirtySessions({ committableBy: this.instanceId });
+    return dirty.filter((sessionId) => !this.hasCurrentAgent(sessionId));
+  }
+
+  /**
+   * Declares the instances whose id starts with `prefix` dead, except this one (see
+   * {@link CommitLedger.reapInstances}): their dirty segments become adoptable now. For a host that
+   * names its instance ids `<prefix><unique>` and knows the previous process under that name died.
+   */
+  async reapInstances(prefix: string): Promise<ReapReport> {
+    if (!prefix) throw new InvalidArgumentError("prefix", "must be a non-empty string");
+    const report = await this.ledger.reapInstances({ prefix, keep: this.instanceId });
+    if (report.instances.length > 0 || report.releasedLeases > 0) {
+      this.logger.info(
+        { prefix, instances: report.instances, releasedLeases: report.releasedLeases },
+        "memory commit: earlier processes declared dead; their uncommitted work is adoptable now",
+      );
+    }
+    return report;
+  }
+
   /**
    * Commits the earliest uncommitted segment of the session with the agent that owns it (an
    * ownerless segment takes `props.agent` or the current agent). True when the agent's commit
@@ -292,7 +368,24 @@ export class MemoryCommitCoordinator {
         deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : this.clock.now() + timeoutMs;
       }
     }
+    if (props?.untilClean === true)
+      return this.commitUntilClean(sessionId, props.agent ?? undefined, deadline);
     return this.commitOnce(sessionId, props?.agent ?? undefined, deadline);
+  }
+
+  private async commitUntilClean(
+    sessionId: string,
+    agent: CommittableAgent | undefined,
+    deadline: number,
+  ): Promise<CommitOutcome> {
+    let committed = false;
+    for (let segment = 0; segment < MAX_SEGMENTS_PER_COMMIT; segment++) {
+      const outcome = await this.commitOnce(sessionId, agent, deadline);
+      if (outcome === "clean") return committed ? "committed" : "clean";
+      if (outcome !== "committed") return outcome;
+      committed = true;
+    }
+    return (await this.ledger.hasUncommittedWork(sessionId)) ? "in_flight" : "committed";
   }
 
   /**
@@ -434,6 +527,8 @@ export class MemoryCommitCoordinator {
     this.closed = true;
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+    for (const retry of this.retries.values()) clearTimeout(retry.timer);
+    this.retries.clear();
     return this.ledger.retireInstance(this.instanceId);
   }
 
@@ -594,11 +689,40 @@ export class MemoryCommitCoordinator {
       case "clean": {
         const local = this.sessions.get(sessionId);
         if (local !== undefined) this.sawClean(sessionId, local, epoch);
+        this.endRetries(sessionId);
         return "clean";
       }
+      case "no_owner":
+        // `agent` was given: it would have been the fallback owner, so no_owner cannot come back.
+        if (agent === undefined && this.adoptAgent !== undefined) return this.adopt(sessionId, deadline);
+        return "no_owner";
       default:
         return result.status;
     }
+  }
+
+  /** The earliest segment has no owner alive: build one for it, then claim again with it. */
+  private async adopt(sessionId: string, deadline: number): Promise<CommitOutcome> {
+    let agent: CommittableAgent | undefined;
+    try {
+      agent = (await this.adoptAgent?.(sessionId)) ?? undefined;
+    } catch (error) {
+      this.lastFailure.set(sessionId, error);
+      this.logger.error(
+        { sessionId, err: error },
+        "memory commit: building an agent to adopt the session's orphaned work failed; it stays uncommitted",
+      );
+      this.scheduleRetry(sessionId);
+      return "failed";
+    }
+    if (agent === undefined) {
+      this.logger.warn(
+        { sessionId },
+        "memory commit: the session's uncommitted work has no live owner and no agent here can adopt it",
+      );
+      return "no_owner";
+    }
+    return this.commitOnce(sessionId, agent, deadline);
   }
 
   private run(sessionId: string, claim: CommitClaim): MaybePromise<CommitOutcome> {
@@ -639,7 +763,8 @@ export class MemoryCommitCoordinator {
               if (!held)
                 this.logger.warn({ sessionId }, "memory commit: lease lost while the agent was committing");
             },
-            (error: unknown) => this.logger.warn({ sessionId, error }, "memory commit: lease renewal failed"),
+            (error: unknown) =>
+              this.logger.warn({ sessionId, err: error }, "memory commit: lease renewal failed"),
           );
       },
       Math.max(1, this.leaseMs / 3),
@@ -661,6 +786,7 @@ export class MemoryCommitCoordinator {
     claim: CommitClaim,
   ): MaybePromise<CommitOutcome> {
     if (this.lastFailure.size > 0) this.lastFailure.delete(sessionId);
+    this.endRetries(sessionId);
     const epoch = this.cleanEpoch(local);
     let completed: MaybePromise<CompleteResult>;
     try {
@@ -707,9 +833,10 @@ export class MemoryCommitCoordinator {
   ): MaybePromise<CommitOutcome> {
     this.lastFailure.set(sessionId, error);
     this.logger.error(
-      { sessionId, start: claim.start, end: claim.end, error },
+      { sessionId, start: claim.start, end: claim.end, owner: claim.owner, err: error },
       "memory commit failed; generations stay uncommitted",
     );
+    this.scheduleRetry(sessionId);
     let released: MaybePromise<boolean>;
     try {
       released = this.ledger.releaseCommit(claim);
@@ -782,6 +909,56 @@ export class MemoryCommitCoordinator {
       });
     }
     return delay(Math.min(backoff, remaining));
+  }
+
+  // --- retries --------------------------------------------------------------------------------
+
+  /**
+   * A commit of the session failed: try again later with backoff, unless a retry is already pending
+   * or the streak is used up (then the next boundary, sweep or drain commits it).
+   */
+  private scheduleRetry(sessionId: string): void {
+    if (this.closed || this.retryAttempts === 0) return;
+    let retry = this.retries.get(sessionId);
+    if (retry === undefined) {
+      retry = { attempts: 0, timer: undefined };
+      this.retries.set(sessionId, retry);
+    }
+    if (retry.timer !== undefined) return;
+    if (retry.attempts >= this.retryAttempts) {
+      if (retry.attempts === this.retryAttempts) {
+        retry.attempts++;
+        this.logger.warn(
+          { sessionId, attempts: this.retryAttempts },
+          "memory commit: retries used up; the work stays uncommitted until the session's next boundary, a sweep or a drain",
+        );
+      }
+      return;
+    }
+    const delayMs = Math.min(this.retryMinMs * 2 ** retry.attempts, this.retryMaxMs);
+    retry.attempts++;
+    const state = retry;
+    this.logger.info({ sessionId, attempt: retry.attempts, delayMs }, "memory commit: retry scheduled");
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      if (this.closed) return;
+      void Promise.resolve()
+        .then(() => this.commitOnce(sessionId, undefined, 0))
+        .catch((error: unknown) => {
+          this.logger.warn({ sessionId, err: error }, "memory commit: retry failed in the ledger");
+          this.scheduleRetry(sessionId);
+        });
+    }, delayMs);
+    state.timer.unref?.();
+  }
+
+  /** The session committed (or was found clean): its failure streak is over. */
+  private endRetries(sessionId: string): void {
+    if (this.retries.size === 0) return;
+    const retry = this.retries.get(sessionId);
+    if (retry === undefined) return;
+    clearTimeout(retry.timer);
+    this.retries.delete(sessionId);
   }
 
   // --- liveness -------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import {
   type DirtySessionsProps,
   InvalidArgumentError,
   isEngramError,
+  type ReapInstancesProps,
+  type ReapReport,
   type SegmentOwner,
   StoreError,
   systemClock,
@@ -335,5 +337,32 @@ export class PostgresCommitLedger implements CommitLedger {
     return this.#guard("retireInstance", async () => {
       await this.#db.deleteFrom("commit_instances").where("instance_id", "=", instanceId).execute();
     });
+  }
+
+  reapInstances({ prefix, keep }: ReapInstancesProps): Promise<ReapReport> {
+    if (!prefix) throw new InvalidArgumentError("prefix", "must be a non-empty string");
+    return this.#guard("reapInstances", () =>
+      this.#db.transaction().execute(async (trx) => {
+        // `starts_with`, not LIKE: the prefix is data, and `_` or `%` in it must match only themselves.
+        const gone = await trx
+          .deleteFrom("commit_instances")
+          .where(sql<boolean>`starts_with(instance_id, ${prefix})`)
+          .where("instance_id", "<>", keep)
+          .returning("instance_id")
+          .execute();
+        // A scan of the session rows (leases are not indexed, to keep lease updates HOT): this runs
+        // once per unclean start, never on the turn path.
+        const released = await trx
+          .updateTable("commit_sessions")
+          .set({ lease_id: null, lease_instance: null, lease_expires_at: null })
+          .where(sql<boolean>`starts_with(lease_instance, ${prefix})`)
+          .where("lease_instance", "<>", keep)
+          .executeTakeFirst();
+        return {
+          instances: gone.map((row) => row.instance_id).sort(),
+          releasedLeases: Number(released.numUpdatedRows),
+        };
+      }),
+    );
   }
 }

@@ -281,6 +281,44 @@ export function commitLedgerConformance(init: CommitLedgerTestInitializer): void
       expect(expectClaimed(await claim(s, A, ownerA1)).owner).toEqual(ownerA1);
     });
 
+    it("reaps the instances of a prefix but the caller: their segments are adoptable and their leases released at once", async () => {
+      await fresh();
+      const name = uid("gw");
+      const dead = `${name}:run-1`;
+      const me = `${name}:run-2`;
+      const other = `${name}x:run-1`;
+      await ledger.heartbeat(dead, TTL);
+      await ledger.heartbeat(me, TTL);
+      await ledger.heartbeat(other, TTL);
+      const owned = uid("s");
+      const leased = uid("s");
+      const others = uid("s");
+      await ledger.markTurnCompleted(owned, { instanceId: dead, agentId: "d1" });
+      await ledger.markTurnCompleted(leased, { instanceId: dead, agentId: "d1" });
+      await ledger.markTurnCompleted(others, { instanceId: other, agentId: "o1" });
+      const inFlight = expectClaimed(await claim(leased, dead));
+      expect((await claim(owned, me, { instanceId: me, agentId: "m1" })).status).toBe("foreign_owner");
+
+      const report = await ledger.reapInstances({ prefix: `${name}:`, keep: me });
+      expect(report).toEqual({ instances: [dead], releasedLeases: 1 });
+      expect(expectClaimed(await claim(owned, me, { instanceId: me, agentId: "m1" })).owner).toEqual({
+        instanceId: me,
+        agentId: "m1",
+      });
+      const taken = expectClaimed(await claim(leased, me, { instanceId: me, agentId: "m1" }));
+      expect(await ledger.completeCommit(inFlight)).toBe("lost");
+      expect(await ledger.completeCommit(taken)).toBe("clean");
+      // Another name that merely shares the characters is not reaped, and neither is the caller.
+      expect((await claim(others, me, { instanceId: me, agentId: "m1" })).status).toBe("foreign_owner");
+      expect(await ledger.reapInstances({ prefix: `${name}:`, keep: me })).toEqual({
+        instances: [],
+        releasedLeases: 0,
+      });
+      const mine = uid("s");
+      await ledger.markTurnCompleted(mine, { instanceId: me, agentId: "m1" });
+      expect((await claim(mine, B, ownerB1)).status).toBe("foreign_owner");
+    });
+
     it("treats a never-registered instance as dead", async () => {
       await fresh();
       const s = uid("s");

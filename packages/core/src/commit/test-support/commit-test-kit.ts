@@ -10,6 +10,8 @@ import type {
   CommitLedger,
   CompleteResult,
   DirtySessionsProps,
+  ReapInstancesProps,
+  ReapReport,
   SegmentOwner,
 } from "../commit-ledger.js";
 import type { CommittableAgent } from "../committable-agent.js";
@@ -199,6 +201,9 @@ export class RecordingLedger implements CommitLedger {
   }
   retireInstance(instanceId: string): MaybePromise<void> {
     return this.answer(() => this.inner.retireInstance(instanceId));
+  }
+  reapInstances(props: ReapInstancesProps): MaybePromise<ReapReport> {
+    return this.answer(() => this.inner.reapInstances(props));
   }
 
   /** How many times each generation of `sessionId` was committed, index = generation. */

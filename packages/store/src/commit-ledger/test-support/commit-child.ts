@@ -52,6 +52,7 @@ const ledger: CommitLedger = {
   dirtySessions: (p) => inner.dirtySessions(p),
   heartbeat: (i, ttl) => inner.heartbeat(i, ttl),
   retireInstance: (i) => inner.retireInstance(i),
+  reapInstances: (p) => inner.reapInstances(p),
 };
 
 let failRate = 0.2;
