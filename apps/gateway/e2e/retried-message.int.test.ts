@@ -20,7 +20,10 @@ import {
 const standIn = useStandInModel();
 const dm = telegramDm;
 
-/** Every stored user message carrying `messageId` over all sessions of `sessionKey`, and its receipts. */
+/**
+ * Every stored message carrying `messageId` over all sessions of `sessionKey`, its receipts, and the
+ * message count of each of the key's sessions.
+ */
 async function storedWith(gateway: E2EGateway, sessionKey: string, messageId: string) {
   return gateway.withDb(async (db) => {
     const messages = await db
@@ -36,7 +39,13 @@ async function storedWith(gateway: E2EGateway, sessionKey: string, messageId: st
       .where("session_key", "=", sessionKey)
       .where("platform_message_id", "=", messageId)
       .execute();
-    return { messages, receipts };
+    const sessions = await db
+      .selectFrom("sessions")
+      .select(["id", "message_count"])
+      .where("session_key", "=", sessionKey)
+      .execute();
+    const keySessions = Object.fromEntries(sessions.map((s) => [s.id, s.message_count]));
+    return { messages, receipts, keySessions };
   });
 }
 
@@ -64,10 +73,11 @@ describeE2E(
         duplicate: true,
       });
       expect(standIn.server.requests.length).toBe(seen);
+      // One read of the database (on PGlite every read restarts the gateway).
       const stored = await storedWith(gateway(), first.sessionKey, "M-8101");
       expect(stored.messages).toEqual([{ session_id: first.sessionId, content: "x" }]);
       expect(stored.receipts).toEqual([{ session_id: first.sessionId }]);
-      expect(await gateway().transcript(fresh.sessionId)).toEqual([]);
+      expect(stored.keySessions).toEqual({ [first.sessionId]: 2, [fresh.sessionId]: 0 });
     });
 
     it("waits for the original turn while it runs, and answers every retry with its reply", async () => {
