@@ -125,15 +125,16 @@ describeE2E("gateway routing end to end", (gateway) => {
     expect((await gateway().say(dm("4001"), "back again")).sessionId).toBe(alice.sessionId);
   });
 
-  it("ignores a redelivered platform message id, sequentially and concurrently", async () => {
+  it("runs a redelivered platform message id once, sequentially and concurrently, answering each copy with its reply", async () => {
     const first = await gateway().say(dm("5001"), "only once", { messageId: "tg-77" });
     expect(first.duplicate).toBeUndefined();
     const again = await gateway().say(dm("5001"), "only once", { messageId: "tg-77" });
-    expect(again).toMatchObject({ sessionId: first.sessionId, reply: null, duplicate: true });
+    expect(again).toMatchObject({ sessionId: first.sessionId, reply: first.reply, duplicate: true });
     const racing = await Promise.all(
       Array.from({ length: 8 }, () => gateway().say(dm("5001"), "raced", { messageId: 78 })),
     );
     expect(racing.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(new Set(racing.map((r) => r.reply)).size).toBe(1);
     const rows = await gateway().withDb((db) =>
       db
         .selectFrom("messages")

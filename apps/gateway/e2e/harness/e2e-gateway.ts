@@ -14,6 +14,9 @@ export interface MessageReply {
   readonly sessionKey: string;
   readonly reply: string | null;
   readonly duplicate?: true;
+  /** A duplicate whose original turn was still running when the gateway stopped waiting for it. */
+  readonly pending?: true;
+  readonly stopped?: true;
   readonly autoReset?: { readonly reason: string; readonly hadActivity: boolean };
 }
 

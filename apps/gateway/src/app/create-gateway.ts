@@ -172,6 +172,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     coordinator,
     metrics,
     maxTextBytes: props.config.maxTextBytes,
+    duplicateWaitMs: props.config.duplicateWaitMs,
     // As many held transcripts as live agents: the sessions likely to speak next.
     recentTranscripts: props.config.maxAgents,
     modelSwitchable: agentRunner !== undefined && modelConfigured,

@@ -82,6 +82,11 @@ const gatewayConfigFields = z.object({
   /** How long a graceful stop waits for running turns and memory commits (ms). */
   drainDeadlineMs: z.number().int().min(0).default(30_000),
   /**
+   * How long a retried message (a platform id the key already received) waits for its original turn
+   * to answer before it is answered `pending` (ms; default: one model request's timeout).
+   */
+  duplicateWaitMs: z.number().int().min(0).default(120_000),
+  /**
    * Routing entries last active more than this many days ago are dropped (at most once an hour, by
    * the expiry sweep; transcripts stay); 0 keeps them forever. The seed leaves the value to config.
    */
@@ -155,7 +160,8 @@ export function parseGatewayConfig(input: unknown): GatewayConfig {
  * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
  * `0`/`false`), `ENGRAM_GATEWAY_INSTANCE`, `ENGRAM_GATEWAY_RESTART_WINDOW_MS`,
  * `ENGRAM_GATEWAY_RESUME_FRESHNESS_MS`, `ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS`,
- * `ENGRAM_GATEWAY_DRAIN_DEADLINE_MS`, `ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS`, `ENGRAM_GATEWAY_INSTANCE_TTL_MS`,
+ * `ENGRAM_GATEWAY_DRAIN_DEADLINE_MS`, `ENGRAM_GATEWAY_DUPLICATE_WAIT_MS`, `ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS`,
+ * `ENGRAM_GATEWAY_INSTANCE_TTL_MS`,
  * `ENGRAM_LOG_LEVEL`, `ENGRAM_TELEGRAM_BOT_TOKEN`, `ENGRAM_TELEGRAM_WEBHOOK_SECRET`,
  * `ENGRAM_TELEGRAM_API_BASE_URL`.
  */
@@ -212,6 +218,7 @@ export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Gate
     resumeFreshnessMs: number("ENGRAM_GATEWAY_RESUME_FRESHNESS_MS"),
     maxInterruptedRestarts: number("ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS"),
     drainDeadlineMs: number("ENGRAM_GATEWAY_DRAIN_DEADLINE_MS"),
+    duplicateWaitMs: number("ENGRAM_GATEWAY_DUPLICATE_WAIT_MS"),
     routeMaxAgeDays: number("ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS"),
     instanceTtlMs: number("ENGRAM_GATEWAY_INSTANCE_TTL_MS"),
     logLevel: defined(env.ENGRAM_LOG_LEVEL),

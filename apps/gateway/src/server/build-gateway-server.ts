@@ -140,6 +140,7 @@ export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInsta
           reply: result.reply,
           ...(result.autoReset ? { autoReset: result.autoReset } : {}),
           ...(result.duplicate ? { duplicate: true } : {}),
+          ...(result.pending ? { pending: true } : {}),
           ...(result.stopped ? { stopped: true } : {}),
         };
       });

@@ -129,23 +129,49 @@ describe("GatewayTurnHandler", () => {
     );
   });
 
-  it("ignores repeats of a platform message id, even when they race", async () => {
+  it("keeps the arrival order of messages with platform ids even when their dedupe lookups answer out of order", async () => {
+    // The store's real behaviour, with the latency of a pooled database: later lookups may finish first.
+    const slow = new (class extends InMemoryTranscriptStore {
+      override async findPlatformMessage(sessionKey: string, platformMessageId: string) {
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10));
+        return super.findPlatformMessage(sessionKey, platformMessageId);
+      }
+    })({ clock });
+    const router = new SessionRouter({ routingIndex, transcripts: slow, clock });
+    const h = new GatewayTurnHandler({ router, routingIndex, transcripts: slow, runner, coordinator });
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => h.handle({ source, text: `m${i}`, messageId: `p${i}` })),
+    );
+    const stored = (await slow.getMessages(replies[0]!.sessionId)).filter((m) => m.role === "user");
+    expect(stored.map((m) => m.content)).toEqual(Array.from({ length: 12 }, (_, i) => `m${i}`));
+  });
+
+  it("runs repeats of a platform message id once, even when they race, and answers each with the reply", async () => {
     runner.hold = jitter;
     const replies = await Promise.all(
       Array.from({ length: 6 }, () => handler.handle({ source, text: "hello", messageId: 777 })),
     );
-    expect(replies.filter((r) => r.reply !== null)).toHaveLength(1);
+    expect(replies.map((r) => r.reply)).toEqual(Array.from({ length: 6 }, () => "echo: hello"));
     expect(replies.filter((r) => r.duplicate)).toHaveLength(5);
+    expect(runner.inputs).toHaveLength(1);
     expect(await contents(replies[0]!.sessionId)).toEqual(["user:hello", "assistant:echo: hello"]);
   });
 
-  it("ignores a platform retry that arrives after the session it was answered in expired", async () => {
+  it("answers a platform retry that arrives after its session expired from that session, resetting nothing", async () => {
     const first = await handler.handle({ source, text: "hello", messageId: "m1" });
     clock.advance(2 * 60 * 60_000);
     const retry = await handler.handle({ source, text: "hello", messageId: "m1" });
-    expect(retry).toMatchObject({ reply: null, duplicate: true });
-    expect(retry.sessionId).not.toBe(first.sessionId);
-    expect(await transcripts.countMessages(retry.sessionId)).toBe(0);
+    expect(retry).toEqual({
+      sessionId: first.sessionId,
+      sessionKey: first.sessionKey,
+      reply: "echo: hello",
+      duplicate: true,
+    });
+    expect((await routingIndex.get(first.sessionKey))?.sessionId).toBe(first.sessionId);
+    // The next new message is what resets the idle session.
+    const next = await handler.handle({ source, text: "new day", messageId: "m2" });
+    expect(next.autoReset).toEqual({ reason: "idle", hadActivity: true });
+    expect(next.sessionId).not.toBe(first.sessionId);
   });
 
   it("records completed turns without committing memory per turn", async () => {

@@ -7,6 +7,7 @@ import {
   type Logger,
   type MemoryCommitCoordinator,
   noopLogger,
+  type PlatformMessageRecord,
   parseSessionSource,
   type RoutingEntry,
   type RoutingIndex,
@@ -32,12 +33,17 @@ const MAX_MESSAGE_ID_LENGTH = 256;
 const DEFAULT_RECENT_TRANSCRIPTS = 128;
 /** Segments one sweep commits of an unattended session at most (each is one crashed agent's turns). */
 const MAX_UNATTENDED_SEGMENTS = 64;
+/** Default longest wait of a retry for its original turn: one model request's timeout. */
+export const DEFAULT_DUPLICATE_WAIT_MS = 120_000;
 
 /** One inbound platform message, as untrusted input. */
 export interface InboundMessage {
   readonly source: unknown;
   readonly text: unknown;
-  /** Platform message id: a repeat within the session is ignored. */
+  /**
+   * Platform message id: a repeat on the same session key (in any of its sessions, so also after a
+   * `/new`) is a retry; it is answered with the original's reply and never stored or run again.
+   */
   readonly messageId?: unknown;
   /** Epoch ms the platform stamped the message with. */
   readonly timestamp?: unknown;
@@ -50,12 +56,25 @@ export interface InboundMessage {
 }
 
 export interface TurnReply {
+  /** The session the message is stored in (for a duplicate: where the original was stored). */
   readonly sessionId: string;
   readonly sessionKey: string;
-  /** `null` when nothing answered: a duplicate message, or a turn stopped by `/stop`. */
+  /**
+   * The answer; `null` when nothing answered: a turn stopped by `/stop`, or a duplicate whose
+   * original has no reply (see `duplicate`).
+   */
   readonly reply: string | null;
+  /**
+   * The message id was delivered before on this session key: nothing was stored or run again, and
+   * `reply` is the original turn's reply. A retry of a turn still running waits for it (at most
+   * `duplicateWaitMs`); `reply` is `null` only when the original ended without one (stopped, failed,
+   * or its process died before answering; a restart continuation may still answer it, and a later
+   * retry then gets that answer) or, with `pending`, when the wait ran out first.
+   */
   readonly duplicate?: true;
-  /** The turn was interrupted by `/stop`: the user's message is kept, no reply was saved. */
+  /** A duplicate whose original turn was still running when the wait for it ended: ask again later. */
+  readonly pending?: true;
+  /** The turn (for a duplicate: the original) was interrupted by `/stop`: the user's message is kept, no reply was saved. */
   readonly stopped?: true;
   readonly autoReset?: AutoResetInfo;
 }
@@ -112,6 +131,11 @@ export interface GatewayTurnHandlerProps {
   readonly recentTranscripts?: number;
   /** Where memory left uncommitted at a boundary is reported (default: dropped). */
   readonly logger?: Logger;
+  /**
+   * Longest wait of a retried message for its original turn, still running here or in another
+   * process, in ms (default {@link DEFAULT_DUPLICATE_WAIT_MS}); after it the retry answers `pending`.
+   */
+  readonly duplicateWaitMs?: number;
 }
 
 /**
@@ -133,12 +157,19 @@ export class GatewayTurnHandler {
   /** The running turn of each key, for `/stop`. */
   readonly #running = new Map<string, AbortController>();
   readonly #log: Logger;
+  /**
+   * Messages with a platform id this process is handling, by {@link deliveryKey}: a retry arriving
+   * meanwhile waits for the original and answers with its reply.
+   */
+  readonly #deliveries = new Map<string, Promise<TurnReply>>();
+  readonly #duplicateWaitMs: number;
 
   constructor(props: GatewayTurnHandlerProps) {
     this.#props = props;
     this.#log = props.logger ?? noopLogger;
     this.#maxTextBytes = props.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
     this.#recent = new RecentTranscripts(props.recentTranscripts ?? DEFAULT_RECENT_TRANSCRIPTS);
+    this.#duplicateWaitMs = props.duplicateWaitMs ?? DEFAULT_DUPLICATE_WAIT_MS;
     this.#commands = new SessionCommands({
       router: props.router,
       routingIndex: props.routingIndex,
@@ -245,12 +276,11 @@ export class GatewayTurnHandler {
       return stopped;
     }
     const metrics = this.#props.metrics;
-    const work = () =>
-      command
-        ? this.#commands.run(command, source)
-        : this.#turn(source, sessionKey, text, messageId, timestamp, message.onStored);
-    const run = this.#queue.run(sessionKey, () => this.#locked(sessionKey, work));
-    metrics?.queueDepth.set(this.#queue.depth);
+    const run = command
+      ? this.#enqueue(sessionKey, () => this.#commands.run(command, source))
+      : messageId === undefined
+        ? this.#enqueue(sessionKey, () => this.#turn(source, sessionKey, text, undefined, timestamp, message.onStored))
+        : this.#deliver(source, sessionKey, text, messageId, timestamp, message.onStored);
     try {
       const reply = await run;
       // A command's effect is durable once it ran (a message turn said so when its message was saved).
@@ -268,6 +298,131 @@ export class GatewayTurnHandler {
     }
   }
 
+  /** Queues `work` on the key's lane, holding the key's cross-process lock while it runs. */
+  #enqueue<T>(sessionKey: string, work: () => Promise<T>): Promise<T> {
+    const run = this.#queue.run(sessionKey, () => this.#locked(sessionKey, work));
+    this.#props.metrics?.queueDepth.set(this.#queue.depth);
+    return run;
+  }
+
+  /**
+   * A message with a platform id. A retry of one this process is still handling waits for that
+   * original and answers with its reply; a retry of one delivered before (in any session of the key,
+   * by any process) answers with the stored reply; anything else runs as a turn, whose append is the
+   * last word should a retry slip past both (the store stores an id once per key).
+   */
+  #deliver(
+    source: SessionSource,
+    sessionKey: string,
+    text: string,
+    messageId: string,
+    timestamp: number | undefined,
+    onStored: (() => void) | undefined,
+  ): Promise<TurnReply> {
+    const key = deliveryKey(sessionKey, messageId);
+    // Read and registered without an await in between: of racing deliveries exactly one registers.
+    const original = this.#deliveries.get(key);
+    if (original) return this.#retryOf(original, source, sessionKey, text, messageId, timestamp, onStored);
+    const delivery = this.#deliverOnce(source, sessionKey, text, messageId, timestamp, onStored);
+    this.#deliveries.set(key, delivery);
+    const forget = () => {
+      if (this.#deliveries.get(key) === delivery) this.#deliveries.delete(key);
+    };
+    delivery.then(forget, forget);
+    return delivery;
+  }
+
+  /** A retry of a delivery this process is handling: its answer, once it has one (bounded). */
+  async #retryOf(
+    original: Promise<TurnReply>,
+    source: SessionSource,
+    sessionKey: string,
+    text: string,
+    messageId: string,
+    timestamp: number | undefined,
+    onStored: (() => void) | undefined,
+  ): Promise<TurnReply> {
+    const settled = await this.#within(
+      original.then(
+        (reply) => ({ reply }),
+        () => undefined,
+      ),
+    );
+    if (settled === TIMED_OUT) return this.#pendingDuplicate(sessionKey, messageId);
+    // The original failed: whatever it stored (maybe its message, maybe nothing) decides this one.
+    if (settled === undefined) return this.#deliverOnce(source, sessionKey, text, messageId, timestamp, onStored);
+    const { reply } = settled;
+    if (reply.duplicate) return reply;
+    return {
+      sessionId: reply.sessionId,
+      sessionKey,
+      reply: reply.reply,
+      duplicate: true,
+      ...(reply.stopped ? { stopped: true } : {}),
+    };
+  }
+
+  /**
+   * A delivery no turn of this process is handling. Its lane task is queued at once, so the key's
+   * messages keep their arrival order whatever the lookup's latency; the lookup runs meanwhile.
+   */
+  async #deliverOnce(
+    source: SessionSource,
+    sessionKey: string,
+    text: string,
+    messageId: string,
+    timestamp: number | undefined,
+    onStored: (() => void) | undefined,
+  ): Promise<TurnReply> {
+    const { transcripts } = this.#props;
+    const lookup = transcripts.findPlatformMessage(sessionKey, messageId);
+    let answered = false;
+    const inLane = this.#enqueue(sessionKey, async (): Promise<TurnReply> => {
+      const earlier = await lookup;
+      if (!earlier) return this.#turn(source, sessionKey, text, messageId, timestamp, onStored);
+      if (answered) return duplicateOf(earlier);
+      // This task holds the key (here and, through the key lock, in every process): every turn of the
+      // key that began before it is over, so what is stored now is final.
+      return duplicateOf((await transcripts.findPlatformMessage(sessionKey, messageId)) ?? earlier);
+    });
+    // A failed lookup fails the lane task too, which reports it.
+    const earlier = await lookup.catch(() => undefined);
+    if (!earlier) return inLane;
+    // Answered before the lane task runs: its outcome no longer matters to anyone.
+    const leave = (answer: TurnReply) => {
+      answered = true;
+      inLane.catch(() => undefined);
+      return answer;
+    };
+    if (earlier.reply) return leave(duplicateOf(earlier));
+    // Delivered, not answered (yet): its turn may still run, in another process or as a restart
+    // continuation here. The lane task answers once it is over; wait for that, but not for ever.
+    const settled = await this.#within(inLane);
+    return settled === TIMED_OUT ? leave({ ...duplicateOf(earlier), pending: true }) : settled;
+  }
+
+  /** A retry whose original was still running when the wait ended. */
+  async #pendingDuplicate(sessionKey: string, messageId: string): Promise<TurnReply> {
+    const earlier = await this.#props.transcripts.findPlatformMessage(sessionKey, messageId);
+    if (earlier) return { ...duplicateOf(earlier), pending: true };
+    // Not even stored yet: the original waits behind other turns of the key.
+    const entry = await this.#props.routingIndex.get(sessionKey);
+    return { sessionId: entry?.sessionId ?? "", sessionKey, reply: null, duplicate: true, pending: true };
+  }
+
+  /** `work`'s outcome, or {@link TIMED_OUT} once `duplicateWaitMs` passed first. */
+  async #within<T>(work: Promise<T>): Promise<T | typeof TIMED_OUT> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
+      timer = setTimeout(() => resolve(TIMED_OUT), this.#duplicateWaitMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async #turn(
     source: SessionSource,
     sessionKey: string,
@@ -280,16 +435,6 @@ export class GatewayTurnHandler {
     const route = await this.#route(source);
     const { sessionId } = route;
     const base = { sessionId, sessionKey, ...(route.autoReset ? { autoReset: route.autoReset } : {}) };
-    if (messageId !== undefined) {
-      // A platform retry can arrive after the session it was answered in expired: look there too.
-      const seenIn = [sessionId, ...(route.previousSessionId ? [route.previousSessionId] : [])];
-      for (const id of seenIn) {
-        if (await transcripts.hasPlatformMessageId(id, messageId)) {
-          onStored?.();
-          return { ...base, reply: null, duplicate: true };
-        }
-      }
-    }
     const history =
       this.#recent.get(sessionId, route.transcript) ?? (await transcripts.getMessages(sessionId));
     const userMessage = {
@@ -300,8 +445,15 @@ export class GatewayTurnHandler {
     };
     const appended = await transcripts.appendMessage(sessionId, userMessage);
     onStored?.();
-    // The store's unique platform id is the last word, should a retry slip past the check above.
-    if (appended.duplicate) return { ...base, reply: null, duplicate: true };
+    if (appended.duplicate) {
+      // A retry that slipped past the check before the queue (it raced its original, here or in
+      // another process). This task holds the key, so the original's turn is over: its record is final.
+      const earlier =
+        messageId === undefined ? undefined : await transcripts.findPlatformMessage(sessionKey, messageId);
+      return earlier
+        ? duplicateOf(earlier)
+        : { sessionId: appended.existingSessionId ?? sessionId, sessionKey, reply: null, duplicate: true };
+    }
     const transcript = [...history, heldMessage(sessionId, appended.messageId, userMessage)];
     const systemNotes = [
       ...(this.#props.sessionContext ? [this.#props.sessionContext(source)] : []),
@@ -528,6 +680,21 @@ function sourceOfSession(row: TranscriptSession): SessionSource {
     userId: row.userId,
     threadId: row.threadId,
   });
+const TIMED_OUT: unique symbol = Symbol("timed out");
+
+/** Session keys are path-safe (no control characters): the first NUL ends the key, whatever the id holds. */
+function deliveryKey(sessionKey: string, messageId: string): string {
+  return `${sessionKey}\u0000${messageId}`;
+}
+
+/** The answer to a retry of an earlier delivery: that delivery's session and reply. */
+function duplicateOf(earlier: PlatformMessageRecord): TurnReply {
+  return {
+    sessionId: earlier.sessionId,
+    sessionKey: earlier.sessionKey,
+    reply: earlier.reply?.text ?? null,
+    duplicate: true,
+  };
 }
 
 /** Told to the model on a resumed session's first turn after a restart. */

@@ -2,6 +2,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError, SessionNotFoundErro
 import { type Clock, systemClock } from "../gateway/clock.js";
 import { isRecoverableSession } from "../gateway/end-reasons.js";
 import { assertSafeId } from "../gateway/safe-id.js";
+import { MAX_SESSION_KEY_LENGTH } from "../gateway/session-key.js";
 import {
   type PreparedTranscriptMessage,
   prepareTranscriptMessage,
@@ -15,6 +16,7 @@ import {
   type ListTranscriptSessionsOptions,
   type NewTranscriptMessage,
   type NewTranscriptSession,
+  type PlatformMessageRecord,
   type SearchTranscriptOptions,
   type TranscriptMessage,
   type TranscriptPeer,
@@ -36,6 +38,12 @@ export interface InMemoryTranscriptStoreProps {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type SessionState = Mutable<TranscriptSession> & { deletedAt: number | null };
 type MessageState = Mutable<TranscriptMessage>;
+/** The first delivery of a platform message id on a session key. */
+interface ReceiptState {
+  readonly sessionId: string;
+  readonly messageId: number;
+  readonly receivedAt: number;
+}
 
 const MAX_LINEAGE_HOPS = 1000;
 const MAX_TITLE_LENGTH = 200;
@@ -81,6 +89,8 @@ export class InMemoryTranscriptStore implements TranscriptStore {
   readonly #maxMessageBytes: number;
   readonly #sessions = new Map<string, SessionState>();
   readonly #messages = new Map<string, MessageState[]>();
+  /** Session key -> platform message id -> its first delivery (the Postgres store's receipts table). */
+  readonly #receipts = new Map<string, Map<string, ReceiptState>>();
   #nextMessageId = 1;
 
   constructor(props: InMemoryTranscriptStoreProps = {}) {
@@ -276,12 +286,26 @@ export class InMemoryTranscriptStore implements TranscriptStore {
     const prepared = prepareTranscriptMessage(message, this.#maxMessageBytes, this.#clock.now());
     const session = this.#require(sessionId);
     const list = this.#messagesOf(sessionId);
-    if (prepared.platformMessageId !== null) {
-      const existing = list.find((row) => row.platformMessageId === prepared.platformMessageId);
-      if (existing) return { messageId: existing.id, duplicate: true };
+    const platformId = prepared.platformMessageId;
+    const receipts =
+      platformId === null || session.sessionKey === null ? undefined : this.#receiptsOf(session.sessionKey);
+    if (platformId !== null) {
+      const earlier = receipts?.get(platformId);
+      if (earlier) {
+        return { messageId: earlier.messageId, duplicate: true, existingSessionId: earlier.sessionId };
+      }
+      const existing = list.find((row) => row.platformMessageId === platformId);
+      if (existing) {
+        // A copy (branch, import) the key never received: from now on it counts as delivered here.
+        receipts?.set(platformId, { sessionId, messageId: existing.id, receivedAt: this.#clock.now() });
+        return { messageId: existing.id, duplicate: true, existingSessionId: sessionId };
+      }
     }
     const row = this.#toMessage(sessionId, prepared);
     list.push(row);
+    if (platformId !== null) {
+      receipts?.set(platformId, { sessionId, messageId: row.id, receivedAt: this.#clock.now() });
+    }
     session.messageCount += 1;
     session.toolCallCount += prepared.toolCallCount;
     session.inputTokens += prepared.inputTokens;
@@ -387,6 +411,47 @@ export class InMemoryTranscriptStore implements TranscriptStore {
     return (this.#messages.get(sessionId) ?? []).some(
       (message) => message.platformMessageId === platformMessageId,
     );
+  }
+
+  async findPlatformMessage(
+    sessionKey: string,
+    platformMessageId: string,
+  ): Promise<PlatformMessageRecord | undefined> {
+    assertSafeId("session key", sessionKey, { maxLength: MAX_SESSION_KEY_LENGTH });
+    assertText("platformMessageId", platformMessageId, 256);
+    const receipt = this.#receipts.get(sessionKey)?.get(platformMessageId);
+    if (!receipt) return undefined;
+    const list = this.#messages.get(receipt.sessionId) ?? [];
+    const at = list.findIndex((message) => message.id === receipt.messageId);
+    let reply: PlatformMessageRecord["reply"] = null;
+    // Gone when the transcript was replaced since: then nothing is known to answer it.
+    for (const message of at < 0 ? [] : list.slice(at + 1)) {
+      if (message.role === "user") break;
+      if (message.role !== "assistant") continue;
+      reply = {
+        messageId: message.id,
+        text: transcriptMessageText(message.content, message.parts),
+        createdAt: message.createdAt,
+      };
+      break;
+    }
+    return {
+      sessionKey,
+      platformMessageId,
+      sessionId: receipt.sessionId,
+      messageId: receipt.messageId,
+      receivedAt: receipt.receivedAt,
+      reply,
+    };
+  }
+
+  #receiptsOf(sessionKey: string): Map<string, ReceiptState> {
+    let receipts = this.#receipts.get(sessionKey);
+    if (!receipts) {
+      receipts = new Map();
+      this.#receipts.set(sessionKey, receipts);
+    }
+    return receipts;
   }
 
   async markCompacted(sessionId: string, throughMessageId: number): Promise<number> {
@@ -608,6 +673,12 @@ export class InMemoryTranscriptStore implements TranscriptStore {
       if (!ended && !deleted) continue;
       this.#sessions.delete(session.id);
       this.#messages.delete(session.id);
+      // As the receipts' foreign key cascades in Postgres: a pruned session's ids may arrive anew.
+      for (const receipts of this.#receipts.values()) {
+        for (const [platformId, receipt] of receipts) {
+          if (receipt.sessionId === session.id) receipts.delete(platformId);
+        }
+      }
       pruned++;
     }
     return pruned;

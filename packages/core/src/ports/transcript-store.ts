@@ -86,7 +86,11 @@ export interface NewTranscriptMessage {
   readonly toolCallId?: string | null;
   readonly reasoning?: string | null;
   readonly reasoningDetails?: unknown;
-  /** Platform-side id (Telegram update id, ...): at most one message per session carries it. */
+  /**
+   * Platform-side id (Telegram update id, client message id, ...), the dedupe key of redeliveries and
+   * client retries. At most one message per session key carries it, over all of the key's sessions
+   * (per session for a session without a key); see {@link TranscriptStore.appendMessage}.
+   */
   readonly platformMessageId?: string | null;
   readonly observed?: boolean;
   /** Defaults to the store's clock. */
@@ -116,15 +120,49 @@ export interface TranscriptMessage {
 }
 
 export interface AppendTranscriptMessageResult {
+  /** The new message's id; for a duplicate, the id the earlier message was stored under. */
   readonly messageId: number;
   /** True when a message with the same `platformMessageId` already existed; nothing was written. */
   readonly duplicate: boolean;
+  /**
+   * For a duplicate: the session holding the earlier message (this one, or another session of the
+   * same session key).
+   */
+  readonly existingSessionId?: string;
   /**
    * The session's `messageCount` and `updatedAt` right after this append (absent for a duplicate): equal
    * to what `getSession` reads until the session changes again, so a caller can tell whether a
    * transcript it holds is still current without reading it back.
    */
   readonly session?: TranscriptSessionStamp;
+}
+
+/**
+ * What a store knows of a platform message id delivered on a session key: where its message was
+ * stored the first time, and the reply that followed it.
+ */
+export interface PlatformMessageRecord {
+  readonly sessionKey: string;
+  readonly platformMessageId: string;
+  /** The session the message was stored in (the key may have moved on to another session since). */
+  readonly sessionId: string;
+  /** The id of the stored user message. */
+  readonly messageId: number;
+  /** When the store accepted it (epoch ms, the store's clock). */
+  readonly receivedAt: number;
+  /**
+   * The answer to it: the first assistant message after it in its session and before that session's
+   * next user message, rewound or not (it is what was answered). `null` while there is none: the
+   * turn is still running, or it ended without a reply (stopped, failed, its process died).
+   */
+  readonly reply: TranscriptReply | null;
+}
+
+export interface TranscriptReply {
+  readonly messageId: number;
+  /** The reply's text (`content`, else its text parts). */
+  readonly text: string;
+  readonly createdAt: number;
 }
 
 /** The fields of a session row that change with every write to its transcript. */
@@ -230,6 +268,11 @@ export type TranscriptSessionPatch = {
  * - Deleted sessions vanish from session reads (get, list, count, search, peer recovery, lineage) and
  *   free their title; writes to them report `SESSION_NOT_FOUND`. Their messages stay readable by
  *   session id (audit) until `pruneEndedSessions` removes them.
+ * - A `platformMessageId` is stored at most once per session key, over all of the key's sessions
+ *   (a `/new` does not make a retry new), however many appends race, in one process or many; the
+ *   database enforces it, not a read before the write. A session without a key dedupes per session.
+ *   Only `appendMessage` delivers a message: the copies `replaceMessages` writes (a branch, a
+ *   compressed transcript) are not deliveries and never make a later delivery a duplicate elsewhere.
  */
 export interface TranscriptStore {
   /**
@@ -249,8 +292,10 @@ export interface TranscriptStore {
   reopenSession(sessionId: string): Promise<boolean>;
 
   /**
-   * Appends one message and bumps the session counters in the same transaction. A repeated
-   * `platformMessageId` returns the existing message with `duplicate: true` and changes nothing.
+   * Appends one message and bumps the session counters in the same transaction. A `platformMessageId`
+   * already stored in this session, or (for a session with a session key) in any session of the same
+   * key, returns the existing message with `duplicate: true` and `existingSessionId`, and changes
+   * nothing. Of racing appends of one id to a key exactly one stores it.
    */
   appendMessage(sessionId: string, message: NewTranscriptMessage): Promise<AppendTranscriptMessageResult>;
   /** Messages in order; soft-deleted ones only with `includeInactive`. */
@@ -269,7 +314,16 @@ export interface TranscriptStore {
   restoreRewound(sessionId: string): Promise<number>;
   /** Active user messages, newest first. */
   listRecentUserMessages(sessionId: string, limit: number): Promise<TranscriptUserMessage[]>;
+  /** Whether a message of this session carries `platformMessageId` (copies included). */
   hasPlatformMessageId(sessionId: string, platformMessageId: string): Promise<boolean>;
+  /**
+   * Where `platformMessageId` was first delivered on `sessionKey` (in any of the key's sessions) and
+   * the reply that followed it; `undefined` when the key never received it, or its session was pruned.
+   */
+  findPlatformMessage(
+    sessionKey: string,
+    platformMessageId: string,
+  ): Promise<PlatformMessageRecord | undefined>;
   /** Flags active messages up to and including `throughMessageId` as compacted (summarised elsewhere). */
   markCompacted(sessionId: string, throughMessageId: number): Promise<number>;
   countMessages(sessionId: string, options?: { includeInactive?: boolean }): Promise<number>;

@@ -394,6 +394,169 @@ export function transcriptStoreConformance(init: TranscriptStoreTestInitializer)
       });
     });
 
+    describe("platform message ids per session key", () => {
+      const keyed = (id: string, sessionKey: string) =>
+        store.createSession({ id, source: "telegram", sessionKey, chatId: "c1", userId: "u1" });
+      const rowsWith = async (sessionIds: readonly string[], platformId: string) => {
+        let count = 0;
+        for (const id of sessionIds) {
+          const messages = await store.getMessages(id, { includeInactive: true });
+          count += messages.filter((message) => message.platformMessageId === platformId).length;
+        }
+        return count;
+      };
+
+      it("stores an id once per session key, over all of the key's sessions", async () => {
+        await keyed("first", "k1");
+        const stored = await store.appendMessage("first", user("x", { platformMessageId: "M" }));
+        expect(stored.duplicate).toBe(false);
+        // `/new`: the key moves on to a fresh session, and the client retries M there.
+        await store.endSession("first", "session_reset");
+        await keyed("second", "k1");
+        const retried = await store.appendMessage("second", user("x", { platformMessageId: "M" }));
+        expect(retried).toMatchObject({
+          duplicate: true,
+          messageId: stored.messageId,
+          existingSessionId: "first",
+        });
+        expect(retried.session).toBeUndefined();
+        expect(await store.getSession("second")).toMatchObject({ messageCount: 0 });
+        expect(await rowsWith(["first", "second"], "M")).toBe(1);
+      });
+
+      it("keeps the ids of different keys, and of sessions without a key, apart", async () => {
+        await keyed("a", "k1");
+        await keyed("b", "k2");
+        await store.createSession({ id: "loose-1", source: "web" });
+        await store.createSession({ id: "loose-2", source: "web" });
+        for (const id of ["a", "b", "loose-1", "loose-2"]) {
+          expect((await store.appendMessage(id, user("x", { platformMessageId: "M" }))).duplicate).toBe(
+            false,
+          );
+        }
+        // Without a key the id is unique per session only.
+        expect(await store.appendMessage("loose-1", user("x", { platformMessageId: "M" }))).toMatchObject({
+          duplicate: true,
+          existingSessionId: "loose-1",
+        });
+        expect((await store.findPlatformMessage("k2", "M"))?.sessionId).toBe("b");
+      });
+
+      it("lets exactly one of many racing appends of an id win, whichever of the key's sessions they target", async () => {
+        const sessions = ["r1", "r2", "r3"];
+        for (const id of sessions) await keyed(id, "race-key");
+        for (let round = 0; round < 5; round++) {
+          const platformId = `retry-${round}`;
+          const results = await Promise.all(
+            Array.from({ length: racers }, (_, i) =>
+              store.appendMessage(
+                sessions[i % sessions.length]!,
+                user(`x${round}`, { platformMessageId: platformId }),
+              ),
+            ),
+          );
+          const winners = results.filter((result) => !result.duplicate);
+          expect(winners).toHaveLength(1);
+          const winner = await store.findPlatformMessage("race-key", platformId);
+          expect(winner?.messageId).toBe(winners[0]?.messageId);
+          for (const result of results.filter((r) => r.duplicate)) {
+            expect(result).toMatchObject({
+              messageId: winner?.messageId,
+              existingSessionId: winner?.sessionId,
+            });
+          }
+          expect(await rowsWith(sessions, platformId)).toBe(1);
+        }
+        let total = 0;
+        for (const id of sessions) total += (await store.getSession(id))?.messageCount ?? 0;
+        expect(total).toBe(5);
+      });
+
+      it("finds where an id was delivered and the reply that followed it", async () => {
+        await keyed("s1", "k1");
+        const asked = await store.appendMessage("s1", user("question", { platformMessageId: "m1" }));
+        expect(await store.findPlatformMessage("k1", "m1")).toMatchObject({
+          sessionKey: "k1",
+          platformMessageId: "m1",
+          sessionId: "s1",
+          messageId: asked.messageId,
+          reply: null,
+        });
+        // A restart continuation: a system note, then the answer.
+        await store.appendMessage("s1", { role: "system", content: "[continue]" });
+        const answered = await store.appendMessage("s1", assistant("the answer"));
+        await store.appendMessage("s1", assistant("an afterthought"));
+        const found = await store.findPlatformMessage("k1", "m1");
+        expect(found?.reply).toMatchObject({ messageId: answered.messageId, text: "the answer" });
+        expect(typeof found?.receivedAt).toBe("number");
+        // An unanswered message: the next user message ends the search for its reply.
+        await store.appendMessage("s1", user("lost", { platformMessageId: "m2" }));
+        await store.appendMessage("s1", user("next", { platformMessageId: "m3" }));
+        await store.appendMessage("s1", assistant("only for m3"));
+        expect((await store.findPlatformMessage("k1", "m2"))?.reply).toBeNull();
+        expect((await store.findPlatformMessage("k1", "m3"))?.reply?.text).toBe("only for m3");
+        expect(await store.findPlatformMessage("k1", "never")).toBeUndefined();
+        expect(await store.findPlatformMessage("k2", "m1")).toBeUndefined();
+      });
+
+      it("keeps the original reply after a rewind and after the key moved to a new session", async () => {
+        await keyed("old", "k1");
+        const asked = await store.appendMessage("old", user("x", { platformMessageId: "M" }));
+        await store.appendMessage("old", assistant("original reply"));
+        await store.rewindToUserMessage("old", asked.messageId);
+        await store.endSession("old", "session_reset");
+        await keyed("new", "k1");
+        expect((await store.appendMessage("new", user("x", { platformMessageId: "M" }))).duplicate).toBe(
+          true,
+        );
+        const found = await store.findPlatformMessage("k1", "M");
+        expect(found).toMatchObject({ sessionId: "old", reply: { text: "original reply" } });
+      });
+
+      it("does not count transcript copies as deliveries", async () => {
+        await keyed("parent", "k1");
+        await store.appendMessage("parent", user("x", { platformMessageId: "M" }));
+        await store.appendMessage("parent", assistant("reply"));
+        // A branch copies the parent's messages, platform ids included, into a session of the same key.
+        await keyed("branch", "k1");
+        await store.replaceMessages("branch", await store.getMessages("parent"));
+        expect((await store.findPlatformMessage("k1", "M"))?.sessionId).toBe("parent");
+        expect(await store.appendMessage("branch", user("x", { platformMessageId: "M" }))).toMatchObject({
+          duplicate: true,
+          existingSessionId: "parent",
+        });
+        // A copy the key never received: a later delivery is a duplicate of the copy, recorded from then on.
+        await keyed("imported", "k2");
+        await store.replaceMessages("imported", [user("old", { platformMessageId: "I" })]);
+        expect(await store.findPlatformMessage("k2", "I")).toBeUndefined();
+        expect(await store.appendMessage("imported", user("old", { platformMessageId: "I" }))).toMatchObject({
+          duplicate: true,
+          existingSessionId: "imported",
+        });
+        expect((await store.findPlatformMessage("k2", "I"))?.sessionId).toBe("imported");
+        expect(await store.getSession("imported")).toMatchObject({ messageCount: 1 });
+      });
+
+      it("forgets the deliveries of a pruned session", async () => {
+        await keyed("gone", "k1");
+        await store.appendMessage("gone", user("x", { platformMessageId: "M" }));
+        await store.endSession("gone", "session_reset");
+        clock.advance(10 * 86_400_000);
+        expect(await store.pruneEndedSessions(clock.now())).toBe(1);
+        expect(await store.findPlatformMessage("k1", "M")).toBeUndefined();
+        await keyed("later", "k1");
+        expect((await store.appendMessage("later", user("x", { platformMessageId: "M" }))).duplicate).toBe(
+          false,
+        );
+      });
+
+      it("refuses a malformed key or id", async () => {
+        expect(await codeOf(store.findPlatformMessage("", "M"))).toBe("INVALID_ID");
+        expect(await codeOf(store.findPlatformMessage("../k", "M"))).toBe("INVALID_ID");
+        expect(await codeOf(store.findPlatformMessage("k1", ""))).toBe("INVALID_ARGUMENT");
+      });
+    });
+
     describe("bad input writes nothing", () => {
       it("rejects unsafe session ids", async () => {
         for (const id of ["../etc", "a/b", "a\\b", "C:x", "", ".hidden", "x\u0000y"]) {

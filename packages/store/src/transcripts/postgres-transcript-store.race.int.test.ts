@@ -92,4 +92,27 @@ describe.skipIf(!postgres)("PostgresTranscriptStore across pools [postgres]", ()
     }
     expect((await stores[0]!.getSession("dedupe"))?.messageCount).toBe(10);
   });
+
+  it("stores a retried id once when processes race it into different sessions of one key", async () => {
+    // The key's old session (before a `/new`) and its new one, as two processes might each route to.
+    const sessions = ["key-old", "key-new", "key-newer"];
+    for (const id of sessions) {
+      await stores[0]!.createSession({ id, source: "telegram", sessionKey: "agent:main:telegram:dm:9" });
+    }
+    for (let round = 0; round < 10; round++) {
+      const results = await race(12, (i) =>
+        stores[i % stores.length]!.appendMessage(sessions[(i + round) % sessions.length]!, {
+          role: "user",
+          content: "x",
+          platformMessageId: `retry-${round}`,
+        }),
+      );
+      const winners = results.filter((result) => !result.duplicate);
+      expect(winners).toHaveLength(1);
+      expect(new Set(results.map((result) => result.messageId))).toEqual(new Set([winners[0]!.messageId]));
+    }
+    let stored = 0;
+    for (const id of sessions) stored += (await stores[1]!.getMessages(id)).length;
+    expect(stored).toBe(10);
+  });
 });

@@ -10,9 +10,11 @@ import {
   isEngramError,
   isRecoverableSession,
   type ListTranscriptSessionsOptions,
+  MAX_SESSION_KEY_LENGTH,
   type NewTranscriptMessage,
   type NewTranscriptSession,
   NotFoundError,
+  type PlatformMessageRecord,
   type PreparedTranscriptMessage,
   prepareTranscriptMessage,
   type SearchTranscriptOptions,
@@ -325,26 +327,61 @@ export class PostgresTranscriptStore implements TranscriptStore {
     assertSafeId("session id", sessionId);
     const prepared = prepareTranscriptMessage(message, this.#maxMessageBytes, this.#clock.now());
     const now = this.#now();
-    if (prepared.platformMessageId === null) return this.#appendInOneStatement(sessionId, prepared, now);
+    const platformId = prepared.platformMessageId;
+    if (platformId === null) return this.#appendInOneStatement(sessionId, prepared, now);
     return this.#guard("appendMessage", () =>
       this.#db.transaction().execute(async (trx) => {
-        // The row lock serialises appends to one session: the dedupe check below cannot race, and
-        // counter updates never interleave.
-        await this.#lockSession(trx, sessionId);
-        if (prepared.platformMessageId !== null) {
+        // The row lock serialises appends to one session: message ids follow commit order and counter
+        // updates never interleave.
+        const session = await this.#lockSession(trx, sessionId);
+        let messageId: number | undefined;
+        if (session.session_key === null) {
+          // No key: the id is unique per session, and the lock makes this check race-free.
           const existing = await trx
             .selectFrom("messages")
             .select("id")
             .where("session_id", "=", sessionId)
-            .where("platform_message_id", "=", prepared.platformMessageId)
+            .where("platform_message_id", "=", platformId)
             .executeTakeFirst();
-          if (existing) return { messageId: Number(existing.id), duplicate: true };
+          if (existing) return { messageId: existing.id, duplicate: true, existingSessionId: sessionId };
+        } else {
+          const claimed = await this.#claim(trx, session.session_key, platformId, sessionId, now);
+          if (claimed.duplicate) return claimed;
+          messageId = claimed.messageId;
         }
         const inserted = await trx
           .insertInto("messages")
-          .values(toMessageInsertRow(sessionId, prepared))
+          .values({
+            ...toMessageInsertRow(sessionId, prepared),
+            ...(messageId === undefined ? {} : { id: messageId }),
+          })
+          .onConflict((oc) =>
+            oc
+              .columns(["session_id", "platform_message_id"])
+              .where("platform_message_id", "is not", null)
+              .doNothing(),
+          )
           .returning("id")
-          .executeTakeFirstOrThrow();
+          .executeTakeFirst();
+        if (!inserted) {
+          // The session holds a copy of the message (a branch) the key never received: the receipt
+          // just claimed now names that row, and the delivery is a duplicate of it.
+          const copy = await trx
+            .selectFrom("messages")
+            .select("id")
+            .where("session_id", "=", sessionId)
+            .where("platform_message_id", "=", platformId)
+            .executeTakeFirstOrThrow();
+          if (session.session_key !== null) {
+            await trx
+              .updateTable("platform_message_receipts")
+              .set({ message_id: copy.id })
+              .where("session_key", "=", session.session_key)
+              .where("platform_message_id", "=", platformId)
+              .execute();
+          }
+          return { messageId: copy.id, duplicate: true, existingSessionId: sessionId };
+        }
         const bumped = await trx
           .updateTable("sessions")
           .set((eb) => ({
@@ -365,6 +402,53 @@ export class PostgresTranscriptStore implements TranscriptStore {
         };
       }),
     );
+  }
+
+  /**
+   * Claims `(sessionKey, platformId)` for a message of `sessionId` about to be inserted, drawing its
+   * message id now. The receipt's primary key is the arbiter: of racing claims (in any process, into
+   * any of the key's sessions) one inserts and the others wait for its transaction, then see its row.
+   */
+  async #claim(
+    trx: Transaction<DB>,
+    sessionKey: string,
+    platformId: string,
+    sessionId: string,
+    now: Date,
+  ): Promise<AppendTranscriptMessageResult> {
+    // A receipt that vanishes between the two statements (its session pruned) frees the id: try again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const claimed = await trx
+        .insertInto("platform_message_receipts")
+        .values({
+          session_key: sessionKey,
+          platform_message_id: platformId,
+          session_id: sessionId,
+          message_id: sql<number>`nextval(pg_get_serial_sequence('messages', 'id'))`,
+          received_at: now,
+        })
+        .onConflict((oc) => oc.columns(["session_key", "platform_message_id"]).doNothing())
+        .returning("message_id")
+        .executeTakeFirst();
+      if (claimed) return { messageId: Number(claimed.message_id), duplicate: false };
+      // READ COMMITTED: this statement sees the receipt the conflicting transaction committed.
+      const earlier = await trx
+        .selectFrom("platform_message_receipts")
+        .select(["session_id", "message_id"])
+        .where("session_key", "=", sessionKey)
+        .where("platform_message_id", "=", platformId)
+        .executeTakeFirst();
+      if (earlier) {
+        return {
+          messageId: Number(earlier.message_id),
+          duplicate: true,
+          existingSessionId: earlier.session_id,
+        };
+      }
+    }
+    throw new ConflictError(`appendMessage: platform message ${JSON.stringify(platformId)} kept changing`, {
+      sessionKey,
+    });
   }
 
   /**
@@ -549,6 +633,64 @@ export class PostgresTranscriptStore implements TranscriptStore {
         .where("platform_message_id", "=", platformMessageId)
         .executeTakeFirst();
       return row !== undefined;
+    });
+  }
+
+  async findPlatformMessage(
+    sessionKey: string,
+    platformMessageId: string,
+  ): Promise<PlatformMessageRecord | undefined> {
+    assertSafeId("session key", sessionKey, { maxLength: MAX_SESSION_KEY_LENGTH });
+    assertText("platformMessageId", platformMessageId, 256);
+    return this.#guard("findPlatformMessage", async () => {
+      // The reply is the first assistant message after the user message and before the session's
+      // next user message; both walks are short range scans of (session_id, id). A user message gone
+      // from its session (the transcript was replaced since) has no known reply.
+      const { rows } = await sql<{
+        session_id: string;
+        message_id: number;
+        received_at: Date | string;
+        reply_id: number | null;
+        reply_content: string | null;
+        reply_parts: unknown;
+        reply_created_at: Date | string | null;
+      }>`
+        select r.session_id, r.message_id, r.received_at,
+               a.id as reply_id, a.content as reply_content, a.parts as reply_parts,
+               a.created_at as reply_created_at
+          from platform_message_receipts r
+          left join lateral (
+            select a.id, a.content, a.parts, a.created_at
+              from messages a
+             where a.session_id = r.session_id and a.id > r.message_id and a.role = 'assistant'
+               and exists (select 1 from messages q where q.id = r.message_id and q.session_id = r.session_id)
+               and a.id < coalesce(
+                 (select u.id from messages u
+                   where u.session_id = r.session_id and u.id > r.message_id and u.role = 'user'
+                   order by u.id limit 1),
+                 9223372036854775807)
+             order by a.id
+             limit 1
+          ) a on true
+         where r.session_key = ${sessionKey} and r.platform_message_id = ${platformMessageId}
+      `.execute(this.#db);
+      const row = rows[0];
+      if (!row) return undefined;
+      return {
+        sessionKey,
+        platformMessageId,
+        sessionId: row.session_id,
+        messageId: Number(row.message_id),
+        receivedAt: toEpochMs(row.received_at),
+        reply:
+          row.reply_id === null || row.reply_created_at === null
+            ? null
+            : {
+                messageId: Number(row.reply_id),
+                text: transcriptMessageText(row.reply_content, row.reply_parts),
+                createdAt: toEpochMs(row.reply_created_at),
+              },
+      };
     });
   }
 

@@ -147,7 +147,11 @@ export class TelegramAdapter implements PlatformAdapter {
         onStored,
       });
       onStored();
-      if (result.duplicate) log?.info({ messageId: message.messageId }, "repeated telegram update ignored");
+      if (result.duplicate) {
+        // The original's turn sent (or sends) the reply: a redelivered update must not post it twice.
+        log?.info({ messageId: message.messageId }, "repeated telegram update ignored");
+        return;
+      }
       const notice =
         result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
       reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;

@@ -5,6 +5,7 @@ import * as m003 from "./003-web-sessions.js";
 import * as m004 from "./004-commit-ledger.js";
 import * as m005 from "./005-session-archives.js";
 import * as m006 from "./006-transcript-notifications.js";
+import * as m007 from "./007-platform-message-receipts.js";
 
 /**
  * Every migration of `@engram/store`, in order (Kysely sorts by key). Add a new entry per change; never
@@ -17,6 +18,7 @@ export const storeMigrations: Record<string, Migration> = {
   "004-commit-ledger": m004,
   "005-session-archives": m005,
   "006-transcript-notifications": m006,
+  "007-platform-message-receipts": m007,
 };
 
 /** Names of the bookkeeping tables for {@link storeMigrations}; fixed forever. */

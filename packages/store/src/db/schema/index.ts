@@ -6,6 +6,7 @@ import type { PartialDB as CommitInstancesDB } from "./commit-instances.js";
 import type { PartialDB as CommitSegmentsDB } from "./commit-segments.js";
 import type { PartialDB as CommitSessionsDB } from "./commit-sessions.js";
 import type { PartialDB as MessagesDB } from "./messages.js";
+import type { PartialDB as PlatformMessageReceiptsDB } from "./platform-message-receipts.js";
 import type { PartialDB as RoutingEntriesDB } from "./routing-entries.js";
 import type { PartialDB as SessionsDB } from "./sessions.js";
 import type { PartialDB as WebProjectsDB } from "./web-projects.js";
@@ -13,6 +14,7 @@ import type { PartialDB as WebSessionColumnsDB } from "./web-session-columns.js"
 
 export type DB = SessionsDB &
   MessagesDB &
+  PlatformMessageReceiptsDB &
   RoutingEntriesDB &
   WebProjectsDB &
   WebSessionColumnsDB &
@@ -28,6 +30,12 @@ export type { CommitSessionRow, CommitSessionTable, NewCommitSessionRow } from "
 export { commitSessionTableName } from "./commit-sessions.js";
 export type { Jsonb, MessageRow, MessageTable, NewMessageRow } from "./messages.js";
 export { messageTableName } from "./messages.js";
+export type {
+  NewPlatformMessageReceiptRow,
+  PlatformMessageReceiptRow,
+  PlatformMessageReceiptTable,
+} from "./platform-message-receipts.js";
+export { platformMessageReceiptTableName } from "./platform-message-receipts.js";
 export type {
   NewRoutingEntryRow,
   RoutingEntryRow,

@@ -22,7 +22,10 @@ export interface MessageTable {
   tool_call_id: string | null;
   reasoning: string | null;
   reasoning_details: Jsonb;
-  /** Platform-side message id; unique per session, the dedupe key for redelivered messages. */
+  /**
+   * Platform-side message id; unique per session. The dedupe key for redelivered messages, made unique
+   * per session key by `platform_message_receipts`.
+   */
   platform_message_id: string | null;
   observed: Generated<boolean>;
   active: Generated<boolean>;
