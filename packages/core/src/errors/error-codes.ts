@@ -41,6 +41,15 @@ export const ERROR_CODES = {
   // infrastructure
   DEADLINE_EXCEEDED: { status: 504, summary: "An operation did not finish before its deadline." },
   STORE_FAILED: { status: 503, summary: "The backing store failed." },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      "The PostgreSQL server of DATABASE_URL cannot be reached, refuses the login or lacks the database.",
+  },
+  DATA_DIR_LOCKED: {
+    status: 503,
+    summary: "The embedded (PGlite) data folder is owned by another process; one folder serves one process.",
+  },
   SESSION_KEY_LOCK_LOST: {
     status: 503,
     summary:

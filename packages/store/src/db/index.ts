@@ -1,3 +1,5 @@
+export * from "./data-dir-lock.js";
+export * from "./data-dir-locked-error.js";
 export * from "./database.js";
 export * from "./migration-failed-error.js";
 export * from "./migrations/index.js";
