@@ -1,2 +1,3 @@
 export * from "./engram-error.js";
 export * from "./error-codes.js";
+export * from "./invalid-config-error.js";
