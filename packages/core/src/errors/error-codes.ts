@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   INVALID_ARGUMENT: { status: 400, summary: "An argument is missing or has the wrong shape." },
   CONTENT_TOO_LARGE: { status: 413, summary: "Content exceeds the configured size limit." },
   INVALID_CONFIG: { status: 500, summary: "Configuration failed validation." },
+  PORT_IN_USE: { status: 503, summary: "A server cannot listen: its port is taken by another process." },
   // lookups and state
   NOT_FOUND: { status: 404, summary: "The referenced resource does not exist." },
   SESSION_NOT_FOUND: { status: 404, summary: "The referenced session does not exist." },
