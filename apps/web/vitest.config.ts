@@ -10,7 +10,7 @@ for (const project of config.test?.projects ?? []) {
   if (project.test?.name === "int")
     project.test.include = [...(project.test.include ?? []), "e2e/**/*.int.test.ts"];
   if (project.test?.name === "unit")
-    project.test.include = [...(project.test.include ?? []), "ui/src/**/*.test.ts"];
+    project.test.include = [...(project.test.include ?? []), "ui/src/**/*.test.ts", "ui/src/**/*.test.tsx"];
 }
 
 export default config;

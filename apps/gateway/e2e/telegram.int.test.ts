@@ -95,11 +95,13 @@ describeE2E(
         (error: Error) => error.message,
       );
       expect(failure).toContain("exited before listening (code 1");
-      // main prints InvalidGatewayConfigError's message, every issue on its own line.
-      expect(failure).toContain("Invalid gateway configuration");
+      // main prints InvalidGatewayConfigError's message, every issue on its own line, each naming the
+      // environment variable and the config key.
+      expect(failure).toContain("Invalid configuration of the Engram gateway");
       for (const field of ["telegramBotToken", "telegramWebhookSecret", "telegramApiBaseUrl"]) {
         expect(failure).toContain(field);
       }
+      expect(failure).toContain("ENGRAM_TELEGRAM_BOT_TOKEN (telegramBotToken): must look like");
     });
   },
   { manualStart: true },

@@ -3,7 +3,9 @@
  * (`DATABASE_URL`) or the embedded PGlite database (`ENGRAM_DATA_DIR`), migrates it, listens, and
  * stops gracefully on SIGINT/SIGTERM.
  */
-import { createDatabase, migrateStore } from "@engram/store";
+import { describeChatModel } from "@engram/agent";
+import { portInUseFrom } from "@engram/core";
+import { openMigratedDatabase } from "@engram/store";
 import type { FastifyBaseLogger } from "fastify";
 import { createGateway } from "./app/create-gateway.js";
 import { OffsetFileClock } from "./app/offset-file-clock.js";
@@ -12,7 +14,8 @@ import { gatewayConfigFromEnv, isLoopbackHost } from "./config/gateway-config.js
 async function main(): Promise<void> {
   const config = gatewayConfigFromEnv();
   let log: FastifyBaseLogger | undefined;
-  const database = await createDatabase({
+  // Refuses an embedded folder another process owns, and names DATABASE_URL when its server is unusable.
+  const database = await openMigratedDatabase({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
     // Names this process's connections in pg_stat_activity, for operators (and the connection-drop test).
     applicationName: "engram-gateway",
@@ -24,7 +27,6 @@ async function main(): Promise<void> {
         "database connection lost",
       ),
   });
-  await migrateStore(database.db);
   // Test-only: end-to-end suites move the running gateway's clock through a file (see OffsetFileClock).
   const clockFile = process.env.ENGRAM_TEST_CLOCK_FILE?.trim();
   const gateway = createGateway({
@@ -38,6 +40,9 @@ async function main(): Promise<void> {
   log = gateway.server.log;
   for (const adapter of gateway.adapters)
     gateway.server.log.info({ platform: adapter.platform }, "adapter enabled");
+  const model = describeChatModel();
+  gateway.server.log.info({ model: model.summary }, "model");
+  for (const warning of model.warnings) gateway.server.log.warn(warning);
   if (!config.token && isLoopbackHost(config.host)) {
     gateway.server.log.warn("no ENGRAM_GATEWAY_TOKEN: /v1 is open to anyone on this machine (dev mode)");
   }
@@ -50,10 +55,18 @@ async function main(): Promise<void> {
     await database.close();
     process.exit(0);
   };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
+  // `on`, not `once`: under `pnpm run` one Ctrl-C arrives twice (from the terminal and forwarded by
+  // pnpm), and a second signal without a listener would kill the process in the middle of its drain.
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
   // Restores after the previous run (continuations queued first), then listens and starts adapters.
-  await gateway.listen({ host: config.host, port: config.port });
+  await gateway.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
+    await gateway.close({ drainDeadlineMs: 5_000 }).catch(() => undefined);
+    await database.close();
+    throw (
+      portInUseFrom(error, { host: config.host, port: config.port, variable: "ENGRAM_GATEWAY_PORT" }) ?? error
+    );
+  });
 }
 
 main().catch((error: unknown) => {

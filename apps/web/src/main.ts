@@ -4,7 +4,9 @@
  * gracefully on SIGINT/SIGTERM (memory drained). `pnpm start` at the repository root runs it together
  * with the gateway in one process instead.
  */
-import { createDatabase, listenForTranscriptChanges, migrateStore } from "@engram/store";
+import { describeChatModel } from "@engram/agent";
+import { portInUseFrom } from "@engram/core";
+import { listenForTranscriptChanges, openMigratedDatabase } from "@engram/store";
 import type { FastifyBaseLogger } from "fastify";
 import { createWebApp } from "./app/create-web-app.js";
 import { webConfigFromEnv } from "./config/web-config.js";
@@ -12,7 +14,8 @@ import { webConfigFromEnv } from "./config/web-config.js";
 async function main(): Promise<void> {
   const config = webConfigFromEnv();
   let log: FastifyBaseLogger | undefined;
-  const database = await createDatabase({
+  // Refuses an embedded folder another process owns, and names DATABASE_URL when its server is unusable.
+  const database = await openMigratedDatabase({
     ...(config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir }),
     // Names this process's connections in pg_stat_activity, for operators.
     applicationName: "engram-web",
@@ -24,7 +27,6 @@ async function main(): Promise<void> {
         "database connection lost",
       ),
   });
-  await migrateStore(database.db);
   const app = createWebApp({
     config,
     db: database.db,
@@ -41,9 +43,20 @@ async function main(): Promise<void> {
     await database.close();
     process.exit(0);
   };
-  process.once("SIGINT", () => void stop("SIGINT"));
-  process.once("SIGTERM", () => void stop("SIGTERM"));
-  await app.server.listen({ host: config.host, port: config.port });
+  // `on`, not `once`: under `pnpm run` one Ctrl-C arrives twice (from the terminal and forwarded by
+  // pnpm), and a second signal without a listener would kill the process in the middle of its drain.
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  const model = describeChatModel();
+  app.server.log.info({ model: model.summary }, "model");
+  for (const warning of model.warnings) app.server.log.warn(warning);
+  await app.server.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
+    await app.close().catch(() => undefined);
+    await database.close();
+    throw (
+      portInUseFrom(error, { host: config.host, port: config.port, variable: "ENGRAM_WEB_PORT" }) ?? error
+    );
+  });
 }
 
 main().catch((error: unknown) => {

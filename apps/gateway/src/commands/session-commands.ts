@@ -76,6 +76,10 @@ export class SessionCommands {
         return this.#sessions(source);
       case "model":
         return this.#model(source, command.args);
+      case "help":
+        return this.#help(source, HELP_TEXT);
+      case "unknown":
+        return this.#help(source, `${command.word} is not a command here.\n\n${HELP_TEXT}`);
       case "stop":
         // `/stop` never waits for the turn slot; the handler answers it before queueing.
         throw new EngramError("INTERNAL", "/stop must be handled before the turn queue");
@@ -206,6 +210,16 @@ export class SessionCommands {
     return { sessionId: entry?.sessionId ?? "", sessionKey, reply: text };
   }
 
+  /**
+   * `/help` (and Telegram's `/start`), and any `/word` that is not a command: the command list. Nothing
+   * is routed or written; an unknown command is answered so a typo never looks like silence.
+   */
+  async #help(source: SessionSource, text: string): Promise<TurnReply> {
+    const sessionKey = this.#props.router.sessionKeyFor(source);
+    const entry = await this.#props.routingIndex.get(sessionKey);
+    return { sessionId: entry?.sessionId ?? "", sessionKey, reply: text };
+  }
+
   /** `/model` shows the session's model; `/model <name>` overrides it for this session (never credentials). */
   async #model(source: SessionSource, args: string): Promise<TurnReply> {
     const { routingIndex } = this.#props;
@@ -263,6 +277,20 @@ export class SessionCommands {
     });
   }
 }
+
+/** The answer to `/help`, `/start` and unknown commands. */
+export const HELP_TEXT = [
+  "Commands:",
+  "/new [title] - start a new session (/reset: the same, untitled)",
+  "/sessions - list this chat's sessions",
+  "/resume [N | id | title] - go back to one of them",
+  "/branch [title] - continue in a copy of this session",
+  "/undo [N] - take back the last N turns",
+  "/compress - summarise this session to make room",
+  "/model [name] - show or change this session's model",
+  "/stop - stop the answer being written",
+  "Anything else goes to the agent.",
+].join("\n");
 
 function reply(route: SessionRoute, text: string): TurnReply {
   return { sessionId: route.sessionId, sessionKey: route.sessionKey, reply: text };

@@ -12,6 +12,22 @@ const configFile = (content: string): string => {
   return path;
 };
 
+interface ConfigErrorShape extends Error {
+  readonly code: string;
+  readonly details: { readonly issues: string[]; readonly problems: Array<Record<string, unknown>> };
+}
+
+const errorOf = (env: NodeJS.ProcessEnv): ConfigErrorShape => {
+  try {
+    gatewayConfigFromEnv(env);
+  } catch (error) {
+    expect(error).toMatchObject({ code: "INVALID_CONFIG" });
+    return error as ConfigErrorShape;
+  }
+  return expect.unreachable();
+};
+const problemsOf = (env: NodeJS.ProcessEnv) => errorOf(env).details.problems;
+
 describe("gateway configuration", () => {
   it("reads a JSON config file, with the environment winning over it", () => {
     const path = configFile(
@@ -46,9 +62,43 @@ describe("gateway configuration", () => {
     expect(() => gatewayConfigFromEnv({ ENGRAM_GATEWAY_CONFIG_FILE: typo })).toThrow(
       expect.objectContaining({
         code: "INVALID_CONFIG",
-        details: { issues: [expect.stringContaining('unknown setting "maxAgent"')] },
+        details: expect.objectContaining({
+          problems: [{ key: "maxAgent", file: typo, message: expect.stringContaining('"maxAgents"') }],
+        }),
       }),
     );
+  });
+
+  it("lists unknown keys of the config file together with invalid values, from the file and the environment", () => {
+    const path = configFile(JSON.stringify({ maxAgent: 5, port: 70_000, redactPii: "yes" }));
+    const problems = problemsOf({
+      ENGRAM_GATEWAY_CONFIG_FILE: path,
+      ENGRAM_GATEWAY_TOKEN: "short",
+      ENGRAM_GATEWAY_MAX_TEXT_BYTES: "lots",
+    });
+    expect(problems).toEqual([
+      { key: "maxAgent", file: path, message: expect.any(String) },
+      { variable: "ENGRAM_GATEWAY_MAX_TEXT_BYTES", key: "maxTextBytes", message: expect.any(String) },
+      { variable: "ENGRAM_GATEWAY_PORT", key: "port", file: path, message: expect.any(String) },
+      { variable: "ENGRAM_GATEWAY_TOKEN", key: "token", message: "must be at least 16 characters" },
+      { variable: "ENGRAM_GATEWAY_REDACT_PII", key: "redactPii", file: path, message: expect.any(String) },
+    ]);
+  });
+
+  it("names the environment variable and the config key of each problem, and the program that was run", () => {
+    const error = errorOf({ ENGRAM_GATEWAY_TOKEN: "short" });
+    expect(error.details.issues).toEqual(["ENGRAM_GATEWAY_TOKEN (token): must be at least 16 characters"]);
+    expect(error.message).toMatch(/^Invalid configuration of the Engram gateway \(1 problem\):\n {2}- /);
+    const asLauncher = (() => {
+      try {
+        gatewayConfigFromEnv({ ENGRAM_GATEWAY_TOKEN: "short" }, { app: "Engram (pnpm start)" });
+      } catch (caught) {
+        return caught as Error;
+      }
+      return expect.unreachable();
+    })();
+    expect(asLauncher.message).toMatch(/^Invalid configuration of Engram \(pnpm start\)/);
+    expect(asLauncher.message).not.toContain("gateway");
   });
 
   it("fills defaults and reads the environment", () => {
@@ -85,8 +135,8 @@ describe("gateway configuration", () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toMatchObject({ code: "INVALID_CONFIG" });
-      const issues = (error as { details: { issues: string[] } }).details.issues;
-      expect(issues.map((issue) => issue.split(":")[0])).toEqual(["port", "token", "databaseUrl"]);
+      const { problems } = (error as { details: { problems: Array<{ key: string }> } }).details;
+      expect(problems.map((problem) => problem.key)).toEqual(["port", "token", "databaseUrl"]);
     }
   });
 
@@ -142,8 +192,8 @@ describe("gateway configuration", () => {
         gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1", ...env });
       } catch (error) {
         expect(error).toMatchObject({ code: "INVALID_CONFIG" });
-        return (error as { details: { issues: string[] } }).details.issues.map(
-          (issue) => issue.split(":")[0],
+        return (error as { details: { problems: Array<{ key: string }> } }).details.problems.map(
+          (problem) => problem.key,
         );
       }
       return expect.unreachable();

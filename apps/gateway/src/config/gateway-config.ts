@@ -1,13 +1,19 @@
 import { readFileSync } from "node:fs";
-import { EngramError, parseResetPolicy } from "@engram/core";
+import {
+  type ConfigProblem,
+  configProblemsFromIssues,
+  InvalidConfigError,
+  parseResetPolicy,
+} from "@engram/core";
 import { z } from "zod";
 
+/** The program {@link InvalidGatewayConfigError} names: the person ran the gateway. */
+export const GATEWAY_APP_NAME = "the Engram gateway";
+
 /** Thrown at start-up when configuration fails validation; `details.issues` lists every problem. */
-export class InvalidGatewayConfigError extends EngramError {
-  constructor(issues: readonly string[]) {
-    super("INVALID_CONFIG", `Invalid gateway configuration:\n  - ${issues.join("\n  - ")}`, {
-      details: { issues: [...issues] },
-    });
+export class InvalidGatewayConfigError extends InvalidConfigError {
+  constructor(problems: readonly ConfigProblem[], app: string = GATEWAY_APP_NAME) {
+    super(app, problems);
     this.name = "InvalidGatewayConfigError";
   }
 }
@@ -138,121 +144,198 @@ export const gatewayConfigSchema = gatewayConfigFields.superRefine((config, ctx)
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 
+type GatewaySettingKey = keyof typeof gatewayConfigFields.shape;
+
+/** How a variable's text becomes a setting's value. */
+type EnvKind = "text" | "number" | "flag" | "json";
+
 /**
- * Validates configuration; every problem is reported at once.
+ * The environment variable of every setting and how its text is read: the one table behind
+ * {@link gatewayConfigFromEnv} and the names in every configuration error.
+ */
+export const GATEWAY_ENV_VARIABLES = {
+  host: ["ENGRAM_GATEWAY_HOST", "text"],
+  port: ["ENGRAM_GATEWAY_PORT", "number"],
+  token: ["ENGRAM_GATEWAY_TOKEN", "text"],
+  devMode: ["ENGRAM_GATEWAY_DEV", "flag"],
+  databaseUrl: ["DATABASE_URL", "text"],
+  dataDir: ["ENGRAM_DATA_DIR", "text"],
+  maxTextBytes: ["ENGRAM_GATEWAY_MAX_TEXT_BYTES", "number"],
+  resetPolicy: ["ENGRAM_GATEWAY_RESET_POLICY", "json"],
+  groupSessionsPerUser: ["ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER", "flag"],
+  threadSessionsPerUser: ["ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER", "flag"],
+  maxAgents: ["ENGRAM_GATEWAY_MAX_AGENTS", "number"],
+  agentIdleTtlMs: ["ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS", "number"],
+  redactPii: ["ENGRAM_GATEWAY_REDACT_PII", "flag"],
+  expirySweepIntervalMs: ["ENGRAM_GATEWAY_EXPIRY_SWEEP_MS", "number"],
+  instance: ["ENGRAM_GATEWAY_INSTANCE", "text"],
+  restartWindowMs: ["ENGRAM_GATEWAY_RESTART_WINDOW_MS", "number"],
+  resumeFreshnessMs: ["ENGRAM_GATEWAY_RESUME_FRESHNESS_MS", "number"],
+  maxInterruptedRestarts: ["ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS", "number"],
+  drainDeadlineMs: ["ENGRAM_GATEWAY_DRAIN_DEADLINE_MS", "number"],
+  duplicateWaitMs: ["ENGRAM_GATEWAY_DUPLICATE_WAIT_MS", "number"],
+  routeMaxAgeDays: ["ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS", "number"],
+  instanceTtlMs: ["ENGRAM_GATEWAY_INSTANCE_TTL_MS", "number"],
+  logLevel: ["ENGRAM_LOG_LEVEL", "text"],
+  telegramBotToken: ["ENGRAM_TELEGRAM_BOT_TOKEN", "text"],
+  telegramWebhookSecret: ["ENGRAM_TELEGRAM_WEBHOOK_SECRET", "text"],
+  telegramApiBaseUrl: ["ENGRAM_TELEGRAM_API_BASE_URL", "text"],
+} as const satisfies Record<GatewaySettingKey, readonly [string, EnvKind]>;
+
+const CONFIG_FILE_VARIABLE = "ENGRAM_GATEWAY_CONFIG_FILE";
+
+export interface GatewayConfigSourceProps {
+  /** The program named in errors (default {@link GATEWAY_APP_NAME}; the launcher names itself). */
+  readonly app?: string;
+}
+
+/**
+ * Validates configuration; every problem is reported at once, each naming the setting's key and its
+ * environment variable.
  *
  * @throws InvalidGatewayConfigError (code `INVALID_CONFIG`).
  */
-export function parseGatewayConfig(input: unknown): GatewayConfig {
+export function parseGatewayConfig(input: unknown, props: GatewayConfigSourceProps = {}): GatewayConfig {
   const result = gatewayConfigSchema.safeParse(input);
   if (result.success) return result.data;
   throw new InvalidGatewayConfigError(
-    result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    configProblemsFromIssues(result.error.issues, (key) => ({ variable: variableOf(key) })),
+    props.app,
   );
 }
 
 /**
  * Reads configuration from an optional JSON file (`ENGRAM_GATEWAY_CONFIG_FILE`, keys as in
- * {@link GatewayConfig}) and the environment, which wins: `ENGRAM_GATEWAY_HOST`, `ENGRAM_GATEWAY_PORT`,
- * `ENGRAM_GATEWAY_TOKEN`, `ENGRAM_GATEWAY_DEV` (`1`/`true`), `DATABASE_URL`, `ENGRAM_DATA_DIR`,
- * `ENGRAM_GATEWAY_MAX_TEXT_BYTES`, `ENGRAM_GATEWAY_RESET_POLICY` (JSON), `ENGRAM_GATEWAY_EXPIRY_SWEEP_MS`,
- * `ENGRAM_GATEWAY_MAX_AGENTS`, `ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS`, `ENGRAM_GATEWAY_REDACT_PII`,
- * `ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER`, `ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER` (`1`/`true`,
- * `0`/`false`), `ENGRAM_GATEWAY_INSTANCE`, `ENGRAM_GATEWAY_RESTART_WINDOW_MS`,
- * `ENGRAM_GATEWAY_RESUME_FRESHNESS_MS`, `ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS`,
- * `ENGRAM_GATEWAY_DRAIN_DEADLINE_MS`, `ENGRAM_GATEWAY_DUPLICATE_WAIT_MS`, `ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS`,
- * `ENGRAM_GATEWAY_INSTANCE_TTL_MS`,
- * `ENGRAM_LOG_LEVEL`, `ENGRAM_TELEGRAM_BOT_TOKEN`, `ENGRAM_TELEGRAM_WEBHOOK_SECRET`,
- * `ENGRAM_TELEGRAM_API_BASE_URL`.
+ * {@link GatewayConfig}) and the environment, which wins; {@link GATEWAY_ENV_VARIABLES} names the
+ * variable of every key (`ENGRAM_GATEWAY_PORT`, `ENGRAM_GATEWAY_TOKEN`, `DATABASE_URL`,
+ * `ENGRAM_DATA_DIR`, `ENGRAM_TELEGRAM_BOT_TOKEN`, ...). Flags take `1`/`true`/`0`/`false`,
+ * `ENGRAM_GATEWAY_RESET_POLICY` takes JSON.
+ *
+ * Every problem is listed in one error: unreadable text in a variable, unknown keys in the file and
+ * invalid values alike, each as `VARIABLE (key): rule` (`key in file` when the file set it).
+ *
+ * @throws InvalidGatewayConfigError (code `INVALID_CONFIG`).
  */
-export function gatewayConfigFromEnv(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const issues: string[] = [];
-  let resetPolicy: unknown;
-  if (env.ENGRAM_GATEWAY_RESET_POLICY) {
-    try {
-      resetPolicy = JSON.parse(env.ENGRAM_GATEWAY_RESET_POLICY);
-    } catch {
-      issues.push("ENGRAM_GATEWAY_RESET_POLICY: must be JSON");
-    }
+export function gatewayConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  props: GatewayConfigSourceProps = {},
+): GatewayConfig {
+  const problems: ConfigProblem[] = [];
+  const filePath = env[CONFIG_FILE_VARIABLE]?.trim();
+  const file = filePath ? readConfigFile(filePath, problems) : {};
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, [variable, kind]] of Object.entries(GATEWAY_ENV_VARIABLES)) {
+    const raw = env[variable];
+    if (raw === undefined || raw.trim() === "") continue;
+    const read = readVariable(raw, kind);
+    if ("problem" in read) problems.push({ variable, key, message: read.problem });
+    else fromEnv[key] = read.value;
   }
-  const defined = <T>(value: T | undefined | "") => (value === "" ? undefined : value);
-  const flag = (name: string): boolean | undefined => {
-    const raw = env[name]?.trim().toLowerCase();
-    if (raw === undefined || raw === "") return undefined;
-    if (raw === "1" || raw === "true") return true;
-    if (raw === "0" || raw === "false") return false;
-    issues.push(`${name}: must be 1, true, 0 or false`);
-    return undefined;
-  };
-  const number = (name: string): number | undefined => (env[name] ? Number(env[name]) : undefined);
-  const groupSessionsPerUser = flag("ENGRAM_GATEWAY_GROUP_SESSIONS_PER_USER");
-  const threadSessionsPerUser = flag("ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER");
-  const redactPii = flag("ENGRAM_GATEWAY_REDACT_PII");
-  const file = env.ENGRAM_GATEWAY_CONFIG_FILE?.trim()
-    ? readConfigFile(env.ENGRAM_GATEWAY_CONFIG_FILE.trim(), issues)
-    : {};
-  if (issues.length > 0) throw new InvalidGatewayConfigError(issues);
-  const fromEnv: Record<string, unknown> = {
-    host: defined(env.ENGRAM_GATEWAY_HOST),
-    port: defined(env.ENGRAM_GATEWAY_PORT),
-    token: defined(env.ENGRAM_GATEWAY_TOKEN),
-    devMode: env.ENGRAM_GATEWAY_DEV
-      ? env.ENGRAM_GATEWAY_DEV === "1" || env.ENGRAM_GATEWAY_DEV === "true"
-      : undefined,
-    databaseUrl: defined(env.DATABASE_URL),
-    dataDir: defined(env.ENGRAM_DATA_DIR),
-    maxTextBytes: env.ENGRAM_GATEWAY_MAX_TEXT_BYTES ? Number(env.ENGRAM_GATEWAY_MAX_TEXT_BYTES) : undefined,
-    resetPolicy,
-    groupSessionsPerUser,
-    threadSessionsPerUser,
-    maxAgents: env.ENGRAM_GATEWAY_MAX_AGENTS ? Number(env.ENGRAM_GATEWAY_MAX_AGENTS) : undefined,
-    agentIdleTtlMs: env.ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS
-      ? Number(env.ENGRAM_GATEWAY_AGENT_IDLE_TTL_MS)
-      : undefined,
-    redactPii,
-    expirySweepIntervalMs: env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS
-      ? Number(env.ENGRAM_GATEWAY_EXPIRY_SWEEP_MS)
-      : undefined,
-    instance: defined(env.ENGRAM_GATEWAY_INSTANCE),
-    restartWindowMs: number("ENGRAM_GATEWAY_RESTART_WINDOW_MS"),
-    resumeFreshnessMs: number("ENGRAM_GATEWAY_RESUME_FRESHNESS_MS"),
-    maxInterruptedRestarts: number("ENGRAM_GATEWAY_MAX_INTERRUPTED_RESTARTS"),
-    drainDeadlineMs: number("ENGRAM_GATEWAY_DRAIN_DEADLINE_MS"),
-    duplicateWaitMs: number("ENGRAM_GATEWAY_DUPLICATE_WAIT_MS"),
-    routeMaxAgeDays: number("ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS"),
-    instanceTtlMs: number("ENGRAM_GATEWAY_INSTANCE_TTL_MS"),
-    logLevel: defined(env.ENGRAM_LOG_LEVEL),
-    telegramBotToken: defined(env.ENGRAM_TELEGRAM_BOT_TOKEN),
-    telegramWebhookSecret: defined(env.ENGRAM_TELEGRAM_WEBHOOK_SECRET),
-    telegramApiBaseUrl: defined(env.ENGRAM_TELEGRAM_API_BASE_URL),
-  };
   // The environment wins over the file; an unset variable leaves the file's value (or the default).
-  const merged = { ...file };
-  for (const [key, value] of Object.entries(fromEnv)) if (value !== undefined) merged[key] = value;
-  return parseGatewayConfig(merged);
+  const merged: Record<string, unknown> = { ...file, ...fromEnv };
+  // Keys whose variable could not be read are left out, so they are reported once, as above.
+  for (const problem of problems) if (problem.variable && problem.key) delete merged[problem.key];
+  const result = gatewayConfigSchema.safeParse(merged);
+  if (result.success && problems.length === 0) return result.data;
+  if (!result.success) {
+    problems.push(
+      ...configProblemsFromIssues(result.error.issues, (key) => ({
+        variable: variableOf(key),
+        ...(filePath && !(key in fromEnv) && key in file ? { file: filePath } : {}),
+      })),
+    );
+  }
+  throw new InvalidGatewayConfigError(problems, props.app);
+}
+
+function variableOf(key: string): string | undefined {
+  return (GATEWAY_ENV_VARIABLES as Record<string, readonly [string, EnvKind]>)[key]?.[0];
+}
+
+function readVariable(raw: string, kind: EnvKind): { value: unknown } | { problem: string } {
+  const text = raw.trim();
+  switch (kind) {
+    case "text":
+      return { value: raw };
+    case "number": {
+      const value = Number(text);
+      return Number.isFinite(value) ? { value } : { problem: `must be a number, not ${JSON.stringify(raw)}` };
+    }
+    case "flag": {
+      const lower = text.toLowerCase();
+      if (lower === "1" || lower === "true") return { value: true };
+      if (lower === "0" || lower === "false") return { value: false };
+      return { problem: `must be 1, true, 0 or false, not ${JSON.stringify(raw)}` };
+    }
+    case "json":
+      try {
+        return { value: JSON.parse(text) };
+      } catch {
+        return { problem: "must be JSON" };
+      }
+  }
 }
 
 /**
  * The settings of a JSON config file (`ENGRAM_GATEWAY_CONFIG_FILE`): an object with the keys of
  * {@link GatewayConfig}. An unreadable file, bad JSON or an unknown key (a typo would otherwise be
- * ignored silently) is added to `issues`.
+ * ignored silently) is added to `problems`; the known keys are returned for validation either way.
  */
-function readConfigFile(path: string, issues: string[]): Record<string, unknown> {
+function readConfigFile(path: string, problems: ConfigProblem[]): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
-    const why = error instanceof SyntaxError ? "is not valid JSON" : "cannot be read";
-    issues.push(`ENGRAM_GATEWAY_CONFIG_FILE: ${path} ${why}`);
+    const why =
+      error instanceof SyntaxError
+        ? `is not valid JSON (${error.message})`
+        : `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    problems.push({ variable: CONFIG_FILE_VARIABLE, message: `${path} ${why}` });
     return {};
   }
   if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-    issues.push(`ENGRAM_GATEWAY_CONFIG_FILE: ${path} must hold a JSON object`);
+    problems.push({ variable: CONFIG_FILE_VARIABLE, message: `${path} must hold a JSON object` });
     return {};
   }
-  const known = new Set(Object.keys(gatewayConfigFields.shape));
-  for (const key of Object.keys(parsed)) {
-    if (!known.has(key)) issues.push(`${path}: unknown setting ${JSON.stringify(key)}`);
+  const known = Object.keys(gatewayConfigFields.shape);
+  const settings: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (known.includes(key)) {
+      settings[key] = value;
+      continue;
+    }
+    const near = closestKey(key, known);
+    problems.push({
+      key,
+      file: path,
+      message: `is not a gateway setting${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`,
+    });
   }
-  return parsed as Record<string, unknown>;
+  return settings;
+}
+
+/** The known key a typo most likely meant: same letters ignoring case, or at most two edits away. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance =
+      candidate.toLowerCase() === key.toLowerCase()
+        ? 0
+        : editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance <= 2 && (!best || distance < best.distance)) best = { key: candidate, distance };
+  }
+  return best?.key;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }

@@ -279,7 +279,9 @@ export class GatewayTurnHandler {
     const run = command
       ? this.#enqueue(sessionKey, () => this.#commands.run(command, source))
       : messageId === undefined
-        ? this.#enqueue(sessionKey, () => this.#turn(source, sessionKey, text, undefined, timestamp, message.onStored))
+        ? this.#enqueue(sessionKey, () =>
+            this.#turn(source, sessionKey, text, undefined, timestamp, message.onStored),
+          )
         : this.#deliver(source, sessionKey, text, messageId, timestamp, message.onStored);
     try {
       const reply = await run;
@@ -350,7 +352,8 @@ export class GatewayTurnHandler {
     );
     if (settled === TIMED_OUT) return this.#pendingDuplicate(sessionKey, messageId);
     // The original failed: whatever it stored (maybe its message, maybe nothing) decides this one.
-    if (settled === undefined) return this.#deliverOnce(source, sessionKey, text, messageId, timestamp, onStored);
+    if (settled === undefined)
+      return this.#deliverOnce(source, sessionKey, text, messageId, timestamp, onStored);
     const { reply } = settled;
     if (reply.duplicate) return reply;
     return {
@@ -680,6 +683,8 @@ function sourceOfSession(row: TranscriptSession): SessionSource {
     userId: row.userId,
     threadId: row.threadId,
   });
+}
+
 const TIMED_OUT: unique symbol = Symbol("timed out");
 
 /** Session keys are path-safe (no control characters): the first NUL ends the key, whatever the id holds. */

@@ -1,12 +1,13 @@
-import { EngramError } from "@engram/core";
+import { type ConfigProblem, configProblemsFromIssues, InvalidConfigError } from "@engram/core";
 import { z } from "zod";
 
+/** The program {@link InvalidWebConfigError} names: the person ran the web server. */
+export const WEB_APP_NAME = "the Engram web server";
+
 /** Thrown at start-up when configuration fails validation; `details.issues` lists every problem. */
-export class InvalidWebConfigError extends EngramError {
-  constructor(issues: readonly string[]) {
-    super("INVALID_CONFIG", `Invalid web configuration:\n  - ${issues.join("\n  - ")}`, {
-      details: { issues: [...issues] },
-    });
+export class InvalidWebConfigError extends InvalidConfigError {
+  constructor(problems: readonly ConfigProblem[], app: string = WEB_APP_NAME) {
+    super(app, problems);
     this.name = "InvalidWebConfigError";
   }
 }
@@ -48,28 +49,63 @@ export const webConfigSchema = z
 
 export type WebConfig = z.output<typeof webConfigSchema>;
 
-/** @throws InvalidWebConfigError (code `INVALID_CONFIG`) listing every problem. */
-export function parseWebConfig(input: unknown): WebConfig {
+type WebSettingKey = keyof z.input<typeof webConfigSchema>;
+
+/** The environment variable of each setting that has one, and whether its text is a number. */
+export const WEB_ENV_VARIABLES = {
+  host: ["ENGRAM_WEB_HOST", "text"],
+  port: ["ENGRAM_WEB_PORT", "number"],
+  token: ["ENGRAM_WEB_TOKEN", "text"],
+  databaseUrl: ["DATABASE_URL", "text"],
+  dataDir: ["ENGRAM_DATA_DIR", "text"],
+  maxAgents: ["ENGRAM_WEB_MAX_AGENTS", "number"],
+  uiDir: ["ENGRAM_WEB_UI_DIR", "text"],
+  logLevel: ["ENGRAM_LOG_LEVEL", "text"],
+} as const satisfies Partial<Record<WebSettingKey, readonly [string, "text" | "number"]>>;
+
+export interface WebConfigSourceProps {
+  /** The program named in errors (default {@link WEB_APP_NAME}; the launcher names itself). */
+  readonly app?: string;
+}
+
+/** @throws InvalidWebConfigError (code `INVALID_CONFIG`) listing every problem, each with its variable. */
+export function parseWebConfig(input: unknown, props: WebConfigSourceProps = {}): WebConfig {
   const result = webConfigSchema.safeParse(input);
   if (result.success) return result.data;
   throw new InvalidWebConfigError(
-    result.error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`),
+    configProblemsFromIssues(result.error.issues, (key) => ({ variable: variableOf(key) })),
+    props.app,
   );
 }
 
-/** `ENGRAM_WEB_HOST`, `ENGRAM_WEB_PORT`, `ENGRAM_WEB_TOKEN`, `DATABASE_URL`, `ENGRAM_DATA_DIR`, ... */
-export function webConfigFromEnv(env: NodeJS.ProcessEnv = process.env): WebConfig {
-  const blank = (value: string | undefined) =>
-    value === undefined || value.trim() === "" ? undefined : value;
-  const number = (value: string | undefined) => (blank(value) === undefined ? undefined : Number(value));
-  return parseWebConfig({
-    host: blank(env.ENGRAM_WEB_HOST),
-    port: blank(env.ENGRAM_WEB_PORT),
-    token: blank(env.ENGRAM_WEB_TOKEN),
-    databaseUrl: blank(env.DATABASE_URL),
-    dataDir: blank(env.ENGRAM_DATA_DIR),
-    maxAgents: number(env.ENGRAM_WEB_MAX_AGENTS),
-    uiDir: blank(env.ENGRAM_WEB_UI_DIR),
-    logLevel: blank(env.ENGRAM_LOG_LEVEL),
-  });
+/**
+ * Reads {@link WEB_ENV_VARIABLES} (`ENGRAM_WEB_HOST`, `ENGRAM_WEB_PORT`, `ENGRAM_WEB_TOKEN`,
+ * `DATABASE_URL`, `ENGRAM_DATA_DIR`, ...); blank counts as unset.
+ *
+ * @throws InvalidWebConfigError (code `INVALID_CONFIG`) listing every problem at once, each as
+ *   `VARIABLE (key): rule`.
+ */
+export function webConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  props: WebConfigSourceProps = {},
+): WebConfig {
+  const problems: ConfigProblem[] = [];
+  const input: Record<string, unknown> = {};
+  for (const [key, [variable, kind]] of Object.entries(WEB_ENV_VARIABLES)) {
+    const raw = env[variable];
+    if (raw === undefined || raw.trim() === "") continue;
+    if (kind === "number" && !Number.isFinite(Number(raw.trim()))) {
+      problems.push({ variable, key, message: `must be a number, not ${JSON.stringify(raw)}` });
+    } else input[key] = kind === "number" ? Number(raw.trim()) : raw;
+  }
+  const result = webConfigSchema.safeParse(input);
+  if (result.success && problems.length === 0) return result.data;
+  if (!result.success) {
+    problems.push(...configProblemsFromIssues(result.error.issues, (key) => ({ variable: variableOf(key) })));
+  }
+  throw new InvalidWebConfigError(problems, props.app);
+}
+
+function variableOf(key: string): string | undefined {
+  return (WEB_ENV_VARIABLES as Record<string, readonly [string, string]>)[key]?.[0];
 }

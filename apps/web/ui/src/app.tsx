@@ -9,6 +9,7 @@ import {
   type SessionMessage,
   type SessionSummary,
 } from "./api.js";
+import { Message } from "./message.js";
 import { transcriptSignature } from "./signature.js";
 
 type View = { kind: "web"; id: string } | { kind: "messaging"; id: string } | null;
@@ -510,25 +511,6 @@ function WebChat({
         </p>
       </aside>
     </div>
-  );
-}
-
-function Message({ message }: { message: SessionMessage }) {
-  if (message.role === "tool") {
-    return (
-      <li className="message tool">
-        <details>
-          <summary>🔧 {message.toolName ?? "tool"} result</summary>
-          <pre>{message.content}</pre>
-        </details>
-      </li>
-    );
-  }
-  return (
-    <li className={`message ${message.role}`}>
-      <span className="visually-hidden">{message.role === "user" ? "You said:" : "Agent said:"}</span>
-      <p>{message.content}</p>
-    </li>
   );
 }
 

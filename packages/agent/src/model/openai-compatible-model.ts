@@ -44,6 +44,9 @@ export interface OpenAICompatibleModelProps {
   env?: Readonly<Record<string, string | undefined>>;
 }
 
+/** Where requests go when neither `baseUrl` nor `ENGRAM_MODEL_BASE_URL` says: OpenAI's API. */
+export const DEFAULT_MODEL_BASE_URL = "https://api.openai.com/v1";
+
 /** Whether the environment names a model, i.e. whether {@link OpenAICompatibleModel} can be built from it. */
 export function isModelConfigured(env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   return Boolean(env.ENGRAM_MODEL?.trim());
@@ -110,7 +113,7 @@ export class OpenAICompatibleModel implements ChatModel {
       });
     }
     this.model = model;
-    this.baseUrl = props.baseUrl ?? (env.ENGRAM_MODEL_BASE_URL?.trim() || "https://api.openai.com/v1");
+    this.baseUrl = props.baseUrl ?? (env.ENGRAM_MODEL_BASE_URL?.trim() || DEFAULT_MODEL_BASE_URL);
     this.id = `${model}@${this.baseUrl}`;
     this.#streamUsage = props.streamUsage ?? true;
     this.#client = new OpenAI({

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   HEADERS_TOO_LARGE: { status: 431, summary: "The request line and headers exceed the server's size limit." },
   REQUEST_TIMEOUT: { status: 408, summary: "The client did not send a complete request in time." },
   INVALID_CONFIG: { status: 500, summary: "Configuration failed validation." },
+  PORT_IN_USE: { status: 503, summary: "A server cannot listen: its port is taken by another process." },
   // lookups and state
   NOT_FOUND: { status: 404, summary: "The referenced resource does not exist." },
   SESSION_NOT_FOUND: { status: 404, summary: "The referenced session does not exist." },
@@ -43,6 +44,15 @@ export const ERROR_CODES = {
   // infrastructure
   DEADLINE_EXCEEDED: { status: 504, summary: "An operation did not finish before its deadline." },
   STORE_FAILED: { status: 503, summary: "The backing store failed." },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      "The PostgreSQL server of DATABASE_URL cannot be reached, refuses the login or lacks the database.",
+  },
+  DATA_DIR_LOCKED: {
+    status: 503,
+    summary: "The embedded (PGlite) data folder is owned by another process; one folder serves one process.",
+  },
   SESSION_KEY_LOCK_LOST: {
     status: 503,
     summary:

@@ -1,11 +1,14 @@
 import { randomBytes } from "node:crypto";
+import { readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { describe, expect, it } from "vitest";
 import { testBackends } from "../testing/test-backends.js";
+import { DATA_DIR_LOCK_FILE } from "./data-dir-lock.js";
 import { createDatabase } from "./database.js";
+import { startDataDirChild } from "./test-support/data-dir-child-process.js";
 
 const postgres = testBackends().find((backend) => backend.name === "postgres");
 
@@ -33,6 +36,49 @@ describe("createDatabase on PGlite", () => {
     }
   });
 
+  it("refuses a data folder another process has open before touching it, and takes it over once that process is killed", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "engram-store-"));
+    const data = join(dir, "data");
+    const first = startDataDirChild(["database", data, "first"]);
+    try {
+      expect(await first.next()).toEqual({ ready: true, values: ["first"] });
+      const before = snapshot(data);
+      await expect(createDatabase({ dataDir: data })).rejects.toMatchObject({
+        code: "DATA_DIR_LOCKED",
+        details: { dataDir: data, owner: { pid: first.pid } },
+      });
+      // Not a file of the owner's database was read into a second PGlite or written.
+      expect(snapshot(data)).toEqual(before);
+      expect(await first.finish()).toBe(0);
+
+      const second = startDataDirChild(["database", data, "second"]);
+      expect(await second.next()).toEqual({ ready: true, values: ["first", "second"] });
+      await second.kill();
+      expect(readdirSync(data)).toContain(DATA_DIR_LOCK_FILE);
+      await using reopened = await createDatabase({ dataDir: data });
+      const { rows } = await sql<{ v: string }>`select v from kept order by v`.execute(reopened.db);
+      expect(rows.map((row) => row.v)).toEqual(["first", "second"]);
+    } finally {
+      await first.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it("releases the data folder on close, so the same process can open it again", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "engram-store-"));
+    try {
+      const first = await createDatabase({ dataDir: dir });
+      await expect(createDatabase({ dataDir: dir })).rejects.toMatchObject({ code: "DATA_DIR_LOCKED" });
+      await first.close();
+      expect(readdirSync(dir)).not.toContain(DATA_DIR_LOCK_FILE);
+      await using again = await createDatabase({ dataDir: dir });
+      expect(again.backend).toBe("pglite");
+      expect(readdirSync(dir)).toContain(DATA_DIR_LOCK_FILE);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it("runs every query in the requested schema", async () => {
     await using database = await createDatabase({ memory: true, schema: "tenant_a" });
     await sql`create table t (v int)`.execute(database.db);
@@ -55,6 +101,18 @@ describe("createDatabase on PGlite", () => {
     expect(database.pglite?.closed).toBe(true);
   });
 });
+
+/** Every file under `dir` with its size and modification time. */
+function snapshot(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const stat = statSync(path);
+    files[path] = `${stat.size}@${stat.mtimeMs}`;
+  }
+  return files;
+}
 
 describe.skipIf(!postgres)("createDatabase on Postgres", () => {
   const url = postgres?.name === "postgres" ? postgres.url : "";

@@ -5,6 +5,7 @@ import { InMemorySessionKeyLock, InvalidArgumentError, type SessionKeyLock } fro
 import { Kysely, PostgresDialect, sql } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
+import { type DataDirLock, lockDataDir } from "./data-dir-lock.js";
 import { PostgresNotificationListener, quoteIdentifier } from "./postgres-notification-listener.js";
 import { PostgresSessionKeyLock } from "./postgres-session-key-lock.js";
 import type { DB } from "./schema/index.js";
@@ -18,7 +19,11 @@ export const DEFAULT_PGLITE_DATA_DIR = "./.engram/data";
 export interface CreateDatabaseProps {
   /** PostgreSQL connection string. When set, a `pg` pool is used and the PGlite options are ignored. */
   readonly url?: string;
-  /** PGlite data folder (created when missing). Defaults to {@link DEFAULT_PGLITE_DATA_DIR}. */
+  /**
+   * PGlite data folder (created when missing). Defaults to {@link DEFAULT_PGLITE_DATA_DIR}. One
+   * process owns a folder while the database is open (see {@link lockDataDir}); another process that
+   * opens it is refused before PGlite touches it.
+   */
   readonly dataDir?: string;
   /** Run PGlite in memory (nothing persisted). Wins over `dataDir`. */
   readonly memory?: boolean;
@@ -95,6 +100,9 @@ export function assertSchemaName(schema: string): void {
  * Opens a database: Postgres through a `pg` pool when `url` is given, otherwise PGlite (in memory, or
  * at `dataDir`). The schema named by `schema` exists before this resolves, and every connection of
  * the returned handle uses it as its `search_path`.
+ *
+ * @throws DataDirLockedError (code `DATA_DIR_LOCKED`) when another live process (or this one) has
+ *   `dataDir` open; nothing in the folder was read or written then.
  */
 export async function createDatabase<T = DB>(props: CreateDatabaseProps = {}): Promise<Database<T>> {
   const schema = props.schema ?? "public";
@@ -193,6 +201,7 @@ async function createSchemaIfMissing(run: (text: string) => Promise<unknown>, sc
 
 async function openPGlite<T>(schema: string, props: CreateDatabaseProps): Promise<Database<T>> {
   let pglite: PGlite;
+  let lock: DataDirLock | undefined;
   if (props.pgliteTemplate) {
     pglite = await PGlite.create({ loadDataDir: props.pgliteTemplate });
   } else if (props.memory) {
@@ -200,12 +209,26 @@ async function openPGlite<T>(schema: string, props: CreateDatabaseProps): Promis
   } else {
     const dataDir = resolve(props.dataDir ?? DEFAULT_PGLITE_DATA_DIR);
     await mkdir(dataDir, { recursive: true });
-    pglite = await PGlite.create({ dataDir });
+    // Before PGlite reads anything: a second process on one folder would serve its own copy of the
+    // data and one of the two runs' writes would be lost.
+    lock = await lockDataDir(dataDir);
+    try {
+      pglite = await PGlite.create({ dataDir });
+    } catch (error) {
+      await lock.release();
+      throw error;
+    }
   }
-  if (schema !== "public") {
-    // PGlite has one session, so a session-level search_path holds for every query.
-    await createSchemaIfMissing((text) => pglite.exec(text), schema);
-    await pglite.exec(`set search_path to ${schema}`);
+  try {
+    if (schema !== "public") {
+      // PGlite has one session, so a session-level search_path holds for every query.
+      await createSchemaIfMissing((text) => pglite.exec(text), schema);
+      await pglite.exec(`set search_path to ${schema}`);
+    }
+  } catch (error) {
+    await pglite.close();
+    await lock?.release();
+    throw error;
   }
   // The dialect closes PGlite when Kysely is destroyed.
   const db = new Kysely<T>({ dialect: new PGliteDialect(pglite) });
@@ -215,7 +238,7 @@ async function openPGlite<T>(schema: string, props: CreateDatabaseProps): Promis
       if (!pglite.closed) await unlisten();
     };
   };
-  return handle(db, "pglite", schema, pglite, listen, () => new InMemorySessionKeyLock());
+  return handle(db, "pglite", schema, pglite, listen, () => new InMemorySessionKeyLock(), lock);
 }
 
 function handle<T>(
@@ -225,6 +248,7 @@ function handle<T>(
   pglite: PGlite | undefined,
   openListener: (channel: string, handler: (payload: string) => void) => Promise<() => Promise<void>>,
   openKeyLock: () => SessionKeyLock,
+  dataDirLock?: DataDirLock,
 ): Database<T> {
   let closing: Promise<void> | undefined;
   const listeners = new Set<() => Promise<void>>();
@@ -251,9 +275,14 @@ function handle<T>(
     closing ??= (async () => {
       await Promise.allSettled([...listeners].map((unlisten) => unlisten()));
       await Promise.allSettled([...keyLocks].map((lock) => lock.close()));
-      await db.destroy();
-      // Kysely only destroys a driver it has used; close an untouched PGlite ourselves.
-      if (pglite && !pglite.closed) await pglite.close();
+      try {
+        await db.destroy();
+        // Kysely only destroys a driver it has used; close an untouched PGlite ourselves.
+        if (pglite && !pglite.closed) await pglite.close();
+      } finally {
+        // Only once PGlite has let go of the folder may another process take it.
+        await dataDirLock?.release();
+      }
     })();
     return closing;
   };

@@ -1,8 +1,12 @@
 export * from "./connection-failure.js";
+export * from "./data-dir-lock.js";
+export * from "./data-dir-locked-error.js";
 export * from "./database.js";
+export * from "./database-unavailable-error.js";
 export * from "./migration-failed-error.js";
 export * from "./migrations/index.js";
 export * from "./migrator.js";
+export * from "./open-migrated-database.js";
 export {
   PostgresNotificationListener,
   type PostgresNotificationListenerProps,

@@ -200,6 +200,35 @@ describeEachBackend("Telegram adapter over HTTP", (db) => {
     expect(botApi.sentMessages.map((m) => m.text)).toEqual(["echo: first", "Started a new session."]);
   });
 
+  it("answers every command in the chat: an unknown session to /resume, a refused argument, an unknown command, /start", async () => {
+    await deliver(update({ messageId: 33, chat: aliceDm, from: alice, text: "hello" }));
+    await deliver(update({ messageId: 34, chat: aliceDm, from: alice, text: "/resume no-such-session" }));
+    await deliver(update({ messageId: 35, chat: aliceDm, from: alice, text: "/undo lots" }));
+    await deliver(update({ messageId: 36, chat: aliceDm, from: alice, text: "/reste" }));
+    await deliver(update({ messageId: 37, chat: aliceDm, from: alice, text: "/start" }));
+    const texts = botApi.sentMessages.map((m) => m.text);
+    expect(texts).toHaveLength(5);
+    expect(texts[0]).toBe("echo: hello");
+    expect(texts[1]).toContain('No session "no-such-session" in this chat');
+    expect(texts[2]).toContain("/undo");
+    expect(texts[2]).toContain("whole number");
+    expect(texts[3]).toMatch(/^\/reste is not a command here\.\n\nCommands:/);
+    expect(texts[4]).toMatch(/^Commands:\n\/new/);
+    // Commands are the gateway's: none of them reached the agent or the transcript.
+    expect((await transcriptOf(dmSource)).messages).toEqual([
+      ["user", "hello"],
+      ["assistant", "echo: hello"],
+    ]);
+  });
+
+  it("tells the person when their message could not be taken, instead of staying silent", async () => {
+    const big = "x".repeat(64 * 1024 + 1);
+    await deliver(update({ messageId: 38, chat: aliceDm, from: alice, text: big }));
+    expect(botApi.sentMessages.map((m) => m.text)).toEqual([
+      `That message is too long (${big.length} bytes; the limit is ${64 * 1024}). Please send it in parts.`,
+    ]);
+  });
+
   it("refuses a missing or wrong secret with 401 UNAUTHORIZED, persisting and sending nothing", async () => {
     const body = update({ messageId: 40, chat: aliceDm, from: alice, text: "intruder" });
     for (const secret of [undefined, "", "wrong_secret", `${SECRET}x`, SECRET.slice(0, -1)]) {

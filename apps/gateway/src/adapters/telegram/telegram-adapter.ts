@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { EngramError, InvalidArgumentError, isEngramError, type SessionSource } from "@engram/core";
+import { EngramError, InvalidArgumentError, type SessionSource } from "@engram/core";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { autoResetNotice } from "../../turns/reset-notices.js";
+import { failureReply } from "../failure-reply.js";
 import type { InboundHandler, PlatformAdapter } from "../platform-adapter.js";
 import { splitMessageText } from "./split-message-text.js";
 import { type SendMessageParams, TelegramBotApi, type TelegramBotApiProps } from "./telegram-bot-api.js";
@@ -12,9 +13,6 @@ import {
   type TelegramReplyTarget,
   telegramInboundFromUpdate,
 } from "./telegram-update.js";
-
-/** Sent when the model failed: the message is saved, and the user can simply send it again. */
-const TURN_FAILED_REPLY = "Sorry, I could not answer that just now. Please try again.";
 
 /** Where Telegram posts updates. Outside `/v1/`: Telegram authenticates with its secret header, not the bearer token. */
 export const TELEGRAM_WEBHOOK_PATH = "/telegram/webhook";
@@ -166,9 +164,9 @@ export class TelegramAdapter implements PlatformAdapter {
         return;
       }
       log?.error({ err: error, messageId: message.messageId }, "telegram turn failed");
-      // The user's message is saved; tell them the answer failed instead of leaving them waiting.
-      if (isEngramError(error) && error.code === "MODEL_FAILED") reply = TURN_FAILED_REPLY;
-      else return;
+      // Every outcome gets an answer in the chat (a command refused, a session not found, a model or
+      // store failure); silence would leave the person waiting.
+      reply = failureReply(error);
     }
     if (reply === null) return;
     try {

@@ -1,0 +1,30 @@
+/**
+ * Regression: a restart continuation note is stored as a `system` message, and both transcript views
+ * (web sessions and the gateway's messaging sessions) showed it as the agent speaking ("Agent said:",
+ * the assistant's bubble). It is a system note now, in every view.
+ */
+import { renderToStaticMarkup } from "react-dom/server";
+import { describe, expect, it } from "vitest";
+import type { SessionMessage } from "./api.js";
+import { Message } from "./message.js";
+
+const NOTE =
+  "[System note: your previous turn in this conversation was interrupted by a gateway restart before it finished.]";
+const render = (message: Partial<SessionMessage>) =>
+  renderToStaticMarkup(<Message message={{ id: 1, role: "user", content: "", createdAt: 0, ...message }} />);
+
+describe("a transcript message", () => {
+  it("shows a restart continuation note as a system note, never as the agent speaking", () => {
+    const html = render({ role: "system", content: NOTE });
+    expect(html).toContain('class="message system"');
+    expect(html).toContain("System note");
+    expect(html).not.toContain("Agent said");
+    expect(html).toContain(NOTE);
+  });
+
+  it("names who speaks in the other rows", () => {
+    expect(render({ role: "user", content: "hi" })).toContain("You said:");
+    expect(render({ role: "assistant", content: "hello" })).toContain("Agent said:");
+    expect(render({ role: "tool", content: "{}", toolName: "fact_store" })).toContain("fact_store result");
+  });
+});
