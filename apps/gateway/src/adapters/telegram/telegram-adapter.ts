@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { EngramError, InvalidArgumentError, type SessionSource } from "@engram/core";
+import { EngramError, InvalidArgumentError, isEngramError, type SessionSource } from "@engram/core";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { autoResetNotice } from "../../turns/reset-notices.js";
 import { failureReply } from "../failure-reply.js";
@@ -154,7 +154,10 @@ export class TelegramAdapter implements PlatformAdapter {
         result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
       reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;
     } catch (error) {
-      if (!stored) {
+      // A refused command or argument (4xx) is the person's to fix: final, so it is acknowledged and
+      // answered in the chat. Only our own failures are errors.
+      const refused = isEngramError(error) && error.httpStatus < 500;
+      if (!stored && !refused) {
         // Nothing was saved: the webhook answers the error and Telegram delivers the update again.
         log?.warn(
           { err: error, messageId: message.messageId },
@@ -163,7 +166,9 @@ export class TelegramAdapter implements PlatformAdapter {
         ack.failed(error);
         return;
       }
-      log?.error({ err: error, messageId: message.messageId }, "telegram turn failed");
+      if (!stored) onStored();
+      if (refused) log?.info({ code: error.code, messageId: message.messageId }, "telegram message refused");
+      else log?.error({ err: error, messageId: message.messageId }, "telegram turn failed");
       // Every outcome gets an answer in the chat (a command refused, a session not found, a model or
       // store failure); silence would leave the person waiting.
       reply = failureReply(error);
