@@ -284,7 +284,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
             sessions: drain.sessions
               .filter((session) => session.status !== "drained")
               .slice(0, 20)
-              .map(({ sessionId, status, error }) => ({ sessionId, status, err: error })),
+              // pino serialises only a top-level `err`: spell the nested errors out.
+              .map(({ sessionId, status, error }) => ({
+                sessionId,
+                status,
+                ...(error ? { code: error.code, cause: error.message } : {}),
+              })),
           },
           "memory drain left sessions uncommitted: another live process owns them, or their commits failed",
         );
