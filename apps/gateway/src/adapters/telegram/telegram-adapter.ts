@@ -41,7 +41,9 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
  * The webhook answers 200 once the update's message is saved in the transcript (or known as a repeat),
  * and the turn runs after that: Telegram never redelivers an update it got a 200 for, so an earlier
  * answer would lose the message to a crash or a failed write. When the message cannot be saved the
- * webhook answers the error (503 `STORE_FAILED`, ...) and Telegram delivers the update again. The
+ * webhook answers the error (503 `STORE_FAILED`, ...) and Telegram delivers the update again; a
+ * refusal a redelivery would meet again (a 4xx code, e.g. `/resume` of an unknown session) is
+ * acknowledged. The
  * model's answer is not waited for: a turn held inside the request would block the chat behind a slow
  * model. A message of a chat whose previous turn still runs is saved (and answered) when that turn
  * ends, which keeps the chat's order; a redelivery meanwhile is harmless, the gateway drops repeats of
@@ -152,7 +154,7 @@ export class TelegramAdapter implements PlatformAdapter {
         result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
       reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;
     } catch (error) {
-      if (!stored) {
+      if (!stored && mayRedeliver(error)) {
         // Nothing was saved: the webhook answers the error and Telegram delivers the update again.
         log?.warn(
           { err: error, messageId: message.messageId },
@@ -161,6 +163,9 @@ export class TelegramAdapter implements PlatformAdapter {
         ack.failed(error);
         return;
       }
+      // Saved, or refused for a reason a redelivery would meet again (a `/resume` of an unknown
+      // session, a malformed command): acknowledged, so Telegram does not retry it in vain.
+      ack.stored();
       log?.error({ err: error, messageId: message.messageId }, "telegram turn failed");
       // The user's message is saved; tell them the answer failed instead of leaving them waiting.
       if (isEngramError(error) && error.code === "MODEL_FAILED") reply = TURN_FAILED_REPLY;
@@ -202,6 +207,14 @@ export class TelegramAdapter implements PlatformAdapter {
     // Both sides hashed to one length, so the comparison time says nothing about the secret's length.
     return timingSafeEqual(digest(header), this.#secret);
   }
+}
+
+/**
+ * Whether a failure before the message was saved may pass on a later delivery: the store or the
+ * process failed (5xx codes, unknown errors), not the request itself (4xx codes).
+ */
+function mayRedeliver(error: unknown): boolean {
+  return !isEngramError(error) || error.httpStatus >= 500;
 }
 
 /** Telegram ids are integers; channels may also be addressed by `@username`. */
