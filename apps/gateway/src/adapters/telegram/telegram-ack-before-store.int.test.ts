@@ -110,6 +110,12 @@ describeEachBackend("Telegram webhook acknowledges only saved messages", (db) =>
     expect(botApi.sentMessages.map((m) => m.text)).toEqual(["echo: first", "echo: second"]);
   });
 
+  it("acknowledges a command refused for the user's own reason, which a redelivery would meet again", async () => {
+    const answer = await postTelegramUpdate(webhook, update(30, "/resume no-such-session"), SECRET);
+    expect([answer.status, answer.body]).toEqual([200, { ok: true }]);
+    await adapter.whenIdle();
+  });
+
   it("answers a failed save with its error, so Telegram delivers the update again and it is kept once", async () => {
     // The database itself refuses the write (a trigger), as a full disk or a dropped connection would.
     await sql`create function refuse_message() returns trigger language plpgsql as $$

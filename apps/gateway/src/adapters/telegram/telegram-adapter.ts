@@ -39,7 +39,9 @@ const digest = (value: string) => createHash("sha256").update(value).digest();
  * The webhook answers 200 once the update's message is saved in the transcript (or known as a repeat),
  * and the turn runs after that: Telegram never redelivers an update it got a 200 for, so an earlier
  * answer would lose the message to a crash or a failed write. When the message cannot be saved the
- * webhook answers the error (503 `STORE_FAILED`, ...) and Telegram delivers the update again. The
+ * webhook answers the error (503 `STORE_FAILED`, ...) and Telegram delivers the update again; a
+ * refusal a redelivery would meet again (a 4xx code, e.g. `/resume` of an unknown session) is
+ * acknowledged. The
  * model's answer is not waited for: a turn held inside the request would block the chat behind a slow
  * model. A message of a chat whose previous turn still runs is saved (and answered) when that turn
  * ends, which keeps the chat's order; a redelivery meanwhile is harmless, the gateway drops repeats of
