@@ -5,6 +5,7 @@
  */
 export * from "./archives/index.js";
 export * from "./commit-ledger/index.js";
+export * from "./container/index.js";
 export * from "./db/index.js";
 export * from "./routing-index/index.js";
 export * from "./transcripts/index.js";
