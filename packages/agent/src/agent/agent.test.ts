@@ -370,7 +370,9 @@ describe("Agent session scope", () => {
 
   it("runs onShutdown once, after the providers shut down, however often shutdown is called", async () => {
     const order: string[] = [];
-    const { agent, log } = await setup({ onShutdown: () => void order.push(`released after ${log.at(-1)?.hook}`) });
+    const { agent, log } = await setup({
+      onShutdown: () => void order.push(`released after ${log.at(-1)?.hook}`),
+    });
     const [first, second] = await Promise.all([agent.shutdown(), agent.shutdown()]);
     expect(first).toBe(second);
     expect(order).toEqual(["released after shutdown"]);
