@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { EngramConfigError, type StartupProblem } from "../config/startup-problem.js";
 import { createPluginFixtures, type PluginFixtures } from "../test-support/plugin-fixtures.js";
 import { composeHost } from "./compose-host.js";
+import { formatHostSummary } from "./format-host-summary.js";
 
 let fixtures: PluginFixtures;
 beforeEach(() => {
@@ -137,6 +138,32 @@ describe("composeHost with plugins named in engram.config.json", () => {
       expect(host.memory.map((m) => [m.plugin, m.providers.map((p) => [p.name, p.available])])).toEqual([
         ["@engram/provider-hindsight", [["hindsight", true]]],
         ["@engram/provider-openviking", [["openviking", true]]],
+      ]);
+    } finally {
+      await host.close();
+    }
+  });
+});
+
+describe("formatHostSummary", () => {
+  it("lists the model, each memory provider with its availability and tools, adapters and the file", async () => {
+    fixtures.writeConfig(
+      providers(
+        { plugin: "fixture-notes", config: { path: "n" } },
+        { plugin: "@engram/provider-hindsight", config: { mode: "cloud", apiKey: "k" } },
+      ),
+    );
+    const host = await composeHost({ cwd: fixtures.dir, env: {} });
+    try {
+      const lines = formatHostSummary(host.describe(), { adapters: ["http", "telegram"] });
+      expect(lines).toEqual([
+        "  model:     offline",
+        "  memory:    notes (fixture-notes 1.0.0, memory.providers[0]): available; tools fact_store",
+        expect.stringMatching(
+          /^ {13}hindsight \(@engram\/provider-hindsight 0\.1\.0, memory\.providers\[1\]\): available; tools hindsight_/,
+        ),
+        "  adapters:  http, telegram",
+        `  config:    ${fixtures.dir}/engram.config.json`,
       ]);
     } finally {
       await host.close();
