@@ -1,28 +1,54 @@
 /**
- * Boots the gateway from the environment (see `gatewayConfigFromEnv`): opens PostgreSQL
- * (`DATABASE_URL`) or the embedded PGlite database (`ENGRAM_DATA_DIR`), migrates it, listens, and
- * stops gracefully on SIGINT/SIGTERM.
+ * Boots the gateway from the environment (see `gatewayConfigFromEnv`) and `engram.config.json` (see
+ * `@engram/sessions`): opens PostgreSQL (`DATABASE_URL`) or the embedded PGlite database
+ * (`ENGRAM_DATA_DIR`), migrates it, composes the host (memory plugins by package name), listens, and
+ * stops gracefully on SIGINT/SIGTERM. `--check-config` validates all of it without opening the
+ * database, prints what would run and exits 0, or 1 with every problem listed.
  */
+// The gateway process's composition root: tsyringe (through @engram/sessions) needs this polyfill
+// loaded before it, so it comes first.
+import "reflect-metadata";
+import { fileURLToPath } from "node:url";
+import { composeHost, formatHostSummary } from "@engram/sessions";
 import { createDatabase, migrateStore } from "@engram/store";
+import { pino } from "pino";
 import { createGateway } from "./app/create-gateway.js";
 import { OffsetFileClock } from "./app/offset-file-clock.js";
 import { gatewayConfigFromEnv, isLoopbackHost } from "./config/gateway-config.js";
 
+/** This package's folder: the first-party plugins are its dependencies. */
+const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
+
 async function main(): Promise<void> {
   const config = gatewayConfigFromEnv();
+  if (process.argv.includes("--check-config")) {
+    const host = await composeHost({ appDirs: [APP_DIR] });
+    console.log(["Gateway configuration is valid:", ...formatHostSummary(host.describe())].join("\n"));
+    await host.close();
+    return;
+  }
   const database = await createDatabase(
     config.databaseUrl ? { url: config.databaseUrl } : { dataDir: config.dataDir },
   );
   await migrateStore(database.db);
   // Test-only: end-to-end suites move the running gateway's clock through a file (see OffsetFileClock).
   const clockFile = process.env.ENGRAM_TEST_CLOCK_FILE?.trim();
+  const host = await composeHost({
+    db: database.db,
+    logger: pino({ level: config.logLevel }),
+    appDirs: [APP_DIR],
+    ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
+  }).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   const gateway = createGateway({
     config,
     db: database.db,
+    host,
     // Turns of one key must not interleave when several gateways share one Postgres database.
     keyLock: database.sessionKeyLock(),
     logger: { level: config.logLevel },
-    ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
   });
   for (const adapter of gateway.adapters)
     gateway.server.log.info({ platform: adapter.platform }, "adapter enabled");
@@ -35,13 +61,23 @@ async function main(): Promise<void> {
     stopping = true;
     gateway.server.log.info({ signal }, "stopping");
     await gateway.close();
+    await host.close();
     await database.close();
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));
   process.once("SIGTERM", () => void stop("SIGTERM"));
   // Restores after the previous run (continuations queued first), then listens and starts adapters.
-  await gateway.listen({ host: config.host, port: config.port });
+  const { address } = await gateway.listen({ host: config.host, port: config.port });
+  gateway.server.log.info(
+    { memory: host.memory, model: host.model.id },
+    [
+      `gateway listening on ${address}`,
+      ...formatHostSummary(host.describe(), {
+        adapters: ["http", ...gateway.adapters.map((adapter) => adapter.platform)],
+      }),
+    ].join("\n"),
+  );
 }
 
 main().catch((error: unknown) => {

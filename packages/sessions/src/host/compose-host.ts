@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type LoadEngramConfigProps, loadEngramConfig } from "../config/load-engram-config.js";
 import { EngramConfigError, type StartupProblem } from "../config/startup-problem.js";
@@ -28,7 +29,7 @@ export interface ComposeHostProps extends HostContainerProps, LoadEngramConfigPr
 export async function composeHost(props: ComposeHostProps = {}): Promise<EngramHost> {
   const loaded = loadEngramConfig(props);
   const problems: StartupProblem[] = [...loaded.problems];
-  const searchFrom = [...new Set([loaded.dir, ...(props.appDirs ?? []), OWN_DIR])];
+  const searchFrom = [...new Set([loaded.dir, ...(props.appDirs ?? []), OWN_DIR].map((dir) => resolve(dir)))];
   const plugins: PluginToInstall[] = [];
   for (const result of await Promise.all(loaded.providers.map((entry) => loadPlugin(entry, searchFrom)))) {
     if (result.ok) plugins.push({ entry: result.loaded.entry, plugin: result.loaded.plugin });
