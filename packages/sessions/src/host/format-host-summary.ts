@@ -21,7 +21,9 @@ export function formatHostSummary(description: HostDescription, props: HostSumma
     ),
   );
   if (providers.length === 0) lines.push("  memory:    none (no long-term memory)");
-  providers.forEach((line, index) => lines.push(`  ${index === 0 ? "memory:   " : "          "} ${line}`));
+  for (const [index, line] of providers.entries()) {
+    lines.push(`  ${index === 0 ? "memory:   " : "          "} ${line}`);
+  }
   if (props.adapters) lines.push(`  adapters:  ${props.adapters.join(", ") || "none"}`);
   lines.push(`  config:    ${description.configFile ?? "defaults (no engram.config.json)"}`);
   return lines;
