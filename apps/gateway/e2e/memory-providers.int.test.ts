@@ -14,6 +14,9 @@ import { type OpenVikingServerHandle, startOpenVikingServer } from "@engram/test
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { describeE2E } from "./harness/index.js";
 
+/** A first start on a loaded machine (PGlite initdb, plugin imports) may take a while. */
+const START_TIMEOUT_MS = 120_000;
+
 const dm = (userId: string) => ({ platform: "telegram", chatId: userId, chatType: "dm", userId });
 
 /** Writes an engram.config.json naming `providers` into a fresh folder; returns its path. */
@@ -38,7 +41,7 @@ describeE2E(
         },
       ]);
       await gateway().start({ ENGRAM_CONFIG: config.path });
-    });
+    }, START_TIMEOUT_MS);
     afterAll(async () => {
       await gateway().stop();
       await server?.close();
@@ -75,7 +78,7 @@ describeE2E(
         },
       ]);
       await gateway().start({ ENGRAM_CONFIG: config.path });
-    });
+    }, START_TIMEOUT_MS);
     afterAll(async () => {
       await gateway().stop();
       await server?.close();
@@ -127,7 +130,7 @@ describeE2E(
         },
       ]);
       await gateway().start({ ENGRAM_CONFIG: config.path });
-    });
+    }, START_TIMEOUT_MS);
     afterAll(async () => {
       await gateway().stop();
       for (const socket of sockets) socket.destroy();
