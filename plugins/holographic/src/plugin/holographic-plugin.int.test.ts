@@ -9,7 +9,7 @@ import {
   type ShutdownHook,
 } from "@engram/core";
 import { describeEachBackend } from "@engram/store/testing";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { container as rootContainer } from "tsyringe";
 import { expect, it } from "vitest";
 import holographicPlugin from "../index.js";
@@ -74,10 +74,7 @@ describeEachBackend("holographicPlugin on the host's database", ({ db }) => {
     const host = await hostWith(db() as Kysely<unknown>);
     await tell(host, ctx("c-1", "web"), "The web owner likes amber-lynx icons");
     await host.shutdown();
-    const rows = await (db() as Kysely<{ holographic_facts: { content: string } }>)
-      .selectFrom("holographic_facts")
-      .select("content")
-      .execute();
+    const { rows } = await sql<{ content: string }>`select content from holographic_facts`.execute(db());
     expect(rows.map((row) => row.content)).toContain("The web owner likes amber-lynx icons");
   });
 
