@@ -1,6 +1,9 @@
 import { engramVitestConfig } from "@engram/vitest-config";
 
 const config = engramVitestConfig();
+// Composition code loads tsyringe, which needs the metadata polyfill first: the executables import it
+// at the top of main.ts, tests get it here.
+config.test = { ...config.test, setupFiles: ["reflect-metadata"] };
 
 // The browser suite (e2e/) drives the built UI in Chromium against the launched system: it joins the
 // `int` project, so it runs with `pnpm test`, one file at a time like every other integration file.

@@ -1,18 +1,35 @@
 /**
- * Boots the gateway from the environment (see `gatewayConfigFromEnv`): opens PostgreSQL
- * (`DATABASE_URL`) or the embedded PGlite database (`ENGRAM_DATA_DIR`), migrates it, listens, and
- * stops gracefully on SIGINT/SIGTERM.
+ * Boots the gateway from the environment (see `gatewayConfigFromEnv`) and `engram.config.json` (see
+ * `@engram/sessions`): opens PostgreSQL (`DATABASE_URL`) or the embedded PGlite database
+ * (`ENGRAM_DATA_DIR`), migrates it, composes the host (memory plugins by package name), listens, and
+ * stops gracefully on SIGINT/SIGTERM. `--check-config` validates all of it without opening the
+ * database, prints what would run and exits 0, or 1 with every problem listed.
  */
+// The gateway process's composition root: tsyringe (through @engram/sessions) needs this polyfill
+// loaded before it, so it comes first.
+import "reflect-metadata";
+import { fileURLToPath } from "node:url";
 import { describeChatModel } from "@engram/agent";
 import { portInUseFrom } from "@engram/core";
+import { composeHost, formatHostSummary } from "@engram/sessions";
 import { openMigratedDatabase } from "@engram/store";
 import type { FastifyBaseLogger } from "fastify";
+import { pino } from "pino";
 import { createGateway } from "./app/create-gateway.js";
 import { OffsetFileClock } from "./app/offset-file-clock.js";
 import { gatewayConfigFromEnv, isLoopbackHost } from "./config/gateway-config.js";
 
+/** This package's folder: the first-party plugins are its dependencies. */
+const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
+
 async function main(): Promise<void> {
   const config = gatewayConfigFromEnv();
+  if (process.argv.includes("--check-config")) {
+    const host = await composeHost({ appDirs: [APP_DIR] });
+    console.log(["Gateway configuration is valid:", ...formatHostSummary(host.describe())].join("\n"));
+    await host.close();
+    return;
+  }
   let log: FastifyBaseLogger | undefined;
   // Refuses an embedded folder another process owns, and names DATABASE_URL when its server is unusable.
   const database = await openMigratedDatabase({
@@ -29,13 +46,22 @@ async function main(): Promise<void> {
   });
   // Test-only: end-to-end suites move the running gateway's clock through a file (see OffsetFileClock).
   const clockFile = process.env.ENGRAM_TEST_CLOCK_FILE?.trim();
+  const host = await composeHost({
+    db: database.db,
+    logger: pino({ level: config.logLevel }),
+    appDirs: [APP_DIR],
+    ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
+  }).catch(async (error: unknown) => {
+    await database.close();
+    throw error;
+  });
   const gateway = createGateway({
     config,
     db: database.db,
+    host,
     // Turns of one key must not interleave when several gateways share one Postgres database.
     keyLock: database.sessionKeyLock(),
     logger: { level: config.logLevel },
-    ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
   });
   log = gateway.server.log;
   for (const adapter of gateway.adapters)
@@ -52,6 +78,7 @@ async function main(): Promise<void> {
     stopping = true;
     gateway.server.log.info({ signal }, "stopping");
     await gateway.close();
+    await host.close();
     await database.close();
     process.exit(0);
   };
@@ -60,13 +87,26 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   // Restores after the previous run (continuations queued first), then listens and starts adapters.
-  await gateway.listen({ host: config.host, port: config.port }).catch(async (error: unknown) => {
-    await gateway.close({ drainDeadlineMs: 5_000 }).catch(() => undefined);
-    await database.close();
-    throw (
-      portInUseFrom(error, { host: config.host, port: config.port, variable: "ENGRAM_GATEWAY_PORT" }) ?? error
-    );
-  });
+  const { address } = await gateway
+    .listen({ host: config.host, port: config.port })
+    .catch(async (error: unknown) => {
+      await gateway.close({ drainDeadlineMs: 5_000 }).catch(() => undefined);
+      await host.close().catch(() => undefined);
+      await database.close();
+      throw (
+        portInUseFrom(error, { host: config.host, port: config.port, variable: "ENGRAM_GATEWAY_PORT" }) ??
+        error
+      );
+    });
+  gateway.server.log.info(
+    { memory: host.memory, model: host.model.id },
+    [
+      `gateway listening on ${address}`,
+      ...formatHostSummary(host.describe(), {
+        adapters: ["http", ...gateway.adapters.map((adapter) => adapter.platform)],
+      }),
+    ].join("\n"),
+  );
 }
 
 main().catch((error: unknown) => {

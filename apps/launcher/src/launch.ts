@@ -1,6 +1,7 @@
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { type ChatModelDescription, describeChatModel } from "@engram/agent";
 import {
   type ConfigProblem,
@@ -10,8 +11,13 @@ import {
   portInUseFrom,
 } from "@engram/core";
 import { createGateway, type Gateway, type GatewayConfig, gatewayConfigFromEnv } from "@engram/gateway";
+import { composeHost, type EngramHost } from "@engram/sessions";
 import { type Database, listenForTranscriptChanges, openMigratedDatabase } from "@engram/store";
 import { createWebApp, type WebApp, type WebConfig, webConfigFromEnv } from "@engram/web";
+import { pino } from "pino";
+
+/** This package's folder: plugin names resolve from here after the config file's folder. */
+export const LAUNCHER_DIR = fileURLToPath(new URL("..", import.meta.url));
 
 /** How configuration errors name this program: the person ran `pnpm start`, not "the gateway". */
 export const LAUNCHER_APP_NAME = "Engram (pnpm start: the gateway and the web server)";
@@ -21,6 +27,8 @@ export interface LaunchProps {
   readonly env?: NodeJS.ProcessEnv;
   /** Fastify logger option for both servers (default: warnings and errors). */
   readonly logLevel?: string;
+  /** Where `engram.config.json` is looked for (default: the working directory, then `INIT_CWD`). */
+  readonly cwd?: string;
 }
 
 export interface Engram {
@@ -28,6 +36,8 @@ export interface Engram {
   readonly webUrl: string;
   readonly gateway: Gateway;
   readonly web: WebApp;
+  /** The one host both servers are composed on: the model and the memory plugins of the configuration. */
+  readonly host: EngramHost;
   readonly database: Database;
   /** Where the embedded database lives (`undefined` on PostgreSQL). */
   readonly dataDir: string | undefined;
@@ -40,10 +50,25 @@ export interface Engram {
 }
 
 /**
+ * The environment both servers read: `source` with the launcher's defaults (the embedded database
+ * under the folder `pnpm start` was typed in; a loopback-only development gateway without a token).
+ */
+export function launchEnv(source: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    ...source,
+    ENGRAM_DATA_DIR: source.ENGRAM_DATA_DIR || join(source.INIT_CWD || process.cwd(), ".engram", "data"),
+    // Without a token the gateway only serves loopback, as a development server.
+    ...(source.ENGRAM_GATEWAY_TOKEN ? {} : { ENGRAM_GATEWAY_DEV: "1" }),
+  };
+}
+
+/**
  * Starts the gateway and the web server in one process over one database: PostgreSQL when
  * `DATABASE_URL` is set, else the embedded PGlite database in `ENGRAM_DATA_DIR` (default `.engram/data`
  * under the directory `pnpm start` ran in). PGlite is single-process, so sharing the process is also
- * what lets the web UI show the gateway's sessions live.
+ * what lets the web UI show the gateway's sessions live. Both servers share one host (`composeHost`:
+ * one container with the database's ports, the model and the memory plugins `engram.config.json`
+ * names); a plugin problem rejects with an error listing every problem.
  *
  * Fails before the database is opened when the configuration is invalid (every problem of both
  * servers in one `InvalidConfigError` naming this program) or a port is taken (`PortInUseError`
@@ -52,13 +77,7 @@ export interface Engram {
  */
 export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
   const started = performance.now();
-  const source = props.env ?? process.env;
-  const env: NodeJS.ProcessEnv = {
-    ...source,
-    ENGRAM_DATA_DIR: source.ENGRAM_DATA_DIR || join(source.INIT_CWD || process.cwd(), ".engram", "data"),
-    // Without a token the gateway only serves loopback, as a development server.
-    ...(source.ENGRAM_GATEWAY_TOKEN ? {} : { ENGRAM_GATEWAY_DEV: "1" }),
-  };
+  const env = launchEnv(props.env ?? process.env);
   const { gatewayConfig, webConfig } = launcherConfigFromEnv(env);
   const gatewayTarget: ListenTarget = {
     host: gatewayConfig.host,
@@ -77,11 +96,21 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
     // Survived (the pool, the key lock and the LISTEN connection reconnect), but worth a line in the log.
     onPoolError: (error) => log?.(error),
   });
+  let host: EngramHost | undefined;
   try {
     const logger = { level: props.logLevel ?? "warn" };
+    host = await composeHost({
+      db: database.db,
+      env,
+      ...(props.cwd ? { cwd: props.cwd } : {}),
+      logger: pino(logger),
+      appDirs: [LAUNCHER_DIR],
+    });
+    const composed = host;
     const gateway = createGateway({
       config: gatewayConfig,
       db: database.db,
+      host,
       logger,
       // Turns of one key stay serialised even beside a standalone gateway on the same Postgres.
       keyLock: database.sessionKeyLock(),
@@ -95,6 +124,7 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
     const web = createWebApp({
       config: webConfig,
       db: database.db,
+      host,
       logger,
       transcriptChanges: (onChange) => listenForTranscriptChanges(database, onChange),
     });
@@ -102,6 +132,8 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
     const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
       closing ??= (async () => {
         await Promise.allSettled([gateway.close(closeProps), web.close(closeProps)]);
+        // After both servers: every agent's providers are shut down by then.
+        await composed.close();
         await database.close();
       })();
       return closing;
@@ -120,6 +152,7 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
         webUrl,
         gateway,
         web,
+        host: composed,
         database,
         dataDir: gatewayConfig.databaseUrl ? undefined : gatewayConfig.dataDir,
         startedInMs: performance.now() - started,
@@ -133,6 +166,7 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
       throw error;
     }
   } catch (error) {
+    await host?.close().catch(() => undefined);
     await database.close();
     throw error;
   }

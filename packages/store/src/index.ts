@@ -4,6 +4,7 @@
  * `@engram/store/testing` subpath.
  */
 export * from "./commit-ledger/index.js";
+export * from "./container/index.js";
 export * from "./db/index.js";
 export * from "./routing-index/index.js";
 export * from "./transcripts/index.js";

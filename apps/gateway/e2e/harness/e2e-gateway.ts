@@ -60,7 +60,8 @@ export class E2EGateway {
   async start(env?: Record<string, string>): Promise<GatewayProcess> {
     if (this.#process) throw new Error("the gateway is already running");
     if (env) this.#env = env;
-    this.#process = await GatewayProcess.start({ env: this.#processEnv() });
+    // Generous: on a loaded machine a first start (PGlite initdb, plugin imports) takes a while.
+    this.#process = await GatewayProcess.start({ env: this.#processEnv(), readyTimeoutMs: 90_000 });
     return this.#process;
   }
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 export const GATEWAY_MAIN = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 
 export interface StartGatewayProps {
-  /** Variables on top of a scrubbed copy of this process's environment (no inherited `DATABASE_URL`/`ENGRAM_*`). */
+  /** Variables on top of a scrubbed copy of this process's environment (no inherited `DATABASE_URL`/`ENGRAM_*`/`INIT_CWD`). */
   readonly env: Readonly<Record<string, string>>;
   /** Node options before the script (e.g. `--cpu-prof`). */
   readonly execArgv?: readonly string[];
@@ -48,7 +48,9 @@ export class GatewayProcess {
   static async start(props: StartGatewayProps): Promise<GatewayProcess> {
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(process.env)) {
-      if (value === undefined || name === "DATABASE_URL" || name.startsWith("ENGRAM_")) continue;
+      // INIT_CWD too: a config file where `pnpm test` was typed must not leak into the gateway.
+      if (value === undefined || name === "DATABASE_URL" || name === "INIT_CWD" || name.startsWith("ENGRAM_"))
+        continue;
       env[name] = value;
     }
     Object.assign(env, { ENGRAM_GATEWAY_HOST: "127.0.0.1", ENGRAM_GATEWAY_PORT: "0" }, props.env);

@@ -3,15 +3,20 @@ import { createChatModel, isModelConfigured } from "@engram/agent";
 import {
   buildSessionContextPrompt,
   type Clock,
+  COMMIT_LEDGER,
+  type CommitLedger,
   InvalidArgumentError,
   type Logger,
   MemoryCommitCoordinator,
   memoryScopeFor,
+  ROUTING_INDEX,
+  type RoutingIndex,
   type SessionKeyLock,
-  systemClock,
+  TRANSCRIPT_STORE,
+  type TranscriptStore,
 } from "@engram/core";
-import { HolographicProvider, HolographicStores } from "@engram/provider-holographic";
-import { type DB, PostgresCommitLedger, PostgresRoutingIndex, PostgresTranscriptStore } from "@engram/store";
+import { createDefaultHost, type EngramHost } from "@engram/sessions";
+import type { DB } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
 import type { PlatformAdapter } from "../adapters/platform-adapter.js";
@@ -34,13 +39,20 @@ export const GATEWAY_SHUTDOWN_RESUME_REASON = "gateway_shutdown";
 
 export interface CreateGatewayProps {
   readonly config: GatewayConfig;
-  /** A migrated `@engram/store` database. */
+  /** A migrated `@engram/store` database (the gateway's own tables are migrated by `listen`). */
   readonly db: Kysely<DB>;
+  /**
+   * The composed host over `db` (`composeHost`: the configured memory plugins, the model, the store's
+   * ports); the caller closes it after the gateway. Default: `createDefaultHost` on `db` (Holographic
+   * memory, the model of `ENGRAM_MODEL*`), owned and closed by the gateway.
+   */
+  readonly host?: EngramHost;
+  /** Default: the host's `CLOCK`. */
   readonly clock?: Clock;
   /**
-   * Default: an {@link AgentTurnRunner} (`@engram/agent`, `createChatModel()`: the offline model unless
-   * `ENGRAM_MODEL*` is set) with the Holographic provider on `db`, one fact store per memory scope
-   * (`memoryScopeFor`: a person's sessions share one, a shared room has its own).
+   * Default: an {@link AgentTurnRunner} (`@engram/agent`) on the host's model, whose agents get the
+   * host's memory providers in the memory scope of their session (`memoryScopeFor`: a person's
+   * sessions share one, a shared room has its own).
    */
   readonly runner?: TurnRunner;
   readonly logger?: FastifyServerOptions["logger"];
@@ -81,8 +93,10 @@ export interface Gateway {
   readonly coordinator: MemoryCommitCoordinator;
   readonly metrics: GatewayMetrics;
   readonly expiryWatcher: SessionExpiryWatcher;
-  readonly routingIndex: PostgresRoutingIndex;
-  readonly transcripts: PostgresTranscriptStore;
+  readonly routingIndex: RoutingIndex;
+  readonly transcripts: TranscriptStore;
+  /** The host the gateway was composed on (its own default one when none was given). */
+  readonly host: EngramHost;
   /** The platform adapters, their routes on `server`; `send` delivers a reply no request waits for. */
   readonly adapters: readonly PlatformAdapter[];
   /** The adapter of a `SessionSource.platform`, if one runs. */
@@ -105,11 +119,16 @@ export interface Gateway {
   close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
 }
 
-/** The composition root: ports on the database, router, coordinator, turn pipeline and HTTP server. */
+/**
+ * The composition root: the host's container (ports on the database, clock, model, memory plugins),
+ * then router, coordinator, turn pipeline and HTTP server over what it resolves.
+ */
 export function createGateway(props: CreateGatewayProps): Gateway {
-  const clock = props.clock ?? systemClock;
-  const routingIndex = new PostgresRoutingIndex(props.db, { clock });
-  const transcripts = new PostgresTranscriptStore(props.db, { clock });
+  const host =
+    props.host ?? createDefaultHost({ db: props.db, ...(props.clock ? { clock: props.clock } : {}) });
+  const clock = props.clock ?? host.clock;
+  const routingIndex = host.container.resolve<RoutingIndex>(ROUTING_INDEX);
+  const transcripts = host.container.resolve<TranscriptStore>(TRANSCRIPT_STORE);
   const metrics = new GatewayMetrics();
   const isolation = {
     groupSessionsPerUser: props.config.groupSessionsPerUser,
@@ -135,33 +154,40 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   const coordinator: MemoryCommitCoordinator =
     props.coordinator ??
     new MemoryCommitCoordinator({
-      ledger: new PostgresCommitLedger(props.db, { clock: systemClock }),
+      ledger: host.container.resolve<CommitLedger>(COMMIT_LEDGER),
       instanceId: `${commitPrefix}${randomUUID()}`,
       instanceTtlMs: props.config.instanceTtlMs,
       logger: commitLog,
       // Work whose agent died with its process is committed by one built from the stored transcript.
       adoptAgent: (sessionId: string) => handler.adoptAgent(sessionId),
     });
-  // Migrated on first use. Live agents hold their scope's store; as many idle scopes as live agents
-  // stay open, so a returning user rarely reloads their index.
-  const stores = props.runner
-    ? undefined
-    : new HolographicStores({ db: props.db, maxOpenScopes: props.config.maxAgents });
   const modelConfigured = isModelConfigured(process.env);
-  const agentRunner = !stores
+  const agentRunner = props.runner
     ? undefined
     : new AgentTurnRunner({
         coordinator,
-        model: createChatModel(),
+        model: host.model,
         maxAgents: props.config.maxAgents,
         idleTtlMs: props.config.agentIdleTtlMs,
         clock,
         // Only with a model endpoint configured: the offline model has no other models to switch to.
         modelFor: (override) =>
           override.model && modelConfigured ? createChatModel({ model: override.model }) : undefined,
-        providers: ({ source }) => [
-          new HolographicProvider({ ...stores.lease(memoryScopeFor(source, isolation)), autoExtract: true }),
-        ],
+        // One child container per session; its providers see the memory scope of the session's source.
+        providers: ({ sessionId, source }) =>
+          host.openSession({
+            sessionId,
+            platform: source.platform,
+            ...(source.userId ? { userId: source.userId } : {}),
+            ...(source.profile ? { profile: source.profile } : {}),
+            memoryScope: memoryScopeFor(source, isolation),
+            agentContext: "primary",
+            extra: {
+              chatId: source.chatId,
+              chatType: source.chatType,
+              ...(source.threadId ? { threadId: source.threadId } : {}),
+            },
+          }),
       });
   const runner = props.runner ?? (agentRunner as AgentTurnRunner);
   const handler = new GatewayTurnHandler({
@@ -306,7 +332,8 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       }
       await coordinator.close();
       await agentRunner?.close();
-      await stores?.close();
+      // A host given by the caller is the caller's to close (it may serve other apps too).
+      if (!props.host) await host.close();
     })();
     return closing;
   };
@@ -319,6 +346,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     expiryWatcher,
     routingIndex,
     transcripts,
+    host,
     adapters,
     adapterFor: (platform) => byPlatform.get(platform),
     recovery,

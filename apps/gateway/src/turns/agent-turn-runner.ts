@@ -8,6 +8,7 @@ import {
   MemoryCommitFailedError,
   type MemoryProvider,
   type ModelOverride,
+  type ProviderInitContext,
   type SessionSource,
   systemClock,
   type TranscriptMessage,
@@ -40,10 +41,24 @@ export interface AgentTurnSession {
   readonly source: SessionSource;
 }
 
+/**
+ * One session's providers as a host builds them (`EngramHost.openSession`): the context they were
+ * built with (given to their `initialize`) and the release of what was built for the session, run
+ * once the agent's providers shut down.
+ */
+export interface AgentSessionMemory {
+  readonly providers: MemoryProvider[];
+  readonly context?: Partial<ProviderInitContext>;
+  readonly dispose?: () => void | Promise<void>;
+}
+
 export interface AgentTurnRunnerProps {
   readonly coordinator: MemoryCommitCoordinator;
-  /** Fresh providers for one session's agent (they may share stores, e.g. one per memory scope). */
-  readonly providers: (session: AgentTurnSession) => MemoryProvider[];
+  /**
+   * Fresh providers for one session's agent (they may share stores, e.g. one per memory scope): a
+   * list, or a host's session memory with its context and disposal.
+   */
+  readonly providers: (session: AgentTurnSession) => MemoryProvider[] | AgentSessionMemory;
   /** Default: the agent's own default (the offline model). */
   readonly model?: ChatModel;
   /**
@@ -162,9 +177,13 @@ export class AgentTurnRunner implements TurnRunner {
   ): CommittableAgent {
     return {
       commitMemorySession: async () => {
+        const memory = this.#sessionMemory(session);
+        const { sessionId: _builtFor, ...context } = memory.context ?? {};
         const agent = new Agent({
           sessionId: session.sessionId,
-          providers: this.#props.providers(session),
+          providers: memory.providers,
+          initContext: context,
+          ...(memory.dispose ? { onShutdown: memory.dispose } : {}),
           platform: this.#props.platform ?? "gateway",
         });
         try {
@@ -178,17 +197,27 @@ export class AgentTurnRunner implements TurnRunner {
           }
           await agent.commitMemorySession(toChatHistory(await transcript()));
         } finally {
-          await agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+          // Agent.shutdown runs the host's release of the session's child container after the providers.
+          await agent.shutdown({ deadlineMs: 5_000 }).catch(() => undefined);
         }
       },
     };
   }
 
+  #sessionMemory(session: AgentTurnSession): AgentSessionMemory {
+    const built = this.#props.providers(session);
+    return Array.isArray(built) ? { providers: built } : built;
+  }
+
   #creator(session: AgentTurnSession): () => Agent {
     return () => {
+      const memory = this.#sessionMemory(session);
+      const { sessionId: _builtFor, ...context } = memory.context ?? {};
       const agent: Agent = new Agent({
         sessionId: session.sessionId,
-        providers: this.#props.providers(session),
+        providers: memory.providers,
+        initContext: context,
+        ...(memory.dispose ? { onShutdown: memory.dispose } : {}),
         platform: this.#props.platform ?? "gateway",
         ...(this.#props.model ? { model: this.#props.model } : {}),
         createSessionId: () => this.#rotation(agent).newSessionId,

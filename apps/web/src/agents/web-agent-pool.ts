@@ -6,15 +6,29 @@ import {
   type RunTurnOptions,
   type TurnResult,
 } from "@engram/agent";
-import type { ChatMessage, MemoryCommitCoordinator, MemoryProvider } from "@engram/core";
+import type { ChatMessage, MemoryCommitCoordinator, MemoryProvider, ProviderInitContext } from "@engram/core";
 
 /** Default cap on live agents (seed 000: the web server keeps 25). */
 export const DEFAULT_WEB_MAX_AGENTS = 25;
 
+/**
+ * One session's providers as a host builds them (`EngramHost.openSession`): the context they were
+ * built with (given to their `initialize`) and the release of what was built for the session, run
+ * once the agent's providers shut down.
+ */
+export interface WebSessionMemory {
+  readonly providers: MemoryProvider[];
+  readonly context?: Partial<ProviderInitContext>;
+  readonly dispose?: () => void | Promise<void>;
+}
+
 export interface WebAgentPoolProps {
   readonly coordinator: MemoryCommitCoordinator;
-  /** Fresh providers for one session's agent (they may share one store per process). */
-  readonly providers: (sessionId: string) => MemoryProvider[];
+  /**
+   * Fresh providers for one session's agent (they may share one store per process): a list, or a
+   * host's session memory with its context and disposal.
+   */
+  readonly providers: (sessionId: string) => MemoryProvider[] | WebSessionMemory;
   readonly model?: ChatModel;
   readonly maxAgents?: number;
 }
@@ -53,7 +67,12 @@ export class WebAgentPool {
 
   /** Names of the memory providers every agent gets (the memory panel lists them all). */
   providerNames(): string[] {
-    this.#providerNames ??= this.#props.providers("probe").map((provider) => provider.name);
+    if (!this.#providerNames) {
+      // Built, never initialised (no I/O), then released.
+      const probe = this.#memoryFor("probe");
+      this.#providerNames = probe.providers.map((provider) => provider.name);
+      void Promise.resolve(probe.dispose?.()).catch(() => undefined);
+    }
     return this.#providerNames;
   }
 
@@ -111,10 +130,19 @@ export class WebAgentPool {
     return this.#cache.close();
   }
 
+  #memoryFor(sessionId: string): WebSessionMemory {
+    const built = this.#props.providers(sessionId);
+    return Array.isArray(built) ? { providers: built } : built;
+  }
+
   #create(sessionId: string): Agent {
+    const memory = this.#memoryFor(sessionId);
+    const { sessionId: _builtFor, ...context } = memory.context ?? {};
     return new Agent({
       sessionId,
-      providers: this.#props.providers(sessionId),
+      providers: memory.providers,
+      initContext: context,
+      ...(memory.dispose ? { onShutdown: memory.dispose } : {}),
       platform: "web",
       ...(this.#props.model ? { model: this.#props.model } : {}),
     });

@@ -1,14 +1,17 @@
 import { fileURLToPath } from "node:url";
-import { type ChatModel, createChatModel } from "@engram/agent";
-import { type Clock, MemoryCommitCoordinator, systemClock } from "@engram/core";
-import { HolographicProvider, HolographicStores } from "@engram/provider-holographic";
+import type { ChatModel } from "@engram/agent";
 import {
-  CachedWebSessionStore,
-  type DB,
-  PostgresCommitLedger,
-  PostgresTranscriptStore,
-  PostgresWebSessionStore,
-} from "@engram/store";
+  type Clock,
+  COMMIT_LEDGER,
+  type CommitLedger,
+  MemoryCommitCoordinator,
+  TRANSCRIPT_STORE,
+  type TranscriptStore,
+  WEB_SESSION_STORE,
+  type WebSessionStore,
+} from "@engram/core";
+import { createDefaultHost, type EngramHost } from "@engram/sessions";
+import { CachedWebSessionStore, type DB } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
 import { WebAgentPool } from "../agents/web-agent-pool.js";
@@ -34,8 +37,15 @@ export interface CreateWebAppProps {
   readonly config: WebConfig;
   /** A migrated `@engram/store` database the app uses but does not own (the caller closes it). */
   readonly db: Kysely<DB>;
+  /**
+   * The composed host over `db` (`composeHost`: the configured memory plugins, the model, the store's
+   * ports); the caller closes it after the app. Default: `createDefaultHost` on `db` (Holographic
+   * memory), owned and closed by the app.
+   */
+  readonly host?: EngramHost;
+  /** Default: the host's `CLOCK`. */
   readonly clock?: Clock;
-  /** Default: `createChatModel()` (the offline model unless `ENGRAM_MODEL*` is set). */
+  /** Default: the host's `CHAT_MODEL` (the offline model unless `ENGRAM_MODEL*` is set). */
   readonly model?: ChatModel;
   readonly logger?: FastifyServerOptions["logger"];
   /**
@@ -49,6 +59,8 @@ export interface CreateWebAppProps {
 
 export interface WebApp {
   readonly server: FastifyInstance;
+  /** The host the app was composed on (its own default one when none was given). */
+  readonly host: EngramHost;
   readonly agents: WebAgentPool;
   readonly chat: ChatService;
   readonly coordinator: MemoryCommitCoordinator;
@@ -62,22 +74,33 @@ export interface WebApp {
   readonly ready: Promise<void>;
 }
 
-/** The composition root: stores on the database, agents with Holographic memory, chat, HTTP. */
+/**
+ * The composition root: the host's container (ports on the database, clock, model, memory plugins),
+ * then agents whose providers share the web owner's memory scope, chat and HTTP.
+ */
 export function createWebApp(props: CreateWebAppProps): WebApp {
-  const clock = props.clock ?? systemClock;
-  const transcripts = new PostgresTranscriptStore(props.db, { clock });
-  const sessions = new CachedWebSessionStore(new PostgresWebSessionStore(props.db, { clock }));
+  const host =
+    props.host ?? createDefaultHost({ db: props.db, ...(props.clock ? { clock: props.clock } : {}) });
+  const clock = props.clock ?? host.clock;
+  const transcripts = host.container.resolve<TranscriptStore>(TRANSCRIPT_STORE);
+  const sessions = new CachedWebSessionStore(host.container.resolve<WebSessionStore>(WEB_SESSION_STORE));
   const coordinator = new MemoryCommitCoordinator({
     clock,
-    ledger: new PostgresCommitLedger(props.db, { clock }),
+    ledger: host.container.resolve<CommitLedger>(COMMIT_LEDGER),
   });
-  // Migrated and opened on first use; one scope, so one store for the whole app.
-  const stores = new HolographicStores({ db: props.db, maxOpenScopes: 1 });
   const agents = new WebAgentPool({
     coordinator,
-    model: props.model ?? createChatModel(),
+    model: props.model ?? host.model,
     maxAgents: props.config.maxAgents,
-    providers: () => [new HolographicProvider({ ...stores.lease(WEB_MEMORY_SCOPE), autoExtract: true })],
+    // One child container per session; every web session shares the owner's memory scope.
+    providers: (sessionId) =>
+      host.openSession({
+        sessionId,
+        platform: "web",
+        memoryScope: WEB_MEMORY_SCOPE,
+        agentContext: "primary",
+        extra: {},
+      }),
   });
   const streams = new ChatStreams();
   const chat = new ChatService({ sessions, agents, streams, maxMessageBytes: props.config.maxMessageBytes });
@@ -124,9 +147,10 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
       await coordinator.drainAll({ deadlineMs });
       await coordinator.close();
       await agents.close();
-      await stores.close();
+      // A host given by the caller is the caller's to close (it may serve other apps too).
+      if (!props.host) await host.close();
     })();
     return closing;
   };
-  return { server, agents, chat, coordinator, messaging, close, ready: listening };
+  return { server, host, agents, chat, coordinator, messaging, close, ready: listening };
 }

@@ -353,3 +353,30 @@ describe("Agent session lifecycle", () => {
     expect(provider.hooks().slice(-2)).toEqual(["onSessionEnd", "shutdown"]);
   });
 });
+
+describe("Agent session scope", () => {
+  it("initialises providers with the host's context (user, memory scope) under its own session id", async () => {
+    const { log } = await setup({
+      initContext: { platform: "telegram", userId: "42", memoryScope: "telegram:user:42" },
+    });
+    const init = log.find((call) => call.hook === "initialize");
+    expect(init?.args[1]).toMatchObject({
+      sessionId: "s1",
+      platform: "telegram",
+      userId: "42",
+      memoryScope: "telegram:user:42",
+    });
+  });
+
+  it("runs onShutdown once, after the providers shut down, however often shutdown is called", async () => {
+    const order: string[] = [];
+    const { agent, log } = await setup({
+      onShutdown: () => void order.push(`released after ${log.at(-1)?.hook}`),
+    });
+    const [first, second] = await Promise.all([agent.shutdown(), agent.shutdown()]);
+    expect(first).toBe(second);
+    expect(order).toEqual(["released after shutdown"]);
+    await agent.shutdownMemoryProvider();
+    expect(order).toHaveLength(1);
+  });
+});

@@ -67,6 +67,17 @@ export interface AgentProps {
   createSessionId?: () => string;
   /** Platform reported to providers built from `providers`. Default "cli". */
   platform?: string;
+  /**
+   * What providers built from `providers` learn about the session besides its id and platform (user,
+   * memory scope, ...): the same context the host built them with. {@link Agent.initialize}'s
+   * argument wins over it.
+   */
+  initContext?: Partial<Omit<ProviderInitContext, "sessionId">>;
+  /**
+   * Runs once, after {@link Agent.shutdown} shut the providers down: the host releases what it built
+   * for this agent's session (its child container).
+   */
+  onShutdown?: () => void | Promise<void>;
   clock?: { now(): number };
   logger?: Logger;
 }
@@ -90,6 +101,7 @@ export class Agent {
   #lastHistory: ChatMessage[] = [];
   #systemBlock: string | undefined;
   #turnRunning = false;
+  #shutdown: Promise<ShutdownReport> | undefined;
 
   constructor(props: AgentProps) {
     this.#props = props;
@@ -130,10 +142,11 @@ export class Agent {
   async initialize(extra: Partial<ProviderInitContext> = {}): Promise<ProviderResult<void>[]> {
     if (!this.#ownsMemory) return [];
     return this.memory.initializeAll({
-      sessionId: this.#sessionId,
       platform: this.#props.platform ?? "cli",
       agentContext: "primary",
       extra: {},
+      ...this.#props.initContext,
+      sessionId: this.#sessionId,
       ...extra,
     });
   }
@@ -442,7 +455,27 @@ export class Agent {
     } catch (error) {
       this.#log.warn({ sessionId: this.#sessionId, error }, "commit at shutdown failed");
     }
-    return this.memory.shutdownAll(props);
+    return this.shutdown(props);
+  }
+
+  /**
+   * Shuts every provider down without committing (the host committed, or drops the work on purpose),
+   * then runs `onShutdown` once. Repeat calls share the first one's outcome. The agent is unusable
+   * afterwards.
+   */
+  shutdown(props: { deadlineMs?: number } = {}): Promise<ShutdownReport> {
+    this.#shutdown ??= (async () => {
+      try {
+        return await this.memory.shutdownAll(props);
+      } finally {
+        try {
+          await this.#props.onShutdown?.();
+        } catch (error) {
+          this.#log.warn({ sessionId: this.#sessionId, error }, "releasing the agent's session scope failed");
+        }
+      }
+    })();
+    return this.#shutdown;
   }
 
   /** Moves the agent to `newSessionId` and tells every provider why. */

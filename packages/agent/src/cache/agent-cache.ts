@@ -102,7 +102,7 @@ export class AgentCache {
     if (!entry || entry.pins > 0) return false;
     this.#entries.delete(sessionId);
     this.#props.coordinator.unregisterAgent(sessionId);
-    void entry.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+    void entry.agent.shutdown({ deadlineMs: 5_000 }).catch(() => undefined);
     return true;
   }
 
@@ -125,7 +125,7 @@ export class AgentCache {
   async close(): Promise<void> {
     const entries = [...this.#entries.values()];
     this.#entries.clear();
-    await Promise.allSettled(entries.map(({ agent }) => agent.memory.shutdownAll({ deadlineMs: 5_000 })));
+    await Promise.allSettled(entries.map(({ agent }) => agent.shutdown({ deadlineMs: 5_000 })));
   }
 
   async #acquire(sessionId: string, create: () => Agent): Promise<Entry> {
@@ -142,7 +142,7 @@ export class AgentCache {
     // Another caller may have built one meanwhile (both missed the cache): keep the first.
     const raced = this.#entries.get(sessionId);
     if (raced) {
-      void agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+      void agent.shutdown({ deadlineMs: 5_000 }).catch(() => undefined);
       return raced;
     }
     const entry: Entry = { agent, lastUsedAt: this.#clock.now(), pins: 0, dropping: false };
@@ -197,7 +197,7 @@ export class AgentCache {
     this.#entries.delete(sessionId);
     if (dirty) return false;
     coordinator.unregisterAgent(sessionId);
-    void entry.agent.memory.shutdownAll({ deadlineMs: 5_000 }).catch(() => undefined);
+    void entry.agent.shutdown({ deadlineMs: 5_000 }).catch(() => undefined);
     return true;
   }
 }

@@ -31,6 +31,15 @@ export const ERROR_CODES = {
     status: 500,
     summary: "A plugin targets a core version range this core does not satisfy.",
   },
+  PLUGIN_NOT_FOUND: { status: 500, summary: "A plugin named in the configuration is not installed." },
+  PLUGIN_INVALID: {
+    status: 500,
+    summary: "A package named as a plugin does not load, exports no single plugin, or its factories fail.",
+  },
+  PROVIDER_CONFLICT: {
+    status: 500,
+    summary: "Two memory providers share a provider name or a tool name.",
+  },
   // agents
   MODEL_FAILED: { status: 502, summary: "The model call failed; the turn was not completed or saved." },
   // messaging platforms

@@ -23,6 +23,13 @@ export interface ProviderInitContext {
   agentContext: AgentContextKind;
   /** Named configuration profile of the host, when it has several. */
   profile?: string;
+  /**
+   * The memory this session may see, chosen by the host (gateways use `memoryScopeFor`): every session
+   * of one person shares a scope, a shared room has its own, and the web app has one for its owner.
+   * A provider that keeps memory must keep different scopes apart (one scope never recalls another's
+   * facts). Absent: the host has a single scope.
+   */
+  memoryScope?: string;
   /** Host-specific values; providers must ignore keys they do not know. */
   extra: Record<string, unknown>;
 }

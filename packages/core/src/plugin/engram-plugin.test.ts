@@ -10,7 +10,7 @@ import { definePlugin, isEngramPlugin, type PluginDefinition } from "./engram-pl
 import { installPlugin } from "./install-plugin.js";
 import type { MemoryProviderFactory } from "./memory-provider-factory.js";
 import { assertPluginCompatible } from "./plugin-compatibility.js";
-import { CLOCK, LOGGER, MEMORY_PROVIDER_FACTORIES } from "./tokens.js";
+import { CLOCK, HOST_DATABASE, LOGGER, MEMORY_PROVIDER_FACTORIES, SHUTDOWN_HOOKS } from "./tokens.js";
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -60,8 +60,8 @@ describe("ENGRAM_CORE_VERSION", () => {
 
 describe("DI tokens", () => {
   it("are distinct global symbols", () => {
-    const tokens = [MEMORY_PROVIDER_FACTORIES, CLOCK, LOGGER];
-    expect(new Set(tokens).size).toBe(3);
+    const tokens = [MEMORY_PROVIDER_FACTORIES, CLOCK, LOGGER, HOST_DATABASE, SHUTDOWN_HOOKS];
+    expect(new Set(tokens).size).toBe(tokens.length);
     for (const token of tokens) {
       expect(typeof token).toBe("symbol");
       expect(Symbol.for(Symbol.keyFor(token) ?? "")).toBe(token);

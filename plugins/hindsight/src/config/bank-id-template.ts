@@ -1,7 +1,11 @@
 import { InvalidArgumentError } from "@engram/core";
 
-/** Placeholders a bank-id template may use. */
-export const BANK_ID_PLACEHOLDERS = ["profile", "platform", "user", "session"] as const;
+/**
+ * Placeholders a bank-id template may use. `{scope}` is the session's memory scope as the host chose it
+ * (`ProviderInitContext.memoryScope`: one per person, or per shared room), the safe way to keep
+ * people's memories in separate banks.
+ */
+export const BANK_ID_PLACEHOLDERS = ["profile", "platform", "user", "scope", "session"] as const;
 export type BankIdPlaceholder = (typeof BANK_ID_PLACEHOLDERS)[number];
 
 const PLACEHOLDER = /\{([^{}]*)\}/g;

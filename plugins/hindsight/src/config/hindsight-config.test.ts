@@ -61,5 +61,7 @@ describe("bank id templates", () => {
       }),
     ).toBe("engram-default-telegram-a-..-b-c-default");
     expect(() => assertBankIdTemplate("{user}-{session}")).not.toThrow();
+    expect(resolveBankId("engram-{scope}", { scope: "telegram:user:42" })).toBe("engram-telegram-user-42");
+    expect(() => assertBankIdTemplate("engram-{scope}")).not.toThrow();
   });
 });

@@ -25,7 +25,7 @@ export interface HindsightConfig {
   readonly mode: HindsightMode;
   readonly baseUrl: string;
   readonly apiKey: string | undefined;
-  /** Bank id, possibly with `{profile}`, `{platform}`, `{user}`, `{session}` placeholders. */
+  /** Bank id, possibly with `{profile}`, `{platform}`, `{user}`, `{scope}`, `{session}` placeholders. */
   readonly bankId: string;
   readonly budget: Budget;
   /** Tags added to every retain besides `session:<id>` / `parent:<id>`. */

@@ -201,6 +201,7 @@ export class HindsightProvider extends MemoryProvider {
       ...(this.init?.profile ? { profile: this.init.profile } : {}),
       platform: this.init?.platform ?? "",
       ...(this.init?.userId ? { user: this.init.userId } : {}),
+      ...(this.init?.memoryScope ? { scope: this.init.memoryScope } : {}),
       session: sessionId,
     });
     this.legacyCounter++;

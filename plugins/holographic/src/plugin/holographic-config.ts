@@ -3,16 +3,26 @@ import { assertMemoryScope } from "../store/memory-scope.js";
 
 /** Configuration of the holographic plugin, as a host passes it to `installPlugin`. */
 export interface HolographicConfig {
-  /** PostgreSQL connection string; when absent the store uses PGlite. */
+  /**
+   * PostgreSQL connection string of a database of the plugin's own. Without `databaseUrl`, `dataDir`
+   * and `memory` the plugin uses the host's database (`HOST_DATABASE`), or, in a host without one,
+   * PGlite in `@engram/store`'s default folder.
+   */
   readonly databaseUrl?: string;
-  /** PGlite data folder (default: `@engram/store`'s default). */
+  /** PGlite data folder of a database of the plugin's own. */
   readonly dataDir?: string;
-  /** PGlite in memory, nothing persisted (tests, demos). */
+  /** A database of the plugin's own in memory, nothing persisted (tests, demos). */
   readonly memory?: boolean;
-  /** Schema of the plugin's tables (default `public`). */
+  /** Schema of the plugin's tables in a database of its own (default `public`). */
   readonly schema?: string;
-  /** Memory scope every session of this installation shares (default `default`). */
+  /**
+   * One memory scope every session shares, whoever speaks (single-user installations). Default: the
+   * scope the host chose for the session (`ProviderInitContext.memoryScope`: per person or per shared
+   * room), or `default` when the host chose none.
+   */
   readonly scope?: string;
+  /** Scopes whose store stays open with no session using it, least recently used first out (default 64). */
+  readonly maxOpenScopes?: number;
   /** HRR dimension (default 1024). */
   readonly dim?: number;
   /** Store preferences and decisions stated by the user when a session ends (default false). */
@@ -33,6 +43,7 @@ const KEYS = new Set([
   "memory",
   "schema",
   "scope",
+  "maxOpenScopes",
   "dim",
   "autoExtract",
   "minTrust",
@@ -87,6 +98,7 @@ export function parseHolographicConfig(input: unknown): HolographicConfig {
     memory: readBoolean(raw, "memory"),
     schema: readString(raw, "schema"),
     scope: raw.scope === undefined ? undefined : assertMemoryScope(raw.scope),
+    maxOpenScopes: readNumber(raw, "maxOpenScopes", 0, 100_000, true),
     dim: readNumber(raw, "dim", 16, 65_536, true),
     autoExtract: readBoolean(raw, "autoExtract"),
     minTrust: readNumber(raw, "minTrust", 0, 1),

@@ -1,2 +1,3 @@
 export * from "./holographic-config.js";
+export * from "./holographic-memory.js";
 export * from "./holographic-plugin.js";

@@ -1,12 +1,19 @@
-import { definePlugin, MEMORY_PROVIDER_FACTORIES, type MemoryProviderFactory } from "@engram/core";
+import {
+  definePlugin,
+  LOGGER,
+  type Logger,
+  MEMORY_PROVIDER_FACTORIES,
+  type MemoryProviderFactory,
+} from "@engram/core";
 import { OpenVikingMemoryProvider } from "../provider/openviking-memory-provider.js";
 import { type OpenVikingConfig, openVikingConfigSchema } from "./openviking-config.js";
 
 /** Builds a fresh provider per session from the plugin configuration (no I/O until a hook runs). */
-export function openVikingProviderFactory(config: OpenVikingConfig): MemoryProviderFactory {
+export function openVikingProviderFactory(config: OpenVikingConfig, logger?: Logger): MemoryProviderFactory {
   return () =>
     new OpenVikingMemoryProvider({
       baseUrl: config.baseUrl,
+      ...(logger === undefined ? {} : { logger }),
       ...(config.apiKey === undefined ? {} : { apiKey: config.apiKey }),
       ...(config.timeoutMs === undefined ? {} : { timeoutMs: config.timeoutMs }),
       ...(config.retries === undefined ? {} : { retries: config.retries }),
@@ -18,7 +25,10 @@ export function openVikingProviderFactory(config: OpenVikingConfig): MemoryProvi
     });
 }
 
-/** The plugin hosts load: registers an `OpenVikingMemoryProvider` factory. */
+/**
+ * The plugin hosts load: registers an `OpenVikingMemoryProvider` factory, logging to the host's
+ * `LOGGER` when it registered one.
+ */
 export const openVikingPlugin = definePlugin<OpenVikingConfig>({
   name: "@engram/provider-openviking",
   version: "0.1.0",
@@ -26,7 +36,11 @@ export const openVikingPlugin = definePlugin<OpenVikingConfig>({
   configSchema: openVikingConfigSchema,
   register(container, config) {
     container.register<MemoryProviderFactory>(MEMORY_PROVIDER_FACTORIES, {
-      useValue: openVikingProviderFactory(config),
+      useFactory: (scope) =>
+        openVikingProviderFactory(
+          config,
+          scope.isRegistered(LOGGER, true) ? scope.resolve<Logger>(LOGGER) : undefined,
+        ),
     });
   },
 });

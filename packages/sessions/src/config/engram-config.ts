@@ -1,0 +1,54 @@
+import { z } from "zod";
+
+/** Name of the configuration file a host reads from its working directory. */
+export const ENGRAM_CONFIG_FILE = "engram.config.json";
+
+/** npm's rules for a package name: optional `@scope/`, lower case, URL-safe. */
+const PACKAGE_NAME = /^(?:@[a-z0-9~-][a-z0-9._~-]*\/)?[a-z0-9~-][a-z0-9._~-]*$/;
+
+export const memoryProviderEntrySchema = z
+  .strictObject({
+    plugin: z
+      .string()
+      .regex(PACKAGE_NAME, "must be an npm package name, e.g. @engram/provider-hindsight")
+      .describe("npm package name of the plugin, e.g. @engram/provider-hindsight."),
+    config: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe("The plugin's own configuration, validated by the plugin (see its README)."),
+  })
+  .describe("One memory provider plugin and its configuration.");
+
+export const engramConfigSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe("JSON Schema of this file, for editors."),
+    memory: z
+      .strictObject({
+        providers: z
+          .array(memoryProviderEntrySchema)
+          .describe(
+            "Memory providers every session gets, in order. Several may run at once; an empty list runs " +
+              "without long-term memory. Without this key: Holographic on the host's database.",
+          ),
+      })
+      .optional()
+      .describe("Long-term memory."),
+  })
+  .describe("Engram host configuration (engram.config.json).");
+
+export type EngramConfig = z.output<typeof engramConfigSchema>;
+export type MemoryProviderEntryConfig = z.output<typeof memoryProviderEntrySchema>;
+
+/** The memory a host runs when nothing names any: Holographic on the host's database. */
+export const DEFAULT_MEMORY_PROVIDERS: readonly MemoryProviderEntryConfig[] = Object.freeze([
+  // Extraction at session end is what makes the offline model (which never calls tools) remember.
+  Object.freeze({ plugin: "@engram/provider-holographic", config: { autoExtract: true } }),
+]);
+
+/** The JSON Schema of `engram.config.json`, as published in `engram.config.schema.json`. */
+export function engramConfigJsonSchema(): Record<string, unknown> {
+  return {
+    ...z.toJSONSchema(engramConfigSchema, { target: "draft-2020-12", io: "input" }),
+    title: "engram.config.json",
+  };
+}
