@@ -142,6 +142,9 @@ export interface GatewayTurnHandlerProps {
  * The turn pipeline of one inbound message: validate, route, persist the user message, run the
  * agent, persist the reply, record the completed turn. Turns of one session key run one at a time in
  * arrival order; a message arriving during a turn waits for it, and is never dropped or run twice.
+ * A message whose platform id the key received before (in any of its sessions, in any process) is a
+ * retry: it is answered with the original's reply, after waiting (bounded) for a turn still running,
+ * and never stored or run again.
  * Commands run in the same per-key order, except `/stop`, which interrupts the running turn at once.
  * Memory is committed only when a session is left for good, never per turn.
  */
