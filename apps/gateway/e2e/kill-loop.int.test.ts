@@ -48,7 +48,14 @@ describeE2E(
             } else return;
           }
         });
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(Math.random() * 400)));
+        // Traffic first: on a busy machine a fresh process answers its first turn later than the kill
+        // window is long, and a round that acknowledges nothing proves nothing. Then any moment.
+        const before = acked.length;
+        const deadline = Date.now() + 3_000;
+        while (acked.length === before && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 400)));
         running = false;
         await gateway().stop("SIGKILL");
         await Promise.all(senders);
