@@ -13,7 +13,7 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { createInterface } from "node:readline";
@@ -139,47 +139,6 @@ function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
-// A helper script run by node inside the host: it sees only what npm installed there.
-const CHECK_SCRIPT = `
-import "reflect-metadata";
-const [names, notesDir] = JSON.parse(process.argv[2]);
-const core = await import("@engram/core");
-const { container } = await import("tsyringe");
-const report = { coreVersion: core.ENGRAM_CORE_VERSION, imported: [], failed: [], plugins: [] };
-for (const name of names) {
-  let mod;
-  try {
-    mod = await import(name);
-    report.imported.push(name);
-  } catch (error) {
-    report.failed.push({ name, error: String(error) });
-    continue;
-  }
-  const candidates = core.isEngramPlugin(mod.default) ? [mod.default] : Object.values(mod).filter(core.isEngramPlugin);
-  for (const plugin of candidates) {
-    let compatible = true;
-    try { core.assertPluginCompatible(plugin); } catch { compatible = false; }
-    report.plugins.push({ package: name, plugin: plugin.name, engram: plugin.engram, compatible });
-  }
-}
-const notes = (await import(${JSON.stringify(PLUGIN)})).default;
-const bad = await core.installPlugin(container.createChildContainer(), notes, { config: {} }).catch((e) => e);
-report.badConfigCode = bad?.code ?? null;
-const scope = container.createChildContainer();
-await core.installPlugin(scope, notes, { config: { dir: notesDir } });
-const factories = scope.resolveAll(core.MEMORY_PROVIDER_FACTORIES);
-report.factories = factories.length;
-const session = async (sessionId, act) => {
-  const manager = new core.MemoryManager();
-  const added = manager.addProvider(factories[0]({ sessionId, platform: "cli", agentContext: "primary", extra: {} }));
-  await manager.initializeAll({ sessionId, platform: "cli", userId: "host-check", agentContext: "primary", extra: {} });
-  try { return { added: added.added, value: await act(manager) }; } finally { await manager.shutdownAll(); }
-};
-report.sessionA = await session("host-a", (m) => m.onSessionEnd([{ role: "user", content: "Remember that the spare key is under the fern." }]));
-report.sessionB = await session("host-b", async (m) => (await m.prefetchAll("Where is the spare key?", { sessionId: "host-b" })).context);
-console.log(JSON.stringify(report));
-`;
-
 interface CheckReport {
   coreVersion: string;
   imported: string[];
@@ -187,7 +146,7 @@ interface CheckReport {
   plugins: Array<{ package: string; plugin: string; engram: string; compatible: boolean }>;
   badConfigCode: string | null;
   factories: number;
-  sessionA: { added: boolean };
+  sessionA: { added: boolean; value: boolean[] };
   sessionB: { added: boolean; value: string };
 }
 
@@ -330,12 +289,13 @@ describe("engram-provider-notes installed from a tarball next to packed Engram p
   });
 
   it("imports every installed package and installs the plugin with the installed core", async () => {
+    // A copy inside the host: imports resolve from the host's node_modules, never the workspace's.
     const script = join(host, "check-install.mjs");
-    await writeFile(script, CHECK_SCRIPT);
+    await copyFile(join(EXAMPLE_DIR, "test", "fixtures", "check-install.mjs"), script);
     const names = packed.map((pkg) => pkg.manifest.name);
     const { stdout } = await run(
       process.execPath,
-      [script, JSON.stringify([names, join(host, "check-notes")])],
+      [script, JSON.stringify([names, PLUGIN, join(host, "check-notes")])],
       {
         cwd: host,
         env: cleanEnv({}),
@@ -353,7 +313,7 @@ describe("engram-provider-notes installed from a tarball next to packed Engram p
     expect(report.plugins.filter((p) => !p.compatible)).toEqual([]);
     expect(report.badConfigCode).toBe("INVALID_CONFIG");
     expect(report.factories).toBe(1);
-    expect(report.sessionA.added).toBe(true);
+    expect(report.sessionA).toEqual({ added: true, value: [true] });
     expect(report.sessionB.value).toContain("<memory-context>");
     expect(report.sessionB.value).toContain("- the spare key is under the fern.");
   });
