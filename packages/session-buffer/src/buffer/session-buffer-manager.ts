@@ -58,9 +58,6 @@ import {
 import type { SessionStateStore } from "./session-state-store.js";
 import { cloneWindowState, type SessionWindowState, windowStateFromJson } from "./session-window-state.js";
 
-/** DI token of a host's `SessionBufferManager`. */
-export const SESSION_BUFFER_MANAGER: unique symbol = Symbol.for("engram.core.SessionBufferManager");
-
 export const DEFAULT_COMPACTION_TOKEN_TTL_MS = 300_000;
 const EXTRACTION_SUMMARY_MAX_CHARS = 2000;
 const SESSION_STATE_VERSION = 1;

@@ -8,9 +8,6 @@
  */
 import type { JsonObject } from "@engram/core";
 
-/** DI token of the host's `SessionStateStore`. */
-export const SESSION_STATE_STORE: unique symbol = Symbol.for("engram.core.SessionStateStore");
-
 /**
  * What is persisted per session. `payload` is versioned JSON owned by the session buffer manager;
  * stores keep it opaque and hand it back unchanged.

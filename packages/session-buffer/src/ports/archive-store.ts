@@ -11,9 +11,6 @@
 import type { JsonObject } from "@engram/core";
 import { assertSafeId, InvalidArgumentError } from "@engram/core";
 
-/** DI token of the host's `ArchiveStore` (`container.register<ArchiveStore>(ARCHIVE_STORE, ...)`). */
-export const ARCHIVE_STORE: unique symbol = Symbol.for("engram.core.ArchiveStore");
-
 /** One archived message, as it stood in the buffer when it was committed. */
 export interface ArchivedMessage {
   readonly id: string;
