@@ -7,7 +7,9 @@
  *
  * - no session has uncommitted generations in the durable commit ledger;
  * - no acknowledged turn is lost: its user message and reply are in its session's transcript, and the
- *   fact it stated is in Holographic memory (so its commit really reached the provider);
+ *   fact it stated is in Holographic memory (so its commit really reached the provider); nor is any
+ *   completed turn whose answer the kill cut off (its reply is saved: a retry gets it), and the
+ *   ledger counts every completed turn;
  * - no turn is duplicated: no user message is stored twice, no session's ledger counts more
  *   generations than completed turns (a turn marked twice), no fact is stored twice in a scope.
  *
@@ -38,6 +40,10 @@ interface Figures {
   lostFacts: number;
   duplicatedMessages: number;
   duplicatedGenerations: number;
+  /** Completed turns (a saved reply) the ledger never counted: a kill between saving and marking. */
+  unmarkedTurns: number;
+  /** Completed turns, acknowledged or not (the kill cut the answer), whose fact memory never got. */
+  completedTurnsWithoutFact: number;
   duplicatedFacts: number;
   sessions: number;
   sessionsLeftUncommitted: number;
@@ -138,6 +144,22 @@ describeE2E(
         const duplicatedGenerations = ledger.filter(
           (row) => row.generation > (completedTurns.get(row.session_id) ?? 0),
         ).length;
+        let unmarkedTurns = 0;
+        for (const [sessionId, turns] of completedTurns) {
+          const generation = ledger.find((row) => row.session_id === sessionId)?.generation ?? 0;
+          if (turns > generation) unmarkedTurns += turns - generation;
+        }
+        let completedTurnsWithoutFact = 0;
+        const bySession = new Map<string, typeof messages>();
+        for (const m of messages) bySession.set(m.session_id, [...(bySession.get(m.session_id) ?? []), m]);
+        for (const rows of bySession.values()) {
+          rows.forEach((m, i) => {
+            const completed = m.role === "user" && rows[i + 1]?.role === "assistant";
+            if (completed && m.content?.startsWith("I always use") && !factContents.has(m.content)) {
+              completedTurnsWithoutFact++;
+            }
+          });
+        }
         const duplicatedFacts = facts.length - new Set(facts.map((f) => `${f.scope}\n${f.content}`)).size;
         const leftUncommitted = ledger.filter((row) => row.generation > row.committed);
         const figures: Figures = {
@@ -149,6 +171,8 @@ describeE2E(
           lostFacts,
           duplicatedMessages,
           duplicatedGenerations,
+          unmarkedTurns,
+          completedTurnsWithoutFact,
           duplicatedFacts,
           sessions: ledger.length,
           sessionsLeftUncommitted: leftUncommitted.length,
@@ -158,7 +182,12 @@ describeE2E(
 
         expect(acked.length).toBeGreaterThan(KILLS);
         expect(leftUncommitted).toEqual([]);
-        expect({ lostTurns, lostFacts }).toEqual({ lostTurns: 0, lostFacts: 0 });
+        expect({ lostTurns, lostFacts, completedTurnsWithoutFact, unmarkedTurns }).toEqual({
+          lostTurns: 0,
+          lostFacts: 0,
+          completedTurnsWithoutFact: 0,
+          unmarkedTurns: 0,
+        });
         expect({ duplicatedMessages, duplicatedGenerations, duplicatedFacts }).toEqual({
           duplicatedMessages: 0,
           duplicatedGenerations: 0,

@@ -277,6 +277,30 @@ describe("GatewayTurnHandler", () => {
     expect((await routingIndex.get(first.sessionKey))?.resumePending).toBe(false);
   });
 
+  // Regression (issue 13, item 5): a kill between saving a reply and marking its turn left a completed
+  // turn the ledger never counted; as the session's last turn, no commit ever took it to memory.
+  it("records on restart a completed turn whose mark a crash cut off, so its memory is committed", async () => {
+    const first = await handler.handle({ source, text: "one" });
+    // The next turn's messages were saved, then the process died before markTurnCompleted.
+    await transcripts.appendMessage(first.sessionId, { role: "user", content: "I always use tabs." });
+    await transcripts.appendMessage(first.sessionId, { role: "assistant", content: "noted" });
+    await coordinator.commitSessionMemory(first.sessionId);
+    expect(await coordinator.hasUncommittedWork(first.sessionId)).toBe(false);
+    await routingIndex.markResumePending(first.sessionKey, "restart_interrupted");
+    const entry = await routingIndex.get(first.sessionKey);
+    if (!entry) throw new Error("no route");
+
+    const outcome = await handler.continueInterrupted(entry, { note: "continue" });
+    expect(outcome).toEqual({ status: "skipped", reason: "nothing_to_continue" });
+    expect(await coordinator.generationOf(first.sessionId)).toBe(2);
+    expect(await coordinator.hasUncommittedWork(first.sessionId)).toBe(true);
+    // Counted once: a second restart finds nothing missing.
+    await handler.continueInterrupted(entry, { note: "continue" });
+    expect(await coordinator.generationOf(first.sessionId)).toBe(2);
+    await handler.handle({ source, text: "/new" });
+    expect(await coordinator.hasUncommittedWork(first.sessionId)).toBe(false);
+  });
+
   it("rejects malformed input with codes and writes nothing", async () => {
     await expect(handler.handle({ source, text: "" })).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
     await expect(

@@ -236,7 +236,10 @@ export class GatewayTurnHandler {
     const last = history.at(-1);
     // The turn had completed before the stop: nothing to continue. The flag stays for the router
     // (the next message resumes, or the freshness window expires it), as without a restore.
-    if (!last || last.role === "assistant") return { status: "skipped", reason: "nothing_to_continue" };
+    if (!last || last.role === "assistant") {
+      await this.#recordUnmarkedTurns(row);
+      return { status: "skipped", reason: "nothing_to_continue" };
+    }
     await transcripts.appendMessage(sessionId, { role: "system", content: props.note });
     // Registered like any turn, so `/stop` interrupts a continuation too.
     const output = await this.#runStoppable({
@@ -254,6 +257,28 @@ export class GatewayTurnHandler {
     await routingIndex.clearResumePending(sessionKey);
     const delivered = (await props.deliver?.(source, output.reply)) ?? false;
     return { status: "continued", sessionId, reply: output.reply, delivered };
+  }
+
+  /**
+   * A reply is saved before its turn is marked completed (only a saved turn may be committed), so a
+   * process killed between the two leaves a completed turn the ledger never counted: if it was the
+   * session's last, no commit would ever take it to memory. Runs on an interrupted session's lane,
+   * under its key's lock (no turn of it runs meanwhile): every reply of a session the router created
+   * is one marked turn, so a shortfall is exactly the turns to record now. Sessions that began with
+   * copied messages (branches, compression children) are left alone: their replies are not their turns.
+   */
+  async #recordUnmarkedTurns(row: TranscriptSession): Promise<void> {
+    if (row.parentSessionId !== null) return;
+    const { transcripts, coordinator } = this.#props;
+    const messages = await transcripts.getMessages(row.id, { includeInactive: true });
+    const replies = messages.filter((m) => m.role === "assistant").length;
+    const missing = replies - (await coordinator.generationOf(row.id));
+    if (missing <= 0) return;
+    for (let turn = 0; turn < missing; turn++) await coordinator.markTurnCompleted(row.id);
+    this.#log.info(
+      { sessionId: row.id, turns: missing },
+      "recorded completed turns a crash left unmarked, so their memory is committed",
+    );
   }
 
   /** Turns queued or running over all keys. */

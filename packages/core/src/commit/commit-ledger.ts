@@ -121,6 +121,9 @@ export interface CommitLedger {
   /** True while some marked generation of `sessionId` is not committed. Unknown sessions: false. */
   hasUncommittedWork(sessionId: string): MaybePromise<boolean>;
 
+  /** The generation counter of `sessionId`: how many turns were ever marked (0 for an unknown session). */
+  generationOf(sessionId: string): MaybePromise<number>;
+
   /**
    * Tries to take the in-flight lease of `sessionId` for its earliest uncommitted segment. At most
    * one unexpired lease exists per session; an expired lease may be taken over. Never claims a

@@ -69,6 +69,10 @@ export class InMemoryCommitLedger implements CommitLedger {
     return generation;
   }
 
+  generationOf(sessionId: string): number {
+    return this.entries.get(sessionId)?.generation ?? 0;
+  }
+
   hasUncommittedWork(sessionId: string): boolean {
     const entry = this.entries.get(sessionId);
     return entry !== undefined && entry.generation > entry.committed;

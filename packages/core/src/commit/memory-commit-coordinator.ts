@@ -311,6 +311,12 @@ export class MemoryCommitCoordinator {
     return this.ledger.hasUncommittedWork(sessionId);
   }
 
+  /** How many turns of the session were ever marked (0 for an empty or unknown id). */
+  generationOf(sessionId: string): MaybePromise<number> {
+    if (!sessionId) return 0;
+    return this.ledger.generationOf(sessionId);
+  }
+
   /** True while an agent is registered here for the session's future generations (it is being served). */
   hasCurrentAgent(sessionId: string): boolean {
     return this.sessions.get(sessionId)?.current !== undefined;

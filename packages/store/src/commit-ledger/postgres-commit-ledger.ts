@@ -161,6 +161,17 @@ export class PostgresCommitLedger implements CommitLedger {
     return out;
   }
 
+  generationOf(sessionId: string): Promise<number> {
+    return this.#guard("generationOf", async () => {
+      const row = await this.#db
+        .selectFrom("commit_sessions")
+        .select("generation")
+        .where("session_id", "=", sessionId)
+        .executeTakeFirst();
+      return row === undefined ? 0 : Number(row.generation);
+    });
+  }
+
   hasUncommittedWork(sessionId: string): Promise<boolean> {
     return this.#guard("hasUncommittedWork", async () => {
       const row = await this.#db

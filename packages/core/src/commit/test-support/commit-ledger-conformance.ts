@@ -113,6 +113,17 @@ export function commitLedgerConformance(init: CommitLedgerTestInitializer): void
       expect(await ledger.hasUncommittedWork(other)).toBe(true);
     });
 
+    it("counts every mark in the generation counter, committed or not", async () => {
+      await fresh();
+      const s = uid("s");
+      expect(await ledger.generationOf(s)).toBe(0);
+      await ledger.markTurnCompleted(s, ownerA1);
+      await ledger.markTurnCompleted(s, ownerB1);
+      expect(await ledger.generationOf(s)).toBe(2);
+      await ledger.completeCommit(expectClaimed(await claim(s, A)));
+      expect(await ledger.generationOf(s)).toBe(2);
+    });
+
     it("answers clean for an unknown or fully committed session", async () => {
       await fresh();
       const s = uid("s");

@@ -154,6 +154,9 @@ export class RecordingLedger implements CommitLedger {
   markTurnCompleted(sessionId: string, owner: SegmentOwner | null): MaybePromise<number> {
     return this.answer(() => this.inner.markTurnCompleted(sessionId, owner));
   }
+  generationOf(sessionId: string): MaybePromise<number> {
+    return this.answer(() => this.inner.generationOf(sessionId));
+  }
   hasUncommittedWork(sessionId: string): MaybePromise<boolean> {
     return this.answer(() => this.inner.hasUncommittedWork(sessionId));
   }

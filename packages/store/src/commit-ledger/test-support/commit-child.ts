@@ -41,6 +41,7 @@ const liveClaims = new Map<string, CommitClaim>();
 const ledger: CommitLedger = {
   markTurnCompleted: (s, o) => inner.markTurnCompleted(s, o),
   hasUncommittedWork: (s) => inner.hasUncommittedWork(s),
+  generationOf: (s) => inner.generationOf(s),
   claimCommit: async (s: string, p: ClaimCommitProps): Promise<ClaimResult> => {
     const result = await inner.claimCommit(s, p);
     if (result.status === "claimed") liveClaims.set(s, result);
