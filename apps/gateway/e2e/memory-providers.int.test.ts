@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type HindsightServer, startHindsightServer } from "@engram/testkit/hindsight-server";
 import { type OpenVikingServerHandle, startOpenVikingServer } from "@engram/testkit/openviking-server";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { describeE2E } from "./harness/index.js";
 
 /** A first start on a loaded machine (PGlite initdb, plugin imports) may take a while. */
@@ -88,12 +88,18 @@ describeE2E(
     it("recalls in the next session a fact told in the previous one, through the Hindsight server, and not for someone else", async () => {
       await gateway().say(dm("7201"), "I prefer the hindsight-mauve-lagoon editor theme.");
       await gateway().say(dm("7201"), "/new");
+      const retainedPaths = () =>
+        server.requests.filter((r) => r.method === "POST" && r.path.endsWith("/memories")).map((r) => r.path);
+      // The provider's retain writer sends in the background after the boundary: wait until the
+      // server has the request (then until it has processed it) before asking in the new session.
+      await vi.waitFor(
+        () => expect(retainedPaths()).toContain("/v1/default/banks/engram-telegram-user-7201/memories"),
+        { timeout: 15_000, interval: 50 },
+      );
       await server.idle();
       const answer = await gateway().say(dm("7201"), "Which editor theme do I prefer?");
       expect(answer.reply).toContain("From memory I recall:");
       expect(answer.reply).toContain("hindsight-mauve-lagoon");
-      const retained = server.requests.filter((r) => r.method === "POST" && r.path.endsWith("/memories"));
-      expect(retained.map((r) => r.path)).toContain("/v1/default/banks/engram-telegram-user-7201/memories");
       const other = await gateway().say(dm("7202"), "Which editor theme do I prefer?");
       expect(other.reply).not.toContain("hindsight-mauve-lagoon");
     });
