@@ -1,7 +1,8 @@
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeMemoryProvider, type ProbedWrite } from "@engram/testkit";
+import type { ProbedWrite } from "@engram/testkit";
+import { describeMemoryProvider } from "@engram/testkit/vitest";
 import { notesConfigSchema } from "./notes-config.js";
 import { NotesProvider } from "./notes-provider.js";
 
@@ -23,16 +24,18 @@ async function notesIn(dir: string): Promise<ProbedWrite[]> {
   return writes;
 }
 
-// Every provider gets a folder of its own, so one check's notes never show in another's probe.
+// Every provider gets a folder of its own, so one check's notes never show in another's probe, except
+// the ones the recall checks build for a session context: those share one folder, as every session of
+// an installation does (the provider keeps each user's notes in a file of their own).
 describeMemoryProvider<NotesProvider>({
   name: "NotesProvider",
   beforeAll: async () => {
     root = await mkdtemp(join(tmpdir(), "notes-conformance-"));
   },
   afterAll: () => rm(root, { recursive: true, force: true }),
-  createProvider: () => {
+  createProvider: (ctx) => {
     made += 1;
-    const dir = join(root, `provider-${made}`);
+    const dir = ctx ? join(root, "installation") : join(root, `provider-${made}`);
     const provider = new NotesProvider({ config: notesConfigSchema.parse({ dir }) });
     dirOf.set(provider, dir);
     return provider;

@@ -9,6 +9,7 @@ import { runMemoryProviderChecks } from "./run-conformance.js";
 import {
   ArrayParametersProvider,
   AsyncAvailabilityProvider,
+  DoNothingMemoryProvider,
   DuplicateToolProvider,
   FetchingAvailabilityProvider,
   GarbageToolProvider,
@@ -40,6 +41,9 @@ const SHUTS_DOWN: ConformanceCheckId[] = [
   "resetSwitchFilesNewSessionUnderNewId",
   "resetSwitchNeverFilesOldSessionUnderNewId",
   "nonResetSwitchFilesLaterWritesUnderNewId",
+  "committedMemoryIsRecalledInALaterSession",
+  "otherScopesNeverRecallIt",
+  "secondSessionEndCommitsNothingTwice",
   "shutdownIsIdempotentAndBounded",
   "shutdownWithoutInitializeIsSafe",
 ];
@@ -149,6 +153,19 @@ describe("the conformance kit on deliberately broken providers", () => {
     },
     30_000,
   );
+
+  it("fails a provider that declares prefetch, syncTurn and sessionEnd but keeps nothing, on recall", async () => {
+    // Every hook is a no-op that returns in time: before the recall checks this passed the whole kit.
+    const report = await runMemoryProviderChecks({
+      name: "do-nothing",
+      createProvider: () => new DoNothingMemoryProvider(),
+      timeouts,
+    });
+    expect(report.passed).toBe(false);
+    expect(report.failed).toEqual(["committedMemoryIsRecalledInALaterSession"]);
+    const recall = report.outcomes.find((o) => o.id === "committedMemoryIsRecalledInALaterSession");
+    expect(recall?.result).toMatchObject({ ok: false, reason: expect.stringContaining("recalled nothing") });
+  }, 30_000);
 
   it("fails a provider whose syncTurn outlasts its bound, starting with the syncTurn check", async () => {
     const report = await runMemoryProviderChecks(

@@ -8,6 +8,11 @@ import {
   managerFanOutsSucceed,
   syncTurnIsBounded,
 } from "./checks/lifecycle-checks.js";
+import {
+  committedMemoryIsRecalledInALaterSession,
+  otherScopesNeverRecallIt,
+  secondSessionEndCommitsNothingTwice,
+} from "./checks/recall-checks.js";
 import { sessionEndIsIdempotent } from "./checks/session-end-checks.js";
 import {
   nonResetSwitchFilesLaterWritesUnderNewId,
@@ -60,6 +65,9 @@ export const checks = {
   resetSwitchNeverFilesOldSessionUnderNewId,
   nonResetSwitchFilesLaterWritesUnderNewId,
   sessionEndIsIdempotent,
+  committedMemoryIsRecalledInALaterSession,
+  otherScopesNeverRecallIt,
+  secondSessionEndCommitsNothingTwice,
   shutdownIsIdempotentAndBounded,
   shutdownWithoutInitializeIsSafe,
 } as const satisfies Record<string, ConformanceCheckFn>;
@@ -75,6 +83,7 @@ export const CONFORMANCE_SUITES = [
   "lifecycle",
   "sessionSwitch",
   "sessionEnd",
+  "recall",
   "shutdown",
 ] as const;
 
@@ -156,6 +165,17 @@ export const CONFORMANCE_CHECKS: readonly ConformanceCheck[] = Object.freeze([
     "sessionEndIsIdempotent",
     "sessionEnd",
     "onSessionEnd with the same messages twice stores nothing new",
+  ),
+  check(
+    "committedMemoryIsRecalledInALaterSession",
+    "recall",
+    "what a session mirrored and committed is recalled by prefetch in a later session of the same scope",
+  ),
+  check("otherScopesNeverRecallIt", "recall", "another user's scope never recalls it"),
+  check(
+    "secondSessionEndCommitsNothingTwice",
+    "recall",
+    "a second session end commits nothing twice: each recalled line appears once",
   ),
   check("shutdownIsIdempotentAndBounded", "shutdown", "shutdown is bounded and idempotent"),
   check("shutdownWithoutInitializeIsSafe", "shutdown", "shutdown is safe without initialize"),

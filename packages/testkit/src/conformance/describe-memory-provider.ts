@@ -18,6 +18,7 @@ const SUITE_TITLES: Record<ConformanceSuiteName, string> = {
   lifecycle: "lifecycle",
   sessionSwitch: "session switch",
   sessionEnd: "session end",
+  recall: "recall across sessions",
   shutdown: "shutdown",
 };
 
@@ -107,5 +108,7 @@ export const lifecycleTests = suiteRunner("lifecycle");
 export const sessionSwitchTests = suiteRunner("sessionSwitch");
 /** Session end: idempotent for the same messages. */
 export const sessionEndTests = suiteRunner("sessionEnd");
+/** Recall: a later session of the same scope recalls what was committed; other scopes never do. */
+export const recallTests = suiteRunner("recall");
 /** Shutdown: bounded, idempotent, safe without initialize. */
 export const shutdownTests = suiteRunner("shutdown");

@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import type { ChatMessage, CompletedTurn, MemoryProvider, ProviderInitContext } from "@engram/core";
+import type {
+  ChatMessage,
+  CompletedTurn,
+  MemoryProvider,
+  MemoryProviderCapabilities,
+  ProviderInitContext,
+} from "@engram/core";
 import { callWithin } from "./bounded-call.js";
 import { CheckFailure, type CheckResult, CheckSkipped, describeThrown, fail } from "./check-result.js";
 import { deepFreeze } from "./deep-freeze.js";
@@ -42,6 +48,40 @@ export class ConformanceRun<P extends MemoryProvider> {
     readonly provider: P,
     readonly timeouts: ResolvedTimeouts,
   ) {}
+
+  /** The capabilities the checks go by: the initializer's when it declares them, else the provider's. */
+  get capabilities(): Readonly<Partial<MemoryProviderCapabilities>> {
+    return this.init.capabilities ?? this.provider.capabilities ?? {};
+  }
+
+  /** Providers built by {@link another}, shut down and destroyed by the harness after the check. */
+  readonly others: P[] = [];
+
+  /**
+   * A further provider for `ctx` (a later session, another user's scope), built with the initializer's
+   * `createProvider(ctx)` and cleaned up by the harness like the first one. The caller initialises it.
+   */
+  async another(ctx: ProviderInitContext): Promise<P> {
+    const created = await callWithin(() => this.init.createProvider(ctx), this.timeouts.hookMs);
+    if (created.kind === "threw") fail(`createProvider threw: ${describeThrown(created.error)}`);
+    if (created.kind === "timedOut") fail(`createProvider did not settle within ${this.timeouts.hookMs} ms`);
+    this.others.push(created.value);
+    return created.value;
+  }
+
+  /** Calls a hook of `provider` (one from {@link another}) under the same bounds as {@link hook}. */
+  async hookOf<T>(
+    provider: P,
+    label: string,
+    fn: (provider: P) => T | PromiseLike<T>,
+    boundMs?: number,
+  ): Promise<T> {
+    const bound = boundMs ?? this.timeouts.hookMs;
+    const outcome = await callWithin(() => fn(provider), bound);
+    if (outcome.kind === "threw") fail(`${label} threw: ${describeThrown(outcome.error)}`);
+    if (outcome.kind === "timedOut") fail(`${label} did not settle within ${bound} ms`);
+    return outcome.value;
+  }
 
   /** Whether the check has called `shutdown` (the harness then does not call it again). */
   get shutDown(): boolean {
@@ -156,6 +196,14 @@ export async function runCheck<P extends MemoryProvider>(
   // Cleanup is best effort for the provider (a check already judged its shutdown) but strict for the
   // initializer's own destroyProvider: a failure there is the test author's bug, and is reported.
   if (!run.shutDown) await callWithin(() => run.provider.shutdown(), timeouts.shutdownMs);
+  for (const other of run.others) {
+    // Shutting down twice is part of the contract (idempotent), so checks may have done it already.
+    await callWithin(() => other.shutdown(), timeouts.shutdownMs);
+    if (init.destroyProvider) {
+      const destroy = init.destroyProvider;
+      await callWithin(() => destroy(other), timeouts.hookMs);
+    }
+  }
   if (init.destroyProvider) {
     const destroy = init.destroyProvider;
     const destroyed = await callWithin(() => destroy(run.provider), timeouts.hookMs);

@@ -48,16 +48,24 @@ export interface ConformanceTimeouts {
 export interface MemoryProviderTestInitializer<P extends MemoryProvider = MemoryProvider> {
   /** Names the top-level `describe`. */
   readonly name: string;
-  /** A new, uninitialised provider. The kit calls `initialize` itself (or deliberately does not). */
-  readonly createProvider: () => MaybePromise<P>;
+  /**
+   * A new, uninitialised provider. The kit calls `initialize` itself (or deliberately does not).
+   *
+   * The recall checks pass the context they will initialise the provider with, as a host's factory
+   * receives it: build the provider for that `memoryScope`/`userId` the way your plugin's factory
+   * does. Those providers must share one backing store (a later session has to recall what an earlier
+   * one committed); the kit's unique session ids, scopes and markers keep checks apart. Called with no
+   * argument, any fresh or shared backing will do.
+   */
+  readonly createProvider: (ctx?: ProviderInitContext) => MaybePromise<P>;
   /** Releases what `createProvider` built; called after the kit's own `shutdown`, even on failure. */
   readonly destroyProvider?: (provider: P) => MaybePromise<void>;
   /**
-   * The capabilities the provider declares; the kit checks `provider.capabilities` matches and picks
-   * the checks that apply. Missing entries mean `false`. Needed up front: Vitest collects tests before
-   * any provider exists.
+   * The capabilities the provider declares. Optional: left out, the kit reads `provider.capabilities`
+   * from each provider it builds (declare them once, on the class). When given, the kit also checks
+   * that `provider.capabilities` matches. Missing entries mean `false`.
    */
-  readonly capabilities: Readonly<Partial<MemoryProviderCapabilities>>;
+  readonly capabilities?: Readonly<Partial<MemoryProviderCapabilities>>;
   /**
    * Reports what the provider wrote, with the session id of each write: read it from the backing the
    * test gave the provider (an in-memory store, a database, a stand-in server's request log). Called

@@ -405,12 +405,18 @@ export class HindsightMemoryEngine {
       .execute();
     const byId = new Map(rows.map((row) => [row.id, row]));
     const results: RecallResultBody[] = [];
+    // Every raw fact has an observation with the same text (what consolidation would make of it): a
+    // fact is returned once, as whichever of the two ranked first.
+    const returned = new Set<string>();
     let tokens = 0;
     for (const { id, score } of fused) {
       const row = byId.get(id);
       if (!row) continue;
+      const sameFact = [row.id, ...(row.source_fact_ids ?? [])];
+      if (sameFact.some((factId) => returned.has(factId))) continue;
       tokens += estimateTokens(row.text);
       if (tokens > request.maxTokens) break;
+      for (const factId of sameFact) returned.add(factId);
       results.push({
         id: row.id,
         text: row.text,

@@ -11,17 +11,25 @@ export interface InMemoryMemoryProviderTestInitializerProps<P extends InMemoryMe
 }
 
 /**
- * The conformance initializer of the reference provider, and an example of one: a fresh store per
- * provider (nothing leaks between checks), a probe that reads the store the test owns rather than the
- * provider's internals, and sample tool calls.
+ * The conformance initializer of the reference provider, and an example of one: one store per memory
+ * scope for the providers the recall checks build with a context (as a host's factory shares a scope's
+ * memory between sessions), a fresh store for every other provider (nothing leaks between checks), a
+ * probe that reads the store the test owns rather than the provider's internals, and sample tool calls.
  */
 export function inMemoryMemoryProviderTestInitializer<
   P extends InMemoryMemoryProvider = InMemoryMemoryProvider,
 >(props: InMemoryMemoryProviderTestInitializerProps<P> = {}): MemoryProviderTestInitializer<P> {
   const create = props.create ?? ((p) => new InMemoryMemoryProvider(p) as P);
+  const scopes = new Map<string, InMemoryMemoryStore>();
+  const storeOf = (scope: string) => {
+    const store = scopes.get(scope) ?? new InMemoryMemoryStore();
+    scopes.set(scope, store);
+    return store;
+  };
   return {
     name: props.name ?? "InMemoryMemoryProvider",
-    createProvider: () => create({ store: new InMemoryMemoryStore() }),
+    createProvider: (ctx) =>
+      create({ store: ctx?.memoryScope ? storeOf(ctx.memoryScope) : new InMemoryMemoryStore() }),
     capabilities: {
       tools: true,
       prefetch: true,

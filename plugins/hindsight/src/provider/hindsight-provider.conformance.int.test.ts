@@ -1,7 +1,8 @@
 // The provider conformance kit (@engram/testkit) on the Hindsight provider, against the compatible
 // server on PGlite. The probe reads what reached the server: raw facts, by their `session:<id>` tag.
-import { describeMemoryProvider, type MemoryProviderTestInitializer } from "@engram/testkit";
+import type { MemoryProviderTestInitializer } from "@engram/testkit";
 import { type HindsightServer, startHindsightServer } from "@engram/testkit/hindsight-server";
+import { describeMemoryProvider } from "@engram/testkit/vitest";
 import { parseHindsightConfig } from "../config/hindsight-config.js";
 import { HindsightProvider } from "./hindsight-provider.js";
 
@@ -26,14 +27,16 @@ const initializer: MemoryProviderTestInitializer<HindsightProvider> = {
     await server?.close();
   },
   beforeAllTimeout: 60_000,
-  createProvider: () => {
+  createProvider: (ctx) => {
     if (!server) throw new Error("server not started");
     bankCounter++;
     return new HindsightProvider({
       config: parseHindsightConfig({
         mode: "external",
         baseUrl: server.url,
-        bankId: `conformance-${bankCounter}`,
+        // A bank per provider keeps checks apart; the recall checks' providers (built for a session
+        // context) use a bank per memory scope, as an installation configured with {scope} does.
+        bankId: ctx ? "conformance-{scope}" : `conformance-${bankCounter}`,
         recallTypes: ["observation", "world", "experience"],
         timeouts: { requestMs: 2000, retainWaitMs: 2000, shutdownMs: 1500, pollIntervalMs: 10 },
       }),

@@ -4,15 +4,20 @@
 // buffers, so writes carry no session id).
 
 import { createTestDatabase, type TestDatabase, testBackends } from "@engram/store/testing";
-import { describeMemoryProvider, type MemoryProviderTestInitializer } from "@engram/testkit";
+import type { MemoryProviderTestInitializer } from "@engram/testkit";
+import { describeMemoryProvider } from "@engram/testkit/vitest";
 import { migrateHolographic } from "../db/migrations/index.js";
 import type { HolographicDB } from "../db/schema/index.js";
 import { HolographicFactStore } from "../store/holographic-fact-store.js";
+import { HolographicStores } from "../store/holographic-stores.js";
 import { HolographicProvider } from "./holographic-provider.js";
 
 for (const backend of testBackends()) {
   let database: TestDatabase<HolographicDB> | undefined;
   const stores = new Map<HolographicProvider, HolographicFactStore>();
+  // The recall checks build providers for a session context: those lease their scope's store, as the
+  // plugin's factory does, so a later session of the scope recalls and another scope does not.
+  let scoped: HolographicStores<HolographicDB> | undefined;
 
   const initializer: MemoryProviderTestInitializer<HolographicProvider> = {
     name: `HolographicProvider [${backend}]`,
@@ -32,11 +37,16 @@ for (const backend of testBackends()) {
       });
     },
     afterAll: async () => {
+      await scoped?.close();
       await database?.close();
     },
     beforeAllTimeout: 60_000,
-    createProvider: async () => {
+    createProvider: async (ctx) => {
       if (!database) throw new Error("database not opened");
+      if (ctx) {
+        scoped ??= new HolographicStores({ db: database.db });
+        return new HolographicProvider({ ...scoped.lease(ctx.memoryScope ?? "default"), autoExtract: true });
+      }
       const store = await HolographicFactStore.open({ db: database.db });
       const provider = new HolographicProvider({ openStore: async () => store, autoExtract: true });
       stores.set(provider, store);

@@ -1,8 +1,9 @@
 // The provider conformance kit (@engram/testkit) on the OpenViking provider, against
 // the stand-in server in process memory. The probe reads what reached the server: the message writes,
 // by the session id in their path.
-import { describeMemoryProvider, type MemoryProviderTestInitializer } from "@engram/testkit";
+import type { MemoryProviderTestInitializer } from "@engram/testkit";
 import { type OpenVikingServerHandle, startOpenVikingServer } from "@engram/testkit/openviking-server";
+import { describeMemoryProvider } from "@engram/testkit/vitest";
 import { OpenVikingMemoryProvider } from "./openviking-memory-provider.js";
 
 let server: OpenVikingServerHandle | undefined;
@@ -29,6 +30,9 @@ const initializer: MemoryProviderTestInitializer<OpenVikingMemoryProvider> = {
   afterAll: async () => {
     await server?.close();
   },
+  // The provider keeps one memory per API key (README, "one key or server per person"): it does not
+  // separate the scopes a host passes, so the cross-scope check would fail by design.
+  skip: ["otherScopesNeverRecallIt"],
   createProvider: () => {
     if (!server) throw new Error("server not started");
     return new OpenVikingMemoryProvider({ baseUrl: server.url, timeoutMs: 2_000 });

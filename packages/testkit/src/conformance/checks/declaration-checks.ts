@@ -10,7 +10,10 @@ import type { MemoryProviderTestInitializer } from "../provider-test-initializer
 
 const CAPABILITY_KEYS = Object.keys(NO_CAPABILITIES) as (keyof MemoryProviderCapabilities)[];
 
-/** `name` is a non-empty string, `apiVersion` is this core's, and `capabilities` match the initializer. */
+/**
+ * `name` is a non-empty string, `apiVersion` is this core's, and `capabilities` is a record of booleans
+ * that matches the initializer's when the initializer declares them too.
+ */
 export function declaresNameVersionAndCapabilities<P extends MemoryProvider>(
   init: MemoryProviderTestInitializer<P>,
 ) {
@@ -23,11 +26,15 @@ export function declaresNameVersionAndCapabilities<P extends MemoryProvider>(
     }
     const declared = provider.capabilities as Partial<MemoryProviderCapabilities> | undefined;
     if (typeof declared !== "object" || declared === null) fail("capabilities must be an object");
-    const mismatches = CAPABILITY_KEYS.filter(
-      (key) => (declared[key] ?? false) !== (init.capabilities[key] ?? false),
-    ).map(
-      (key) => `${key}: provider ${declared[key] ?? false}, initializer ${init.capabilities[key] ?? false}`,
+    const notBoolean = CAPABILITY_KEYS.filter(
+      (key) => declared[key] !== undefined && typeof declared[key] !== "boolean",
     );
+    if (notBoolean.length > 0) fail(`capabilities must be booleans (${notBoolean.join(", ")})`);
+    const expected = init.capabilities;
+    if (expected === undefined) return;
+    const mismatches = CAPABILITY_KEYS.filter(
+      (key) => (declared[key] ?? false) !== (expected[key] ?? false),
+    ).map((key) => `${key}: provider ${declared[key] ?? false}, initializer ${expected[key] ?? false}`);
     if (mismatches.length > 0) {
       fail(`capabilities differ from the initializer's (${mismatches.join("; ")})`);
     }

@@ -19,7 +19,7 @@ export function sessionEndIsIdempotent<P extends MemoryProvider>(init: MemoryPro
     const ctx = { sessionId: session };
     const observe = async (): Promise<string[]> => {
       if (init.probe !== undefined) return fingerprint((await run.snapshot()).writes);
-      if (init.capabilities.prefetch === true) {
+      if (run.capabilities.prefetch === true) {
         return [await run.hook("prefetch", (p) => p.prefetch(`${marker} tea`, ctx))];
       }
       skipCheck("the initializer supplies no probe and the provider declares prefetch: false");

@@ -86,7 +86,7 @@ function expectNewDataUnderNewId<P extends MemoryProvider>(run: ConformanceRun<P
     fail(`data from after the switch was written under ${where.join(", ")} instead of the new session id`);
   }
   if (found.length === 0) {
-    if (run.init.capabilities.syncTurn === true) {
+    if (run.capabilities.syncTurn === true) {
       fail("the turn synced after the switch was never written (declares syncTurn: true)");
     }
     skipCheck("the provider wrote nothing observable for the new session");

@@ -11,8 +11,8 @@ import { readToolSchemas } from "./tool-schema-checks.js";
 /** A name no provider offers: `handleToolCall` must reject it like any bad call. */
 export const UNKNOWN_TOOL_NAME = "conformance_unknown_tool";
 
-function requireTools<P extends MemoryProvider>(init: MemoryProviderTestInitializer<P>): void {
-  if (init.capabilities.tools !== true) skipCheck("the provider declares tools: false");
+function requireTools<P extends MemoryProvider>(run: ConformanceRun<P>): void {
+  if (run.capabilities.tools !== true) skipCheck("the provider declares tools: false");
 }
 
 function invalidCalls<P extends MemoryProvider>(run: ConformanceRun<P>): InvalidToolCall[] {
@@ -59,7 +59,7 @@ export function invalidToolArgumentsAreRejectedWithACode<P extends MemoryProvide
   init: MemoryProviderTestInitializer<P>,
 ) {
   return runCheck(init, async (run) => {
-    requireTools(init);
+    requireTools(run);
     await run.initialize(run.sessionId("bad-args"));
     const calls = invalidCalls(run);
     if (calls.length === 0) skipCheck("no tool schema constrains its arguments and none were listed");
@@ -72,7 +72,7 @@ export function unknownToolIsRejectedWithACode<P extends MemoryProvider>(
   init: MemoryProviderTestInitializer<P>,
 ) {
   return runCheck(init, async (run) => {
-    requireTools(init);
+    requireTools(run);
     await run.initialize(run.sessionId("unknown-tool"));
     await expectCodedRejection(run, { name: UNKNOWN_TOOL_NAME, args: {}, why: "not a tool of the provider" });
   });
@@ -110,7 +110,7 @@ export function managerReportsStructuredToolErrors<P extends MemoryProvider>(
   init: MemoryProviderTestInitializer<P>,
 ) {
   return runCheck(init, async (run) => {
-    requireTools(init);
+    requireTools(run);
     const manager = await managerFor(run);
     const calls = [...invalidCalls(run)];
     if (calls.length === 0) skipCheck("no tool schema constrains its arguments and none were listed");
@@ -131,7 +131,7 @@ export function managerReportsStructuredToolErrors<P extends MemoryProvider>(
 /** Every sample call from the initializer succeeds through a `MemoryManager` with a plain-JSON value. */
 export function sampleToolCallsSucceed<P extends MemoryProvider>(init: MemoryProviderTestInitializer<P>) {
   return runCheck(init, async (run) => {
-    requireTools(init);
+    requireTools(run);
     const samples = init.sampleToolCalls ?? [];
     if (samples.length === 0) skipCheck("the initializer lists no sampleToolCalls");
     const manager = await managerFor(run);

@@ -35,7 +35,7 @@ function nameOf(schema: unknown): string {
 export function toolSchemasAreValid<P extends MemoryProvider>(init: MemoryProviderTestInitializer<P>) {
   return runCheck(init, async (run) => {
     const schemas = readToolSchemas(run, "before initialize");
-    if (init.capabilities.tools !== true) {
+    if (run.capabilities.tools !== true) {
       if (schemas.length > 0) fail(`declares tools: false but offers ${schemas.length} tool(s)`);
       return;
     }
@@ -84,7 +84,7 @@ export function toolSchemasAreStable<P extends MemoryProvider>(init: MemoryProvi
         `tool names changed: [${before}] before initialize, [${after}] after, [${again}] on the next call`,
       );
     }
-    if (init.capabilities.tools === true && after.length === 0) fail("declares tools: true but offers none");
+    if (run.capabilities.tools === true && after.length === 0) fail("declares tools: true but offers none");
   });
 }
 

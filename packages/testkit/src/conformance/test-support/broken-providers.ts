@@ -15,6 +15,7 @@ import type {
   SessionSwitchOptions,
   ToolSchema,
 } from "@engram/core";
+import { MemoryProvider, NO_CAPABILITIES } from "@engram/core";
 import { InMemoryMemoryProvider } from "../../reference/in-memory-memory-provider.js";
 
 /** isAvailable pings a server (fire and forget, error swallowed): still a network call. */
@@ -201,4 +202,25 @@ export class OverclaimingProvider extends InMemoryMemoryProvider {
     ...new InMemoryMemoryProvider().capabilities,
     network: true,
   });
+}
+
+/**
+ * Declares prefetch, syncTurn and sessionEnd and keeps nothing: every hook is the base class's no-op.
+ * Only the recall checks can tell it from a working provider (issue #16).
+ */
+export class DoNothingMemoryProvider extends MemoryProvider {
+  readonly name = "do-nothing";
+  override readonly capabilities: Readonly<MemoryProviderCapabilities> = Object.freeze({
+    ...NO_CAPABILITIES,
+    prefetch: true,
+    syncTurn: true,
+    sessionEnd: true,
+  });
+  isAvailable(): boolean {
+    return true;
+  }
+  initialize(): void {}
+  getToolSchemas(): ToolSchema[] {
+    return [];
+  }
 }
