@@ -7,6 +7,7 @@ import {
 } from "@engram/core";
 import { type HindsightConfig, hindsightConfigSchema } from "../config/hindsight-config.js";
 import { HindsightProvider } from "../provider/hindsight-provider.js";
+import { PLUGIN_ENGRAM_RANGE, PLUGIN_VERSION } from "./package-version.js";
 
 /**
  * The plugin hosts load: registers a `HindsightProvider` factory (one provider per session), logging
@@ -14,8 +15,8 @@ import { HindsightProvider } from "../provider/hindsight-provider.js";
  */
 export const hindsightPlugin = definePlugin<HindsightConfig>({
   name: "@engram/provider-hindsight",
-  version: "0.1.0",
-  engram: "^0.1.0",
+  version: PLUGIN_VERSION,
+  engram: PLUGIN_ENGRAM_RANGE,
   configSchema: hindsightConfigSchema,
   register(container, config) {
     container.register<MemoryProviderFactory>(MEMORY_PROVIDER_FACTORIES, {

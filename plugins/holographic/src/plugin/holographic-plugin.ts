@@ -10,6 +10,7 @@ import type { Kysely } from "kysely";
 import { HolographicProvider } from "../provider/holographic-provider.js";
 import { type HolographicConfig, holographicConfigSchema } from "./holographic-config.js";
 import { HolographicMemory } from "./holographic-memory.js";
+import { PLUGIN_ENGRAM_RANGE, PLUGIN_VERSION } from "./package-version.js";
 
 /**
  * A provider factory over `memory`: each session's provider leases the store of its memory scope
@@ -36,8 +37,8 @@ export function holographicProviderFactory(
  */
 export const holographicPlugin = definePlugin<HolographicConfig>({
   name: "@engram/provider-holographic",
-  version: "0.1.0",
-  engram: "^0.1.0",
+  version: PLUGIN_VERSION,
+  engram: PLUGIN_ENGRAM_RANGE,
   configSchema: holographicConfigSchema,
   register(container, config) {
     const memory = new HolographicMemory(config);

@@ -7,6 +7,7 @@ import {
 } from "@engram/core";
 import { OpenVikingMemoryProvider } from "../provider/openviking-memory-provider.js";
 import { type OpenVikingConfig, openVikingConfigSchema } from "./openviking-config.js";
+import { PLUGIN_ENGRAM_RANGE, PLUGIN_VERSION } from "./package-version.js";
 
 /** Builds a fresh provider per session from the plugin configuration (no I/O until a hook runs). */
 export function openVikingProviderFactory(config: OpenVikingConfig, logger?: Logger): MemoryProviderFactory {
@@ -31,8 +32,8 @@ export function openVikingProviderFactory(config: OpenVikingConfig, logger?: Log
  */
 export const openVikingPlugin = definePlugin<OpenVikingConfig>({
   name: "@engram/provider-openviking",
-  version: "0.1.0",
-  engram: "^0.1.0",
+  version: PLUGIN_VERSION,
+  engram: PLUGIN_ENGRAM_RANGE,
   configSchema: openVikingConfigSchema,
   register(container, config) {
     container.register<MemoryProviderFactory>(MEMORY_PROVIDER_FACTORIES, {
