@@ -7,4 +7,5 @@ export * from "./memory-context.js";
 export * from "./memory-errors.js";
 export * from "./memory-manager.js";
 export * from "./memory-provider.js";
+export * from "./tool-arguments.js";
 export * from "./types.js";

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { Logger } from "./logger.js";
 import { MemoryManager, type MemoryManagerProps } from "./memory-manager.js";
-import type { ProviderInitContext } from "./memory-provider.js";
+import { type MemoryHookContext, MemoryProvider, type ProviderInitContext } from "./memory-provider.js";
 import {
   delay,
   never,
@@ -10,6 +10,7 @@ import {
   seededRandom,
   toolSchema,
 } from "./test-support/scripted-provider.js";
+import type { ChatMessage } from "./types.js";
 
 const hook = { sessionId: "s1" };
 const turn = (n: number) => ({ user: `u${n}`, assistant: `a${n}`, timestamp: n });
@@ -390,6 +391,35 @@ describe("MemoryManager fan-out isolation", () => {
         ["onSessionEnd", [messages]],
       ]);
     }
+  });
+
+  it("passes onSessionEnd the session that ended, while a provider with the old one-argument override keeps working", async () => {
+    const seen: Array<MemoryHookContext | undefined> = [];
+    class ContextualProvider extends MemoryProvider {
+      readonly name = "contextual";
+      isAvailable() {
+        return true;
+      }
+      initialize() {}
+      getToolSchemas() {
+        return [];
+      }
+      override onSessionEnd(_messages: readonly ChatMessage[], ctx?: MemoryHookContext) {
+        seen.push(ctx);
+      }
+    }
+    const { manager, providers } = managerWith([["old"]]);
+    expect(manager.addProvider(new ContextualProvider()).added).toBe(true);
+    const messages = [{ role: "user" as const, content: "hello" }];
+    await manager.initializeAll({ sessionId: "s1", platform: "cli", agentContext: "primary", extra: {} });
+    await manager.onSessionEnd(messages);
+    await manager.onSessionSwitch("s2", { parentSessionId: "s1", reset: true, reason: "new_session" });
+    await manager.onSessionEnd(messages);
+    await manager.onSessionEnd(messages, { sessionId: "explicit" });
+    expect(seen).toEqual([{ sessionId: "s1" }, { sessionId: "s2" }, { sessionId: "explicit" }]);
+    const old = providers[0]?.calls.filter((c) => c.hook === "onSessionEnd") ?? [];
+    expect(old).toHaveLength(3);
+    expect(old.every((c) => c.args[0] === messages)).toBe(true);
   });
 
   it("disables a provider whose initialize fails: no more hooks or tools, but it is still shut down", async () => {

@@ -173,6 +173,8 @@ export class MemoryManager {
   readonly #maxProviders: number;
   readonly #log: Logger;
   #shutdown: Promise<ShutdownReport> | undefined;
+  /** The session the providers are on, as the manager last told them; the default of `onSessionEnd`. */
+  #sessionId: string | undefined;
 
   /** Throws `INVALID_ARGUMENT` for a timeout that is not a finite number of ms or a `maxProviders` < 1. */
   constructor(props: MemoryManagerProps = {}) {
@@ -269,6 +271,7 @@ export class MemoryManager {
    * rest of the session: it gets no further hooks or tool calls, only `shutdown`.
    */
   async initializeAll(ctx: ProviderInitContext): Promise<ProviderResult<void>[]> {
+    this.#sessionId = ctx.sessionId;
     const results = await this.#fanOut("initialize", (p) => p.initialize(ctx));
     for (const result of results) {
       if (result.ok) continue;
@@ -366,9 +369,14 @@ export class MemoryManager {
     return this.#fanOut("onTurnStart", (p) => p.onTurnStart(ctx));
   }
 
-  /** The extraction boundary. Each provider sees it after every turn queued for it before this call. */
-  onSessionEnd(messages: readonly ChatMessage[]): Promise<ProviderResult<void>[]> {
-    return this.#fanOutInLanes("onSessionEnd", (p) => p.onSessionEnd(messages));
+  /**
+   * The extraction boundary. Each provider sees it after every turn queued for it before this call,
+   * with `ctx` (default: the session of `initializeAll` or of the last switch, as it is now).
+   */
+  onSessionEnd(messages: readonly ChatMessage[], ctx?: MemoryHookContext): Promise<ProviderResult<void>[]> {
+    const sessionId = ctx?.sessionId ?? this.#sessionId;
+    const hookCtx: MemoryHookContext | undefined = sessionId ? { sessionId } : undefined;
+    return this.#fanOutInLanes("onSessionEnd", (p) => p.onSessionEnd(messages, hookCtx));
   }
 
   /**
@@ -387,6 +395,7 @@ export class MemoryManager {
       rewound: input.rewound ?? false,
       reason: input.reason,
     };
+    this.#sessionId = newSessionId;
     return this.#fanOutInLanes("onSessionSwitch", (p) => p.onSessionSwitch(newSessionId, options));
   }
 

@@ -174,9 +174,13 @@ export abstract class MemoryProvider {
 
   /**
    * The extraction boundary: the session is over and `messages` is its final transcript. Runs after
-   * every `syncTurn` queued before it.
+   * every `syncTurn` queued before it. `ctx.sessionId` is the session that ended (`MemoryManager`
+   * always passes it; a host calling a provider directly may not, so fall back to the id from
+   * `initialize` or the last switch). Must be idempotent: ending the same session again with the same
+   * messages stores nothing new. Throw (reject) when the write failed, so the commit is retried; a
+   * swallowed failure loses the memory silently.
    */
-  onSessionEnd(_messages: readonly ChatMessage[]): MaybePromise<void> {}
+  onSessionEnd(_messages: readonly ChatMessage[], _ctx?: MemoryHookContext): MaybePromise<void> {}
 
   /**
    * The agent's session id rotated mid-process (new, reset, resume, branch, compression, rewind).
@@ -206,8 +210,16 @@ export abstract class MemoryProvider {
   onDelegation(_task: string, _result: string, _ctx: DelegationContext): MaybePromise<void> {}
 
   /**
-   * Runs one of the tools from {@link getToolSchemas}. The default throws a `TOOL_NOT_HANDLED` error,
-   * so a provider that declares tools must override it. The value returned must be JSON-serialisable.
+   * Runs one of the tools from {@link getToolSchemas}. The value returned must be JSON-serialisable and
+   * always means success.
+   *
+   * Error contract: when the call cannot run, throw (or reject with) an error carrying a stable string
+   * `code`, never return an error-shaped value. Arguments that break the tool's schema:
+   * `InvalidArgumentError` (`INVALID_ARGUMENT`; {@link validateToolArguments} does this from the
+   * schema). A name the provider does not own: call `super.handleToolCall`, whose default throws
+   * `TOOL_NOT_HANDLED`. Other failures: any `EngramError`. `MemoryManager` turns a throw into
+   * `{ ok: false, error: { code, message, provider } }` for the model and a hang into
+   * `PROVIDER_TIMEOUT`; nothing escapes the turn. The host checks only that `args` is a JSON object.
    */
   handleToolCall(name: string, _args: JsonObject): MaybePromise<JsonValue> {
     throw new ToolNotHandledError(this.name, name);

@@ -34,7 +34,7 @@ async function asyncCodeOf(promise: Promise<unknown>): Promise<EngramError | und
 const base: PluginDefinition<{ path: string }> = {
   name: "@engram/provider-test",
   version: "1.2.3",
-  engram: "^0.1.0",
+  engram: `^${ENGRAM_CORE_VERSION}`,
   configSchema: {
     parse(input) {
       const path = (input as { path?: unknown } | undefined)?.path;
@@ -78,7 +78,7 @@ describe("definePlugin", () => {
       kind: "engram-plugin",
       name: base.name,
       version: "1.2.3",
-      engram: "^0.1.0",
+      engram: `^${ENGRAM_CORE_VERSION}`,
     });
     expect(isEngramPlugin(base)).toBe(false);
     expect(isEngramPlugin({ kind: "engram-plugin" })).toBe(false);
@@ -116,8 +116,11 @@ describe("definePlugin typing", () => {
 
 describe("assertPluginCompatible", () => {
   it("accepts a plugin whose range includes the core version", () => {
+    // A fixed core version: these ranges are about semver, not about this build's version.
     for (const engram of ["^0.1.0", ">=0.1.0 <0.2.0", "0.1.x", "*"]) {
-      expect(codeOf(() => assertPluginCompatible(definePlugin({ ...base, engram })))).toBeUndefined();
+      expect(
+        codeOf(() => assertPluginCompatible(definePlugin({ ...base, engram }), "0.1.0")),
+      ).toBeUndefined();
     }
     expect(
       codeOf(() => assertPluginCompatible(definePlugin({ ...base, engram: "^1.0.0" }), "1.4.2")),
@@ -129,7 +132,7 @@ describe("assertPluginCompatible", () => {
 
   it("throws PLUGIN_INCOMPATIBLE naming the plugin, range and core version otherwise", () => {
     for (const engram of ["^0.2.0", "^1.0.0", "<0.1.0", "0.0.x"]) {
-      expect(codeOf(() => assertPluginCompatible(definePlugin({ ...base, engram })))).toBe(
+      expect(codeOf(() => assertPluginCompatible(definePlugin({ ...base, engram }), "0.1.0"))).toBe(
         "PLUGIN_INCOMPATIBLE",
       );
     }

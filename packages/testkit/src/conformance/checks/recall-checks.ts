@@ -52,7 +52,7 @@ async function rememberInFirstSession<P extends MemoryProvider>(
   }
   for (let i = 0; i < ends; i++) {
     await run.hookOf(provider, `onSessionEnd #${i + 1} (session 1)`, (p) =>
-      p.onSessionEnd(run.transcript(marker)),
+      p.onSessionEnd(run.transcript(marker), hook),
     );
   }
   await run.hookOf(provider, "shutdown (session 1)", (p) => p.shutdown(), run.timeouts.shutdownMs);
