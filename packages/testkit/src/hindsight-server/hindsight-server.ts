@@ -4,6 +4,7 @@ import { type CreateDatabaseProps, createDatabase, type Database } from "@engram
 import type { Kysely } from "kysely";
 import { migrateHindsightServer } from "./db/migrate-hindsight-server.js";
 import type { HindsightServerDB } from "./db/schema.js";
+import { HindsightBankAdmin, parseBankUpdate } from "./hindsight-bank-admin.js";
 import { HindsightMemoryEngine } from "./hindsight-memory-engine.js";
 import { parseRecallRequest, parseReflectRequest, parseRetainRequest } from "./hindsight-requests.js";
 import { HttpError } from "./http/fastapi-errors.js";
@@ -52,7 +53,12 @@ export interface HindsightServer extends AsyncDisposable {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BANK_ROUTE = /^\/v1\/default\/banks\/([^/]+)(\/.*)?$/;
 
-type Handler = (bankId: string, body: unknown, rest: string[]) => Promise<[number, unknown]>;
+type Handler = (
+  bankId: string,
+  body: unknown,
+  rest: string[],
+  query: URLSearchParams,
+) => Promise<[number, unknown]>;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -74,8 +80,9 @@ async function readBody(req: IncomingMessage): Promise<{ raw: string; json: unkn
 
 /**
  * Starts a Hindsight-compatible HTTP server on 127.0.0.1: the paths and JSON shapes of Hindsight's
- * OpenAPI spec (0.9.x) for `/health`, `/version`, retain, recall, reflect and operation status, with
- * FastAPI-style errors. Memory lives in Postgres or PGlite, in the server's own tables (migrated here,
+ * OpenAPI spec (0.9.x) for `/health`, `/version`, retain, recall, reflect, operation status, bank
+ * profiles (create/update, get, list, delete), memory-unit and document listings and document
+ * get/delete, with FastAPI-style errors. Memory lives in Postgres or PGlite, in the server's own tables (migrated here,
  * own migration table). Extraction and retrieval are deterministic stand-ins for Hindsight's models.
  */
 export async function startHindsightServer(props: HindsightServerProps = {}): Promise<HindsightServer> {
@@ -90,10 +97,46 @@ export async function startHindsightServer(props: HindsightServerProps = {}): Pr
     db,
     ...(props.processingDelayMs === undefined ? {} : { processingDelayMs: props.processingDelayMs }),
   });
+  const admin = new HindsightBankAdmin(db);
   const requests: RecordedRequest[] = [];
   const apiVersion = props.apiVersion ?? HINDSIGHT_SERVER_API_VERSION;
 
   const bankRoutes: Array<{ method: string; path: RegExp; handler: Handler }> = [
+    {
+      method: "PUT",
+      path: /^$/,
+      handler: async (bankId, body) => [200, await admin.upsertBank(bankId, parseBankUpdate(body))],
+    },
+    {
+      method: "PATCH",
+      path: /^$/,
+      handler: async (bankId, body) => [200, await admin.upsertBank(bankId, parseBankUpdate(body))],
+    },
+    { method: "DELETE", path: /^$/, handler: async (bankId) => [200, await admin.deleteBank(bankId)] },
+    { method: "GET", path: /^\/profile$/, handler: async (bankId) => [200, await admin.profile(bankId)] },
+    {
+      method: "GET",
+      path: /^\/memories\/list$/,
+      handler: async (bankId, _body, _rest, query) => [200, await admin.listMemories(bankId, query)],
+    },
+    {
+      method: "GET",
+      path: /^\/documents$/,
+      handler: async (bankId, _body, _rest, query) => [200, await admin.listDocuments(bankId, query)],
+    },
+    {
+      method: "GET",
+      path: /^\/documents\/([^/]+)$/,
+      handler: async (bankId, _body, [documentId = ""]) => [200, await admin.document(bankId, documentId)],
+    },
+    {
+      method: "DELETE",
+      path: /^\/documents\/([^/]+)$/,
+      handler: async (bankId, _body, [documentId = ""]) => [
+        200,
+        await admin.deleteDocument(bankId, documentId),
+      ],
+    },
     {
       method: "POST",
       path: /^\/memories$/,
@@ -176,11 +219,15 @@ export async function startHindsightServer(props: HindsightServerProps = {}): Pr
         },
       });
     }
+    const authorized = props.apiKey === undefined || authorization === `Bearer ${props.apiKey}`;
+    if (url.pathname === "/v1/default/banks") {
+      if (!authorized) return send(res, 401, { detail: "Invalid API key" });
+      if (method !== "GET") return send(res, 405, { detail: "Method Not Allowed" });
+      return send(res, 200, await admin.listBanks());
+    }
     const match = BANK_ROUTE.exec(url.pathname);
     if (!match) return send(res, 404, { detail: "Not Found" });
-    if (props.apiKey !== undefined && authorization !== `Bearer ${props.apiKey}`) {
-      return send(res, 401, { detail: "Invalid API key" });
-    }
+    if (!authorized) return send(res, 401, { detail: "Invalid API key" });
     const bankId = decodeURIComponent(match[1] ?? "");
     const rest = match[2] ?? "";
     const candidates = bankRoutes.filter((entry) => entry.path.test(rest));
@@ -201,7 +248,7 @@ export async function startHindsightServer(props: HindsightServerProps = {}): Pr
       });
     }
     const params = (found.path.exec(rest) ?? []).slice(1).map((part) => decodeURIComponent(part));
-    const [status, body] = await found.handler(bankId, json, params);
+    const [status, body] = await found.handler(bankId, json, params, url.searchParams);
     send(res, status, body);
   }
 

@@ -4,6 +4,18 @@ import type { ColumnType, Generated } from "kysely";
 export interface HindsightBankTable {
   bank_id: string;
   created_at: Generated<Date>;
+  name: string | null;
+  mission: string | null;
+  background: string | null;
+  disposition: ColumnType<BankDisposition, string | undefined, string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** A bank's disposition traits, 1 to 5 each (Hindsight's defaults are 3). */
+export interface BankDisposition {
+  skepticism: number;
+  literalism: number;
+  empathy: number;
 }
 
 /** The text of one document as retained so far (append concatenates, replace overwrites). */
