@@ -40,15 +40,6 @@ describeMemoryProvider<NotesProvider>({
     dirOf.set(provider, dir);
     return provider;
   },
-  capabilities: {
-    tools: true,
-    prefetch: true,
-    syncTurn: false,
-    sessionEnd: true,
-    sessionSwitch: true,
-    compression: false,
-    network: false,
-  },
   probe: (provider) => notesIn(dirOf.get(provider) ?? "").then((writes) => ({ writes })),
   sampleToolCalls: [{ name: "notes_search", args: { query: "tea blend", limit: 3 } }],
   invalidToolCalls: [

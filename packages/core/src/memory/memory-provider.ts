@@ -141,7 +141,10 @@ export abstract class MemoryProvider {
    */
   abstract isAvailable(): boolean;
 
-  /** Prepares per-session state. Called once, before any other hook. */
+  /**
+   * Prepares per-session state. Called once, before any other hook. A throw (or a timeout) disables
+   * the provider for the session: it gets no further hooks, only `shutdown`.
+   */
   abstract initialize(ctx: ProviderInitContext): MaybePromise<void>;
 
   /** Tools the provider offers the model. Must return the same names for the provider's lifetime. */
@@ -154,7 +157,8 @@ export abstract class MemoryProvider {
 
   /**
    * Recalls context relevant to `query` for the coming model call. Return raw text: the manager fences
-   * it in `<memory-context>`, so never include the fence tags yourself.
+   * it in `<memory-context>`, so never include the fence tags yourself. A throw or timeout only drops
+   * this provider's recall for the turn (reported as a `ProviderResult`).
    */
   prefetch(_query: string, _ctx: MemoryHookContext): MaybePromise<string> {
     return "";
@@ -165,7 +169,8 @@ export abstract class MemoryProvider {
 
   /**
    * Mirrors a completed turn into the provider's log. Must not extract or summarise: extraction happens
-   * once, at {@link onSessionEnd}. Runs off the caller's path, serialised per provider.
+   * once, at {@link onSessionEnd}. Runs off the caller's path, serialised per provider. A throw is
+   * logged and reported, never retried: keep what must survive for `onSessionEnd` to commit.
    */
   syncTurn(_turn: CompletedTurn, _ctx: MemoryHookContext): MaybePromise<void> {}
 
@@ -187,6 +192,7 @@ export abstract class MemoryProvider {
    * Providers that cached the session id in `initialize` must switch to `newSessionId`; when
    * `options.reset` is true they should drop per-session buffers so nothing from the old session is
    * written under the new id. Never called with an empty id. Runs after every `syncTurn` queued before it.
+   * A throw is reported for this provider only; the switch happens for the others regardless.
    */
   onSessionSwitch(_newSessionId: string, _options: SessionSwitchOptions): MaybePromise<void> {}
 
@@ -225,6 +231,10 @@ export abstract class MemoryProvider {
     throw new ToolNotHandledError(this.name, name);
   }
 
-  /** Releases resources. Called once, last; must finish quickly (the host bounds it). */
+  /**
+   * Releases resources (flush buffered writes first). Called last, possibly more than once, and
+   * possibly without `initialize`: must be idempotent and finish quickly (the host bounds it; a throw
+   * or timeout is reported and the host moves on).
+   */
   shutdown(): MaybePromise<void> {}
 }

@@ -11,15 +11,6 @@ let bankCounter = 0;
 
 const initializer: MemoryProviderTestInitializer<HindsightProvider> = {
   name: "HindsightProvider (compatible server, PGlite)",
-  capabilities: {
-    tools: true,
-    prefetch: true,
-    syncTurn: true,
-    sessionEnd: true,
-    sessionSwitch: true,
-    compression: false,
-    network: true,
-  },
   beforeAll: async () => {
     server = await startHindsightServer();
   },

@@ -21,15 +21,6 @@ for (const backend of testBackends()) {
 
   const initializer: MemoryProviderTestInitializer<HolographicProvider> = {
     name: `HolographicProvider [${backend}]`,
-    capabilities: {
-      tools: true,
-      prefetch: true,
-      syncTurn: false,
-      sessionEnd: true,
-      sessionSwitch: false,
-      compression: false,
-      network: false,
-    },
     beforeAll: async () => {
       database = await createTestDatabase<HolographicDB>(backend, {
         migrate: false,

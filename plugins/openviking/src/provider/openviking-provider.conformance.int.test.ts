@@ -15,15 +15,6 @@ interface WrittenMessage {
 
 const initializer: MemoryProviderTestInitializer<OpenVikingMemoryProvider> = {
   name: "OpenVikingMemoryProvider (stand-in server)",
-  capabilities: {
-    tools: true,
-    prefetch: true,
-    syncTurn: true,
-    sessionEnd: true,
-    sessionSwitch: true,
-    compression: false,
-    network: true,
-  },
   beforeAll: async () => {
     server = await startOpenVikingServer();
   },
