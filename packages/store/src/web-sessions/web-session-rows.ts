@@ -120,13 +120,21 @@ export function selectSummaries(db: Kysely<DB>) {
  * One sidebar page: live web sessions, pinned first then newest, with the hiding rule and filters.
  * Without a profile it follows `sessions_web_list_idx`, with one `sessions_web_profile_list_idx`, so a
  * page is an index scan that stops after `offset + limit` rows whatever the number of sessions.
+ *
+ * The page is chosen first (ids and sort keys only) and the summary columns and the derived-title
+ * probe run for its rows alone: in one flat query the probe also ran for every untitled row the
+ * offset skips, so a deep page paid for all the pages before it.
  */
 export function selectWebSessionPage(
   db: Kysely<DB>,
   options: ListWebSessionsOptions,
   page: { readonly hideBefore: Date; readonly limit: number; readonly offset: number },
 ) {
-  let query = selectSummaries(db)
+  let ids = db
+    .selectFrom("sessions as s")
+    .select(["s.id", "s.pinned", "s.updated_at"])
+    .where("s.deleted_at", "is", null)
+    .where("s.web_visible", "=", true)
     // Empty untitled sessions (page refreshes, abandoned tabs) disappear after the grace period.
     .where((eb) =>
       eb.not(
@@ -137,26 +145,41 @@ export function selectWebSessionPage(
         ]),
       ),
     );
-  if (!options.includeArchived) query = query.where("s.archived", "=", false);
+  if (!options.includeArchived) ids = ids.where("s.archived", "=", false);
   if (options.profile !== undefined) {
     // Sessions from before profiles existed belong to the default profile. Spelled exactly as the
     // index expression (a literal, not a parameter), or the planner cannot use it.
-    query = query.where(
-      sql`coalesce(nullif(s.profile, ''), ${sql.lit(DEFAULT_PROFILE)})`,
-      "=",
-      options.profile,
-    );
+    ids = ids.where(sql`coalesce(nullif(s.profile, ''), ${sql.lit(DEFAULT_PROFILE)})`, "=", options.profile);
   }
   if (options.projectId !== undefined) {
-    query =
+    ids =
       options.projectId === null
-        ? query.where("s.project_id", "is", null)
-        : query.where("s.project_id", "=", options.projectId);
+        ? ids.where("s.project_id", "is", null)
+        : ids.where("s.project_id", "=", options.projectId);
   }
-  return query
+  const chosen = ids
     .orderBy("s.pinned", "desc")
     .orderBy("s.updated_at", "desc")
     .orderBy("s.id", "desc")
     .limit(page.limit)
     .offset(page.offset);
+  // A lateral lookup per chosen row (the `limit 1` keeps the planner from flattening it into a hash
+  // join that reads every session row to find the page's few).
+  return db
+    .selectFrom(chosen.as("p"))
+    .innerJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom("sessions as s")
+          .select(SUMMARY_COLUMNS)
+          .select(firstUserTextOfUntitled().as("first_user_text"))
+          .whereRef("s.id", "=", "p.id")
+          .limit(1)
+          .as("w"),
+      (join) => join.onTrue(),
+    )
+    .selectAll("w")
+    .orderBy("p.pinned", "desc")
+    .orderBy("p.updated_at", "desc")
+    .orderBy("p.id", "desc");
 }
