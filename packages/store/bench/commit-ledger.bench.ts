@@ -7,8 +7,12 @@
  * Each twice: completions durable (default) and completions with synchronous_commit off
  * (`asyncCompletions`; turns stay durable). Targets (turn cycle, Postgres): >= 1.4k/s at 1 client,
  * >= 4k/s at 32. Postgres only when DATABASE_URL is set; PGlite (in memory) for reference.
+ *
+ * On Postgres, right before each turn-cycle figure, it runs pgbench's durable single-row INSERT at the
+ * same client count on the same server (TARGETS.md's reference) and prints the figure as a ratio to it (`commit-ledger.vs-pgbench`,
+ * goal >= 0.5). `ENGRAM_BENCH_PGBENCH_SECONDS` sets pgbench's duration (default 4; TARGETS.md uses 12).
  */
-import { benchThroughput } from "@engram/bench";
+import { benchThroughput, pgbenchReference, ratioTo, report } from "@engram/bench";
 import { type CommittableAgent, MemoryCommitCoordinator } from "@engram/core";
 import { PostgresCommitLedger } from "../src/commit-ledger/postgres-commit-ledger.js";
 import { createTestDatabase } from "../src/testing/create-test-database.js";
@@ -29,7 +33,11 @@ async function inParallel(
   );
 }
 
-for (const backend of testBackends()) {
+const backends = testBackends();
+// Without the Postgres lane the reference lines say why there is none.
+if (!backends.some((b) => b.name === "postgres")) pgbenchReference({ url: undefined, clients: [1, 32] });
+
+for (const backend of backends) {
   const clientCounts = backend.name === "postgres" ? [1, 32] : [1];
   const database = await createTestDatabase(backend, { maxConnections: 36 });
   try {
@@ -41,7 +49,13 @@ for (const backend of testBackends()) {
         const cycles = backend.name === "postgres" ? (clients === 1 ? 300 : 3_000) : 300;
         const durability = asyncCompletions ? "durable-turns" : "durable-turns+completions";
         const extra = { backend: backend.name, clients, durability, unit: "cycles/s" };
-        await benchThroughput({
+        // The reference right before the figure it divides: on a shared machine the load moves within
+        // a minute, and a reference from the start of the run would skew the ratio.
+        const reference =
+          backend.name === "postgres"
+            ? pgbenchReference({ url: backend.url, clients: [clients] })[0]
+            : undefined;
+        const turn = await benchThroughput({
           name: "commit-ledger.turn-cycle",
           opsPerRun: cycles,
           runs: 5,
@@ -58,6 +72,17 @@ for (const backend of testBackends()) {
             target: backend.name === "postgres" ? (clients === 1 ? 1_400 : 4_000) : undefined,
           },
         });
+        if (backend.name === "postgres") {
+          report({
+            bench: "commit-ledger.vs-pgbench",
+            clients,
+            durability,
+            cyclesPerSec: turn.opsPerSec,
+            pgbenchTps: reference?.tps ?? null,
+            ratio: ratioTo(turn.opsPerSec, reference),
+            goal: 0.5,
+          });
+        }
         const lifecycles = Math.max(50, Math.floor(cycles / 3));
         await benchThroughput({
           name: "commit-ledger.lifecycle-cycle",

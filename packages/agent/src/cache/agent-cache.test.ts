@@ -90,6 +90,7 @@ describe("AgentCache", () => {
     await turn("b");
     await turn("a", "a again");
     await turn("c");
+    await cache.settled();
     expect(cache.peek("b")).toBeUndefined();
     expect(providers.get("b")?.callsOf("onSessionEnd")).toHaveLength(1);
     expect(await coordinator.hasUncommittedWork("b")).toBe(false);
@@ -201,6 +202,7 @@ describe("AgentCache", () => {
         await turn(id, "second");
       }),
     );
+    await cache.settled();
     const ends = sessions.map((id) => providers.get(id)?.callsOf("onSessionEnd").length ?? 0);
     for (const [i, id] of sessions.entries()) {
       // Each turn is either committed (its agent was dropped) or still uncommitted with a live agent.
@@ -215,5 +217,61 @@ describe("AgentCache", () => {
       const shutdowns = providers.get(id)?.callsOf("shutdown").length ?? 0;
       expect(shutdowns).toBe(cache.peek(id) ? 0 : 1);
     }
+  });
+
+  // Regression (issue 18): a miss awaited the least recently used agent's drop, memory commit included,
+  // before building its own agent, so every turn of a session that was not cached also paid for
+  // another session's commit (and waited behind a slow provider).
+  it("runs a turn for an uncached session without waiting for the commit of the agent it displaces", async () => {
+    cache = new AgentCache({ coordinator, maxAgents: 1, clock });
+    await turn("old");
+    const provider = providers.get("old");
+    if (!provider) throw new Error("no provider");
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    provider.onSessionEnd = async (messages) => {
+      await gate;
+      RecordingMemoryProvider.prototype.onSessionEnd.call(provider, messages);
+    };
+    const timeout = new Promise((resolve) => setTimeout(() => resolve("timed out"), 2_000));
+    expect(await Promise.race([turn("new").then(() => "done"), timeout])).toBe("done");
+    expect(provider.callsOf("onSessionEnd")).toHaveLength(0);
+    openGate();
+    await cache.settled();
+    expect(provider.callsOf("onSessionEnd")).toHaveLength(1);
+    expect(await coordinator.hasUncommittedWork("old")).toBe(false);
+    expect(cache.peek("old")).toBeUndefined();
+    expect(cache.size).toBe(1);
+  });
+
+  it("holds at most maxPendingDrops agents over the cap while their commits run", async () => {
+    cache = new AgentCache({ coordinator, maxAgents: 2, maxPendingDrops: 1, clock });
+    let openGate!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      openGate = resolve;
+    });
+    await turn("a");
+    await turn("b");
+    for (const id of ["a", "b"]) {
+      const provider = providers.get(id)!;
+      provider.onSessionEnd = async (messages) => {
+        await gate;
+        RecordingMemoryProvider.prototype.onSessionEnd.call(provider, messages);
+      };
+    }
+    await turn("c");
+    expect(cache.size).toBe(3);
+    // A second miss needs a second drop: it waits for the first one's commit.
+    const fourth = turn("d");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(cache.peek("d")).toBeUndefined();
+    openGate();
+    await fourth;
+    await cache.settled();
+    expect(cache.size).toBe(2);
+    expect(await coordinator.hasUncommittedWork("a")).toBe(false);
+    expect(await coordinator.hasUncommittedWork("b")).toBe(false);
   });
 });

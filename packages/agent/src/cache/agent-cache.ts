@@ -21,6 +21,13 @@ export interface AgentCacheProps {
   readonly clock?: { now(): number };
   /** Told after the cache committed a session's work on its own (before a drop): `clean` = nothing left. */
   readonly onCommitted?: (sessionId: string, result: { readonly clean: boolean }) => void;
+  /**
+   * Drops for room run in the background, so a turn that needs a place never waits for another
+   * session's memory commit. At most this many run at once (the cache holds that many agents over
+   * `maxAgents` meanwhile); beyond it, making room waits for one to end. Default: a quarter of
+   * `maxAgents`, between 1 and 64.
+   */
+  readonly maxPendingDrops?: number;
 }
 
 interface Entry {
@@ -50,10 +57,19 @@ export class AgentCache {
   readonly #clock: { now(): number };
   /** Insertion order is recency order: a hit moves to the end. */
   readonly #entries = new Map<string, Entry>();
+  /** Drops for room still running (see {@link AgentCacheProps.maxPendingDrops}). */
+  readonly #pendingDrops = new Set<Promise<unknown>>();
+  readonly #maxPendingDrops: number;
+  /** Entries whose drop is under way (they leave the cache once it ends). */
+  #dropping = 0;
 
   constructor(props: AgentCacheProps) {
     this.#props = props;
     this.#clock = props.clock ?? Date;
+    this.#maxPendingDrops = Math.max(
+      1,
+      Math.floor(props.maxPendingDrops ?? Math.min(64, Math.ceil(props.maxAgents / 4))),
+    );
   }
 
   get size(): number {
@@ -77,9 +93,16 @@ export class AgentCache {
     } finally {
       entry.pins--;
       entry.lastUsedAt = this.#clock.now();
-      // Agents built while every place was pinned went over the cap: trim back once this one is free.
-      if (this.#entries.size > this.#props.maxAgents) await this.#makeRoom(this.#props.maxAgents);
+      // Agents built while every place was pinned went over the cap: trim back once this one is free
+      // (in the background: the caller's turn is done and does not wait for other sessions' commits).
+      if (this.#entries.size - this.#dropping > this.#props.maxAgents)
+        await this.#makeRoom(this.#props.maxAgents);
     }
+  }
+
+  /** Resolves once every drop for room started so far has ended (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#pendingDrops.size > 0) await Promise.allSettled([...this.#pendingDrops]);
   }
 
   /** Moves the agent of `from` to `to` (the agent now serves `to`, e.g. after compression). */
@@ -123,6 +146,9 @@ export class AgentCache {
 
   /** Shuts every cached agent's providers down (call after the coordinator drained). */
   async close(): Promise<void> {
+    // Drops for room under way commit and shut their agents down themselves; let them end first
+    // (each is bounded by `commitTimeoutMs`).
+    await this.settled();
     const entries = [...this.#entries.values()];
     this.#entries.clear();
     await Promise.allSettled(entries.map(({ agent }) => agent.shutdown({ deadlineMs: 5_000 })));
@@ -151,14 +177,33 @@ export class AgentCache {
     return entry;
   }
 
-  /** Drops least recently used unpinned agents until at most `keep` remain, committing their work first. */
+  /**
+   * Starts drops of least recently used unpinned agents until at most `keep` remain besides those
+   * being dropped, committing their work first. The drops run in the background; this waits only when
+   * `maxPendingDrops` are already running (back-pressure, so a slow provider cannot grow the cache
+   * without bound).
+   */
   async #makeRoom(keep = this.#props.maxAgents - 1): Promise<void> {
-    while (this.#entries.size > keep) {
+    while (this.#entries.size - this.#dropping > keep) {
+      if (this.#pendingDrops.size >= this.#maxPendingDrops) {
+        await Promise.race(this.#pendingDrops);
+        continue;
+      }
       // Concurrent callers each take a different victim: one already being dropped is not one.
-      const victim = [...this.#entries].find(([, entry]) => entry.pins === 0 && !entry.dropping);
+      const victim = this.#oldestDroppable();
       if (victim === undefined) return;
-      await this.#drop(victim[0], victim[1], { keepDirty: false });
+      const drop = this.#drop(victim[0], victim[1], { keepDirty: false }).then(
+        () => undefined,
+        () => undefined,
+      );
+      this.#pendingDrops.add(drop);
+      void drop.finally(() => this.#pendingDrops.delete(drop));
     }
+  }
+
+  #oldestDroppable(): [string, Entry] | undefined {
+    for (const item of this.#entries) if (item[1].pins === 0 && !item[1].dropping) return item;
+    return undefined;
   }
 
   /**
@@ -169,6 +214,7 @@ export class AgentCache {
   async #drop(sessionId: string, entry: Entry, props: { readonly keepDirty: boolean }): Promise<boolean> {
     const { coordinator } = this.#props;
     entry.dropping = true;
+    this.#dropping++;
     let dirty = false;
     let committed = false;
     try {
@@ -189,6 +235,7 @@ export class AgentCache {
       dirty = true;
     } finally {
       entry.dropping = false;
+      this.#dropping--;
     }
     if (committed) this.#props.onCommitted?.(sessionId, { clean: !dirty });
     // Pinned or replaced while the commit ran: it is in use again, leave it.

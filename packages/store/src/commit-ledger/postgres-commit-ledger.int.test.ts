@@ -12,4 +12,9 @@ describeEachBackend("PostgresCommitLedger", (getDb) => {
         new PostgresCommitLedger(getDb(), { clock, asyncLeaseCommits, asyncCompletions: !asyncLeaseCommits }),
     });
   }
+  // What the hosts run: the defaults (async lease commits and completions, batching on).
+  commitLedgerConformance({
+    name: "PostgresCommitLedger (defaults)",
+    createLedger: ({ clock }) => new PostgresCommitLedger(getDb(), { clock }),
+  });
 });

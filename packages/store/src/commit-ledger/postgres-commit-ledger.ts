@@ -14,7 +14,7 @@ import {
   StoreError,
   systemClock,
 } from "@engram/core";
-import { type Kysely, sql } from "kysely";
+import { CompiledQuery, type Kysely, sql } from "kysely";
 import type { DB } from "../db/schema/index.js";
 import { QueryBatcher } from "./query-batcher.js";
 
@@ -31,9 +31,14 @@ export interface PostgresCommitLedgerProps {
    */
   readonly asyncLeaseCommits?: boolean;
   /**
-   * Completions too with `synchronous_commit = off`. Default false. A completion lost to a server
+   * Completions too with `synchronous_commit = off`. Default true. A completion lost to a server
    * crash makes its segment uncommitted again, so the agent commits it once more: duplicates at the
    * provider, never a lost turn. Turns (`markTurnCompleted`) are always fully durable.
+   *
+   * Why on by default: commits are at-least-once anyway (a process killed between the agent's commit
+   * and its completion runs that commit again), so a durable completion buys no guarantee, only a
+   * second WAL flush per turn cycle. The WAL is written in order: an async completion is durable no
+   * later than the next durable mark of any session (or the WAL writer's next flush, ~200 ms).
    */
   readonly asyncCompletions?: boolean;
   /**
@@ -65,6 +70,12 @@ interface ClaimRow {
   o_owner_agent: string | null;
   o_expires_at: number | null;
 }
+
+// The per-turn statements as fixed texts: no template compilation per call, and the same text each
+// time, so the server's plan cache for the function call is hit.
+const MARK = "select engram_commit_mark($1, $2, $3) as g";
+const CLAIM = "select * from engram_commit_claim($1, $2, $3, $4::bigint, $5::bigint, $6)";
+const COMPLETE = "select engram_commit_complete($1, $2::bigint, $3::bigint, $4) as result";
 
 const CLEAN = Object.freeze({ status: "clean" as const });
 const NO_OWNER = Object.freeze({ status: "no_owner" as const });
@@ -100,7 +111,7 @@ export class PostgresCommitLedger implements CommitLedger {
     this.#db = db;
     this.#clock = props.clock ?? systemClock;
     this.#async = props.asyncLeaseCommits ?? true;
-    this.#asyncCompletions = props.asyncCompletions ?? false;
+    this.#asyncCompletions = props.asyncCompletions ?? true;
     const batching =
       props.batching === false ? { maxInFlight: Number.POSITIVE_INFINITY, maxBatch: 1 } : props.batching;
     const maxInFlight = batching?.maxInFlight ?? 4;
@@ -142,9 +153,9 @@ export class PostgresCommitLedger implements CommitLedger {
   }
 
   async #markOne({ sessionId, owner }: MarkInput): Promise<number> {
-    const { rows } = await sql<{ g: number }>`
-      select engram_commit_mark(${sessionId}, ${owner?.instanceId ?? null}, ${owner?.agentId ?? null}) as g
-    `.execute(this.#db);
+    const { rows } = await this.#db.executeQuery<{ g: number }>(
+      CompiledQuery.raw(MARK, [sessionId, owner?.instanceId ?? null, owner?.agentId ?? null]),
+    );
     return Number(rows[0]!.g);
   }
 
@@ -223,12 +234,16 @@ export class PostgresCommitLedger implements CommitLedger {
   }
 
   async #claimOne(input: ClaimInput): Promise<ClaimRow> {
-    const { rows } = await sql<ClaimRow>`
-      select * from engram_commit_claim(
-        ${input.sessionId}, ${input.instanceId}, ${input.fallbackAgent}, ${input.leaseMs}::bigint,
-        ${this.#clock.now()}::bigint, ${this.#async}
-      )
-    `.execute(this.#db);
+    const { rows } = await this.#db.executeQuery<ClaimRow>(
+      CompiledQuery.raw(CLAIM, [
+        input.sessionId,
+        input.instanceId,
+        input.fallbackAgent,
+        input.leaseMs,
+        this.#clock.now(),
+        this.#async,
+      ]),
+    );
     return rows[0]!;
   }
 
@@ -264,11 +279,9 @@ export class PostgresCommitLedger implements CommitLedger {
   }
 
   async #completeOne(claim: CommitClaim): Promise<CompleteResult> {
-    const { rows } = await sql<{ result: CompleteResult }>`
-      select engram_commit_complete(
-        ${claim.sessionId}, ${claim.leaseId}::bigint, ${claim.end}::bigint, ${this.#asyncCompletions}
-      ) as result
-    `.execute(this.#db);
+    const { rows } = await this.#db.executeQuery<{ result: CompleteResult }>(
+      CompiledQuery.raw(COMPLETE, [claim.sessionId, claim.leaseId, claim.end, this.#asyncCompletions]),
+    );
     return rows[0]!.result;
   }
 

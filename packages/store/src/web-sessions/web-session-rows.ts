@@ -38,9 +38,11 @@ const TITLE_SOURCE_CHARS = 256;
  * For untitled sessions only: the start of the first active user message with any non-space text.
  * One index probe on `messages (session_id, id)` per row of the page; bodies are cut in the database.
  */
-export function firstUserTextOfUntitled(): RawBuilder<string | null> {
+export function firstUserTextOfUntitled(alias = "s"): RawBuilder<string | null> {
+  const id = sql.ref(`${alias}.id`);
+  const title = sql.ref(`${alias}.title`);
   // Same rule as core's `titleSourceText`: content when set, else the text parts joined by spaces.
-  return sql<string | null>`case when s.title is null or s.title = ${UNTITLED_TITLE} then (
+  return sql<string | null>`case when ${title} is null or ${title} = ${UNTITLED_TITLE} then (
     select left(t.text, ${TITLE_SOURCE_CHARS}) from messages m
     cross join lateral (
       select coalesce(m.content, case when jsonb_typeof(m.parts) = 'array' then (
@@ -48,7 +50,7 @@ export function firstUserTextOfUntitled(): RawBuilder<string | null> {
         where p ->> 'type' = 'text' and jsonb_typeof(p -> 'text') = 'string'
       ) end) as text
     ) t
-    where m.session_id = s.id and m.role = 'user' and m.active and t.text ~ '\\S'
+    where m.session_id = ${id} and m.role = 'user' and m.active and t.text ~ '\\S'
     order by m.id limit 1
   ) end`;
 }
@@ -120,13 +122,20 @@ export function selectSummaries(db: Kysely<DB>) {
  * One sidebar page: live web sessions, pinned first then newest, with the hiding rule and filters.
  * Without a profile it follows `sessions_web_list_idx`, with one `sessions_web_profile_list_idx`, so a
  * page is an index scan that stops after `offset + limit` rows whatever the number of sessions.
+ *
+ * The page is chosen first and the derived-title probe runs for its rows alone: in one flat query it
+ * also ran for every untitled row the offset skipped, so a deep page paid for all the pages before.
  */
 export function selectWebSessionPage(
   db: Kysely<DB>,
   options: ListWebSessionsOptions,
   page: { readonly hideBefore: Date; readonly limit: number; readonly offset: number },
 ) {
-  let query = selectSummaries(db)
+  let rows = db
+    .selectFrom("sessions as s")
+    .select(SUMMARY_COLUMNS)
+    .where("s.deleted_at", "is", null)
+    .where("s.web_visible", "=", true)
     // Empty untitled sessions (page refreshes, abandoned tabs) disappear after the grace period.
     .where((eb) =>
       eb.not(
@@ -137,26 +146,35 @@ export function selectWebSessionPage(
         ]),
       ),
     );
-  if (!options.includeArchived) query = query.where("s.archived", "=", false);
+  if (!options.includeArchived) rows = rows.where("s.archived", "=", false);
   if (options.profile !== undefined) {
     // Sessions from before profiles existed belong to the default profile. Spelled exactly as the
     // index expression (a literal, not a parameter), or the planner cannot use it.
-    query = query.where(
+    rows = rows.where(
       sql`coalesce(nullif(s.profile, ''), ${sql.lit(DEFAULT_PROFILE)})`,
       "=",
       options.profile,
     );
   }
   if (options.projectId !== undefined) {
-    query =
+    rows =
       options.projectId === null
-        ? query.where("s.project_id", "is", null)
-        : query.where("s.project_id", "=", options.projectId);
+        ? rows.where("s.project_id", "is", null)
+        : rows.where("s.project_id", "=", options.projectId);
   }
-  return query
+  const chosen = rows
     .orderBy("s.pinned", "desc")
     .orderBy("s.updated_at", "desc")
     .orderBy("s.id", "desc")
     .limit(page.limit)
     .offset(page.offset);
+  // The derived-title probe on the outer query: a subquery with a limit is never flattened, so it
+  // runs for the chosen rows only.
+  return db
+    .selectFrom(chosen.as("page"))
+    .selectAll("page")
+    .select(firstUserTextOfUntitled("page").as("first_user_text"))
+    .orderBy("page.pinned", "desc")
+    .orderBy("page.updated_at", "desc")
+    .orderBy("page.id", "desc");
 }

@@ -34,7 +34,7 @@ export function hrrTokens(text: string): string[] {
 export interface HrrEncoderProps {
   /** Vector dimension; default 1024. */
   readonly dim?: number;
-  /** Atoms kept in the LRU cache; default 8192. */
+  /** Atoms kept in the LRU cache; default 16384 (see {@link AtomCache}). */
   readonly atomCacheSize?: number;
 }
 
@@ -169,4 +169,22 @@ export class HrrEncoder {
   contentKey(word: string, out: PhaseVector = new Uint16Array(this.dim)): PhaseVector {
     return bind(this.entityAtom(word), this.roleContent, out);
   }
+}
+
+const sharedEncoders = new Map<number, HrrEncoder>();
+
+/**
+ * The process-wide encoder of dimension `dim`, built on first use. Atoms are a pure function of the
+ * word and the dimension, so every store of one dimension can share one atom cache: a cache per
+ * store (up to 2·dim bytes × its entries, 32 MiB at the defaults) multiplied by the open scopes.
+ * Safe to share on one thread: every encoding is synchronous, so the scratch lists are never
+ * interleaved.
+ */
+export function sharedHrrEncoder(dim: number = DEFAULT_DIM): HrrEncoder {
+  let encoder = sharedEncoders.get(dim);
+  if (encoder === undefined) {
+    encoder = new HrrEncoder({ dim });
+    sharedEncoders.set(dim, encoder);
+  }
+  return encoder;
 }

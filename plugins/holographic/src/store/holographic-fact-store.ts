@@ -11,7 +11,7 @@ import { type Kysely, sql, type Transaction } from "kysely";
 import type { HolographicDB } from "../db/schema/index.js";
 import { entityKey } from "../extraction/entity-name.js";
 import { bind } from "../hrr/bind.js";
-import { HrrEncoder } from "../hrr/hrr-encoder.js";
+import { type HrrEncoder, sharedHrrEncoder } from "../hrr/hrr-encoder.js";
 import { PhaseAccumulator } from "../hrr/phase-accumulator.js";
 import { DEFAULT_DIM, type PhaseVector } from "../hrr/phase-vector.js";
 import { similarityToUnit } from "../hrr/similarity.js";
@@ -73,6 +73,11 @@ export interface HolographicFactStoreProps {
   readonly scope?: string;
   /** HRR dimension (default 1024). Stored vectors of another dimension are re-encoded on open. */
   readonly dim?: number;
+  /**
+   * The encoder (and its atom cache) to use; its dimension must be `dim`. Default: the process-wide
+   * encoder of that dimension ({@link sharedHrrEncoder}), shared by every store and scope.
+   */
+  readonly encoder?: HrrEncoder;
   /** Trust of a new fact (default 0.5). */
   readonly defaultTrust?: number;
   /** Weights of full-text rank, Jaccard and HRR in `search` (default 0.4 / 0.3 / 0.3). */
@@ -154,7 +159,10 @@ export class HolographicFactStore {
     this.db = props.db;
     this.scope = assertMemoryScope(props.scope ?? DEFAULT_MEMORY_SCOPE);
     this.dim = props.dim ?? DEFAULT_DIM;
-    this.encoder = new HrrEncoder({ dim: this.dim });
+    this.encoder = props.encoder ?? sharedHrrEncoder(this.dim);
+    if (this.encoder.dim !== this.dim) {
+      throw new InvalidArgumentError("encoder", `has dimension ${this.encoder.dim}, the store ${this.dim}`);
+    }
     this.clock = props.clock ?? systemClock;
     this.defaultTrust = assertTrustBound("defaultTrust", props.defaultTrust ?? DEFAULT_TRUST);
     this.weights = props.weights ?? DEFAULT_RELEVANCE_WEIGHTS;

@@ -1,8 +1,10 @@
+import { randomBytes } from "node:crypto";
 import { describeEachBackend } from "@engram/store/testing";
 import { sql } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import { holographicMigrations } from "../db/migrations/index.js";
 import type { HolographicDB } from "../db/schema/index.js";
+import { sharedHrrEncoder } from "../hrr/hrr-encoder.js";
 import { HolographicProvider } from "../provider/holographic-provider.js";
 import { HolographicStores } from "./holographic-stores.js";
 
@@ -42,6 +44,25 @@ describeEachBackend<HolographicDB>(
       await a.add({ content: "I prefer tabs over spaces" });
       expect(await b.search("tabs spaces", { minTrust: 0 })).toEqual([]);
       expect(a.size).toBe(1);
+    });
+
+    // Issue 18: each store built its own encoder, so every open scope kept an atom cache of its own
+    // (up to 32 MiB at the defaults) holding the same deterministic atoms as every other scope's.
+    it("encodes every scope with one shared atom cache", async () => {
+      const s = make();
+      const atoms = sharedHrrEncoder().atoms;
+      const a = await s.lease("telegram:user:shared-1").openStore();
+      const b = await s.lease("telegram:user:shared-2").openStore();
+      // Words no earlier test (or backend lane) of this process encoded: the cache is process-wide.
+      const fresh = randomBytes(4).toString("hex");
+      const text = `quokkas${fresh} nap beside marsupial lanterns${fresh}`;
+      const missesBefore = atoms.misses;
+      await a.add({ content: text });
+      const missesAfterFirst = atoms.misses;
+      expect(missesAfterFirst).toBeGreaterThan(missesBefore);
+      await b.add({ content: text });
+      expect(atoms.misses).toBe(missesAfterFirst);
+      expect((await b.search(`quokkas${fresh} lanterns${fresh}`, { minTrust: 0 })).length).toBe(1);
     });
 
     it("never closes a store a lease still holds, however many scopes open", async () => {
