@@ -37,6 +37,7 @@ import {
   undoBody,
 } from "./request-schemas.js";
 import { recordRoutes } from "./route-table.js";
+import { uiRoutes } from "./ui-routes.js";
 import type { WebAuth } from "./web-auth.js";
 
 declare module "fastify" {
@@ -58,6 +59,8 @@ export interface BuildWebServerProps {
   readonly commitInBackground: (sessionId: string) => void;
   readonly checkHealth?: () => Promise<void>;
   readonly uiDir?: string | undefined;
+  /** The chat model's id, shown on replies (`GET /api/info`). */
+  readonly modelId?: string | undefined;
   readonly logger?: FastifyServerOptions["logger"];
 }
 
@@ -179,6 +182,8 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     scope.addHook("onResponse", async (request, reply) => {
       if (request.routeOptions.config.changesSessions && reply.statusCode < 400) sessionsChanged();
     });
+
+    await scope.register(uiRoutes, { modelId: props.modelId });
 
     // --- web sessions --------------------------------------------------------------------------
     scope.get("/sessions", async (request) => {
@@ -385,7 +390,7 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
       if (!session || session.source === "web")
         throw new EngramError("SESSION_NOT_FOUND", `No messaging session ${id}`);
       const messages = await props.transcripts.getMessages(id);
-      return { session: { ...session, messages } };
+      return { session: { ...session, ...(await messaging.namesFor(session.sessionKey)), messages } };
     });
 
     scope.get("/events", eventStream, async (request, reply) => {
