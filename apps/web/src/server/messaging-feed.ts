@@ -20,7 +20,10 @@ export interface MessagingSessionSummary {
 }
 
 /** Who and where a session is with, from its routing entry's origin (names the gateway was given). */
-export function originNames(entry: RoutingEntry | undefined): { userName: string | null; chatName: string | null } {
+export function originNames(entry: RoutingEntry | undefined): {
+  userName: string | null;
+  chatName: string | null;
+} {
   const origin = entry?.origin;
   return {
     userName: origin?.userName ?? null,

@@ -3,7 +3,12 @@ import { Toaster, toast } from "sonner";
 import { Route, Switch, useLocation } from "wouter";
 import { ApiError, api, describeFailure, type SessionSummary } from "./api/client.js";
 import { ChatPane } from "./components/chat-pane.js";
-import { ConfirmDialog, type ConfirmRequest, PromptDialog, type PromptRequest } from "./components/dialogs.js";
+import {
+  ConfirmDialog,
+  type ConfirmRequest,
+  PromptDialog,
+  type PromptRequest,
+} from "./components/dialogs.js";
 import { MemoryView } from "./components/memory-view.js";
 import { MessagingPane } from "./components/messaging-pane.js";
 import { type OpenView, SessionList } from "./components/session-list.js";
@@ -16,19 +21,25 @@ export function App() {
   const [failed, setFailed] = useState(false);
   const check = useCallback(() => {
     setFailed(false);
-    void api<{ authRequired: boolean; authenticated: boolean }>("GET", "/api/auth").then(setAuth, () => setFailed(true));
+    void api<{ authRequired: boolean; authenticated: boolean }>("GET", "/api/auth").then(setAuth, () =>
+      setFailed(true),
+    );
   }, []);
   useEffect(check, [check]);
   if (failed)
     return (
       <main className="login">
         <div role="alert" className="banner">
-          Can't reach the Engram server. <button type="button" onClick={check}>Retry</button>
+          Can't reach the Engram server.{" "}
+          <button type="button" onClick={check}>
+            Retry
+          </button>
         </div>
       </main>
     );
   if (!auth) return <p className="loading">Loading…</p>;
-  if (auth.authRequired && !auth.authenticated) return <Login onDone={() => setAuth({ ...auth, authenticated: true })} />;
+  if (auth.authRequired && !auth.authenticated)
+    return <Login onDone={() => setAuth({ ...auth, authenticated: true })} />;
   return <Workspace />;
 }
 
@@ -41,7 +52,9 @@ function Login({ onDone }: { onDone: () => void }) {
       await api("POST", "/api/login", { token });
       onDone();
     } catch (e) {
-      setError(e instanceof ApiError && e.code !== "SERVER_UNREACHABLE" ? e.message : describeFailure(e).title);
+      setError(
+        e instanceof ApiError && e.code !== "SERVER_UNREACHABLE" ? e.message : describeFailure(e).title,
+      );
     }
   };
   return (
@@ -90,7 +103,11 @@ function Workspace() {
   const newSession = async () => {
     try {
       const prev = open?.kind === "web" ? open.id : undefined;
-      const { session } = await api<{ session: SessionSummary }>("POST", "/api/session/new", prev ? { prevSessionId: prev } : {});
+      const { session } = await api<{ session: SessionSummary }>(
+        "POST",
+        "/api/session/new",
+        prev ? { prevSessionId: prev } : {},
+      );
       await data.refreshSessions();
       go(`/s/${encodeURIComponent(session.id)}`);
       requestAnimationFrame(() => document.getElementById("message")?.focus());
@@ -152,6 +169,7 @@ function Workspace() {
           </button>
         </div>
         <SessionList
+          loaded={data.loaded}
           sessions={data.sessions}
           messaging={data.messaging}
           projects={data.projects}
@@ -173,7 +191,8 @@ function Workspace() {
                     toast.success(`Project “${name}” created`);
                     void data.refreshSessions();
                   },
-                  (error: unknown) => toast.error(describeFailure(error).title, { description: describeFailure(error).hint }),
+                  (error: unknown) =>
+                    toast.error(describeFailure(error).title, { description: describeFailure(error).hint }),
                 ),
             })
           }
@@ -182,7 +201,13 @@ function Workspace() {
           onOpenMemory={() => go("/memory")}
         />
       </nav>
-      <button type="button" className="drawer-scrim" aria-label="Close the session list" tabIndex={-1} onClick={() => setDrawerOpen(false)} />
+      <button
+        type="button"
+        className="drawer-scrim"
+        aria-label="Close the session list"
+        tabIndex={-1}
+        onClick={() => setDrawerOpen(false)}
+      />
       <main className="content" id="main">
         <div className="topbar">
           <button
@@ -225,7 +250,9 @@ function Workspace() {
               />
             )}
           </Route>
-          <Route path="/m/:id">{(params) => <MessagingPane key={params.id} sessionId={decodeURIComponent(params.id)} />}</Route>
+          <Route path="/m/:id">
+            {(params) => <MessagingPane key={params.id} sessionId={decodeURIComponent(params.id)} />}
+          </Route>
           <Route path="/memory">
             <MemoryView confirm={confirm} />
           </Route>

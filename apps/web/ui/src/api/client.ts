@@ -107,7 +107,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (!response.ok) {
     // A proxy in front of a stopped server answers 502/503/504 without our error shape.
     const code =
-      payload.error?.code ?? (response.status >= 502 && response.status <= 504 ? SERVER_UNREACHABLE : "HTTP_ERROR");
+      payload.error?.code ??
+      (response.status >= 502 && response.status <= 504 ? SERVER_UNREACHABLE : "HTTP_ERROR");
     throw new ApiError(
       response.status,
       code,
@@ -133,7 +134,9 @@ export function describeFailure(error: unknown): FailureDescription {
   const message =
     error instanceof Error ? error.message : ((error as { message?: string } | null)?.message ?? "");
   const details =
-    error instanceof ApiError ? error.details : (error as { details?: Record<string, unknown> } | null)?.details;
+    error instanceof ApiError
+      ? error.details
+      : (error as { details?: Record<string, unknown> } | null)?.details;
   if (code === SERVER_UNREACHABLE)
     return {
       kind: "server-unreachable",
@@ -149,8 +152,13 @@ export function describeFailure(error: unknown): FailureDescription {
       hint: "Wait for it to finish or press Stop.",
     };
   if (code === "SESSION_NOT_FOUND")
-    return { kind: "not-found", title: "This session no longer exists", hint: "Pick another one from the list." };
-  const stopReason = (details?.stopReason as string | undefined) ?? (/model_error/.test(message) ? "model_error" : "");
+    return {
+      kind: "not-found",
+      title: "This session no longer exists",
+      hint: "Pick another one from the list.",
+    };
+  const stopReason =
+    (details?.stopReason as string | undefined) ?? (/model_error/.test(message) ? "model_error" : "");
   if (code === "MODEL_FAILED" || stopReason === "model_error") return describeModelFailure(message, details);
   if (stopReason === "aborted" || /cancelled/i.test(message))
     return { kind: "cancelled", title: "Reply stopped", hint: "Press Retry to ask again." };
@@ -158,7 +166,8 @@ export function describeFailure(error: unknown): FailureDescription {
 }
 
 function describeModelFailure(message: string, details?: Record<string, unknown>): FailureDescription {
-  const status = typeof details?.status === "number" ? details.status : Number(/HTTP (\d{3})/.exec(message)?.[1]);
+  const status =
+    typeof details?.status === "number" ? details.status : Number(/HTTP (\d{3})/.exec(message)?.[1]);
   if (status === 401 || status === 403)
     return {
       kind: "model-auth",

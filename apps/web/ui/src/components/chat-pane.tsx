@@ -13,9 +13,9 @@ import {
 import { IDLE_REPLY, isLive, type Recall, replyReducer, type ToolLine } from "../state/reply-stream.js";
 import { useEventStream } from "../state/use-event-stream.js";
 import type { ConfirmRequest, PromptRequest } from "./dialogs.js";
+import { Markdown } from "./markdown.js";
 import { MemoryPanelView } from "./memory-view.js";
 import { Message, MessageMeta, RecallDetails } from "./message.js";
-import { Markdown } from "./markdown.js";
 
 export interface ChatPaneProps {
   sessionId: string;
@@ -66,7 +66,9 @@ export function ChatPane(props: ChatPaneProps) {
   }, [session?.streaming, reply.phase, load]);
 
   const streamUrl =
-    reply.streamId && isLive(reply) ? `/api/chat/stream?streamId=${encodeURIComponent(reply.streamId)}` : null;
+    reply.streamId && isLive(reply)
+      ? `/api/chat/stream?streamId=${encodeURIComponent(reply.streamId)}`
+      : null;
   useEventStream(
     streamUrl,
     {
@@ -91,6 +93,7 @@ export function ChatPane(props: ChatPaneProps) {
     { onBroken: () => dispatch({ type: "broken" }) },
   );
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: these are the triggers: scroll when the transcript grows.
   useEffect(() => {
     transcriptEnd.current?.scrollIntoView?.({ block: "end" });
   }, [session?.messages.length, reply.text, reply.phase]);
@@ -102,7 +105,15 @@ export function ChatPane(props: ChatPaneProps) {
       if (optimisticText !== undefined) {
         setDraft("");
         setSession((s) =>
-          s ? { ...s, messages: [...s.messages, { id: -1, role: "user", content: optimisticText, createdAt: Date.now() }] } : s,
+          s
+            ? {
+                ...s,
+                messages: [
+                  ...s.messages,
+                  { id: -1, role: "user", content: optimisticText, createdAt: Date.now() },
+                ],
+              }
+            : s,
         );
       }
       dispatch({ type: "start", streamId, at: Date.now() });
@@ -122,7 +133,9 @@ export function ChatPane(props: ChatPaneProps) {
   };
 
   const retry = async () => {
-    const ok = await start(() => api<{ streamId: string }>("POST", `/api/session/${encodeURIComponent(sessionId)}/retry`, {}));
+    const ok = await start(() =>
+      api<{ streamId: string }>("POST", `/api/session/${encodeURIComponent(sessionId)}/retry`, {}),
+    );
     if (ok) void load();
   };
 
@@ -174,7 +187,7 @@ export function ChatPane(props: ChatPaneProps) {
         >
           Memory
         </button>
-        <Menu.Root>
+        <Menu.Root modal={false}>
           <Menu.Trigger asChild>
             <button type="button" className="ghost" aria-label="Session actions">
               ⋯
@@ -182,7 +195,15 @@ export function ChatPane(props: ChatPaneProps) {
           </Menu.Trigger>
           <Menu.Portal>
             <Menu.Content className="menu" align="end" sideOffset={4}>
-              <Menu.Item className="menu-item" onSelect={() => void act(() => api("PATCH", path, { pinned: !session.pinned }), session.pinned ? "Unpinned" : "Pinned")}>
+              <Menu.Item
+                className="menu-item"
+                onSelect={() =>
+                  void act(
+                    () => api("PATCH", path, { pinned: !session.pinned }),
+                    session.pinned ? "Unpinned" : "Pinned",
+                  )
+                }
+              >
                 {session.pinned ? "Unpin" : "Pin"}
               </Menu.Item>
               <Menu.Item
@@ -221,11 +242,23 @@ export function ChatPane(props: ChatPaneProps) {
                   </Menu.SubContent>
                 </Menu.Portal>
               </Menu.Sub>
-              <Menu.Item className="menu-item" onSelect={() => void act(() => api("PATCH", path, { archived: !session.archived }), session.archived ? "Unarchived" : "Archived")}>
+              <Menu.Item
+                className="menu-item"
+                onSelect={() =>
+                  void act(
+                    () => api("PATCH", path, { archived: !session.archived }),
+                    session.archived ? "Unarchived" : "Archived",
+                  )
+                }
+              >
                 {session.archived ? "Unarchive" : "Archive"}
               </Menu.Item>
               <Menu.Separator className="menu-separator" />
-              <Menu.Item className="menu-item" disabled={live} onSelect={() => void act(() => api("POST", `${path}/undo`, {}), "Last turn undone")}>
+              <Menu.Item
+                className="menu-item"
+                disabled={live}
+                onSelect={() => void act(() => api("POST", `${path}/undo`, {}), "Last turn undone")}
+              >
                 Undo last turn
               </Menu.Item>
               <Menu.Item className="menu-item" disabled={live} onSelect={() => void retry()}>
@@ -262,7 +295,10 @@ export function ChatPane(props: ChatPaneProps) {
                           toast.success("Session deleted");
                           props.onOpen(null);
                         },
-                        (error: unknown) => toast.error(describeFailure(error).title, { description: describeFailure(error).hint }),
+                        (error: unknown) =>
+                          toast.error(describeFailure(error).title, {
+                            description: describeFailure(error).hint,
+                          }),
                       ),
                   })
                 }
@@ -344,7 +380,10 @@ export function ChatPane(props: ChatPaneProps) {
         {live ? (
           <button
             type="button"
-            onClick={() => reply.streamId && void api("POST", "/api/chat/cancel", { streamId: reply.streamId }).catch(() => undefined)}
+            onClick={() =>
+              reply.streamId &&
+              void api("POST", "/api/chat/cancel", { streamId: reply.streamId }).catch(() => undefined)
+            }
           >
             Stop
           </button>
@@ -390,7 +429,7 @@ function LiveReply(props: {
       <span className="visually-hidden">Agent said:</span>
       {props.tools.map((t) => (
         <details key={t.id} className="tool">
-          <summary>🔧 {t.name}</summary>
+          <summary>Tool: {t.name}</summary>
           <pre>{t.args}</pre>
           {t.result !== undefined && <pre>{JSON.stringify(t.result)}</pre>}
         </details>

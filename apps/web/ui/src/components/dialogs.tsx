@@ -5,12 +5,21 @@ import { type FormEvent, type ReactNode, useEffect, useState } from "react";
  * In-app dialogs in place of the browser's prompt()/confirm(): Radix traps focus inside, closes on
  * Escape and returns focus to what opened it.
  */
-function Frame(props: { open: boolean; onOpenChange: (open: boolean) => void; title: string; children: ReactNode; description?: string }) {
+function Frame(props: {
+  open: boolean;
+  onOpenChange: (open: boolean) => void;
+  title: string;
+  children: ReactNode;
+  description?: string;
+}) {
   return (
     <Dialog.Root open={props.open} onOpenChange={props.onOpenChange}>
       <Dialog.Portal>
         <Dialog.Overlay className="dialog-overlay" />
-        <Dialog.Content className="dialog" aria-describedby={props.description ? "dialog-description" : undefined}>
+        <Dialog.Content
+          className="dialog"
+          aria-describedby={props.description ? "dialog-description" : undefined}
+        >
           <Dialog.Title className="dialog-title">{props.title}</Dialog.Title>
           {props.description && (
             <Dialog.Description id="dialog-description" className="dialog-description">
@@ -46,7 +55,12 @@ export function PromptDialog({ request, onClose }: { request: PromptRequest | nu
     <Frame open={request !== null} onOpenChange={(open) => !open && onClose()} title={request?.title ?? ""}>
       <form onSubmit={submit} className="dialog-form">
         <label htmlFor="prompt-value">{request?.label}</label>
-        <input id="prompt-value" value={value} onChange={(e) => setValue(e.target.value)} autoComplete="off" />
+        <input
+          id="prompt-value"
+          value={value}
+          onChange={(e) => setValue(e.target.value)}
+          autoComplete="off"
+        />
         <div className="dialog-actions">
           <Dialog.Close asChild>
             <button type="button">Cancel</button>

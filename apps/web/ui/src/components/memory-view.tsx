@@ -6,7 +6,13 @@ import type { Recall } from "../state/reply-stream.js";
 import type { ConfirmRequest } from "./dialogs.js";
 
 /** The side panel of a web session: what each provider recalled for the last turn, and commit state. */
-export function MemoryPanelView({ panel, liveRecalls }: { panel: MemoryPanel | null; liveRecalls: readonly Recall[] | null }) {
+export function MemoryPanelView({
+  panel,
+  liveRecalls,
+}: {
+  panel: MemoryPanel | null;
+  liveRecalls: readonly Recall[] | null;
+}) {
   return (
     <aside className="memory" id="memory-panel" aria-label="Memory" data-testid="memory-panel">
       <h2>Memory</h2>
@@ -71,7 +77,11 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
       setUnavailable("");
     } catch (error) {
       setFacts([]);
-      setUnavailable(error instanceof ApiError && error.status === 404 ? "This server does not offer a memory listing." : describeFailure(error).title);
+      setUnavailable(
+        error instanceof ApiError && error.status === 404
+          ? "This server does not offer a memory listing."
+          : describeFailure(error).title,
+      );
     }
   }, []);
   useEffect(() => {
@@ -85,12 +95,16 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
       confirmLabel: "Forget",
       destructive: true,
       onConfirm: () =>
-        void api("DELETE", `/api/memory/${encodeURIComponent(fact.provider)}/${encodeURIComponent(fact.id)}`).then(
+        void api(
+          "DELETE",
+          `/api/memory/${encodeURIComponent(fact.provider)}/${encodeURIComponent(fact.id)}`,
+        ).then(
           () => {
             toast.success("Forgotten");
             void load(query);
           },
-          (error: unknown) => toast.error(describeFailure(error).title, { description: describeFailure(error).hint }),
+          (error: unknown) =>
+            toast.error(describeFailure(error).title, { description: describeFailure(error).hint }),
         ),
     });
 
@@ -102,7 +116,6 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
       </header>
       <div className="memory-view-body">
         <form
-          role="search"
           aria-label="Search memory"
           onSubmit={(e) => {
             e.preventDefault();
@@ -112,15 +125,24 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
           <label htmlFor="memory-search" className="visually-hidden">
             Search memory
           </label>
-          <input id="memory-search" type="search" placeholder="Search facts…" value={query} onChange={(e) => setQuery(e.target.value)} />
+          <input
+            id="memory-search"
+            type="search"
+            placeholder="Search facts…"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
         </form>
         {unavailable && <p className="muted">{unavailable}</p>}
         {hidden.length > 0 && (
           <p className="muted">
-            {hidden.map((p) => p.name).join(", ")} cannot list what {hidden.length === 1 ? "it holds" : "they hold"}.
+            {hidden.map((p) => p.name).join(", ")} cannot list what{" "}
+            {hidden.length === 1 ? "it holds" : "they hold"}.
           </p>
         )}
-        {facts && facts.length === 0 && !unavailable && <p className="muted">Nothing remembered{query ? " matches" : " yet"}.</p>}
+        {facts && facts.length === 0 && !unavailable && (
+          <p className="muted">Nothing remembered{query ? " matches" : " yet"}.</p>
+        )}
         <ul className="facts" aria-label="Remembered facts">
           {(facts ?? []).map((fact) => {
             const canDelete = providers.find((p) => p.name === fact.provider)?.canDelete ?? false;
@@ -131,10 +153,17 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
                   <span className="chip">{fact.provider}</span>
                   {fact.category && <span className="chip muted-chip">{fact.category}</span>}
                   {typeof fact.trust === "number" && <span>trust {fact.trust.toFixed(2)}</span>}
-                  {fact.createdAt && <time title={exactTime(fact.createdAt)}>{relativeTime(fact.createdAt)}</time>}
+                  {fact.createdAt && (
+                    <time title={exactTime(fact.createdAt)}>{relativeTime(fact.createdAt)}</time>
+                  )}
                   {fact.sourceSessionId && <span>from session {fact.sourceSessionId}</span>}
                   {canDelete && (
-                    <button type="button" className="ghost small" onClick={() => remove(fact)} aria-label={`Forget: ${fact.content}`}>
+                    <button
+                      type="button"
+                      className="ghost small"
+                      onClick={() => remove(fact)}
+                      aria-label={`Forget: ${fact.content}`}
+                    >
                       Forget
                     </button>
                   )}

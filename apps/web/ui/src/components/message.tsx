@@ -17,7 +17,7 @@ export function Message({ message, model, recalls }: MessageProps) {
     return (
       <li className="message tool">
         <details>
-          <summary>🔧 {message.toolName ?? "tool"} result</summary>
+          <summary>Tool: {message.toolName ?? "tool"} result</summary>
           <pre>{message.content}</pre>
         </details>
       </li>

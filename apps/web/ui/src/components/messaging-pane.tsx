@@ -33,7 +33,8 @@ export function MessagingPane({ sessionId }: { sessionId: string }) {
     void refresh();
     const events = new EventSource("/api/events");
     events.addEventListener("messaging", (e) => {
-      if ((JSON.parse((e as MessageEvent).data) as { sessionId: string }).sessionId === sessionId) void refresh();
+      if ((JSON.parse((e as MessageEvent).data) as { sessionId: string }).sessionId === sessionId)
+        void refresh();
     });
     const timer = setInterval(() => void refresh(), TRANSCRIPT_POLL_MS);
     return () => {
@@ -47,7 +48,12 @@ export function MessagingPane({ sessionId }: { sessionId: string }) {
   return (
     <div className="chat messaging">
       <header className="chat-header">
-        <span className="platform-icon" role="img" aria-label={label.platform}>
+        <span
+          className="platform-icon"
+          role="img"
+          aria-label={label.platform}
+          style={{ background: label.colour }}
+        >
           {label.icon}
         </span>
         <h1 title={label.name}>{label.name}</h1>

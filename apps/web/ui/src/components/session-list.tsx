@@ -1,11 +1,23 @@
 import { type FormEvent, type RefObject, useState } from "react";
-import { api, type MessagingSession, type Project, type SearchResult, type SessionSummary } from "../api/client.js";
+import {
+  api,
+  type MessagingSession,
+  type Project,
+  type SearchResult,
+  type SessionSummary,
+} from "../api/client.js";
 import { exactTime, relativeTime } from "../state/format-time.js";
 import { describeMessagingSession } from "../state/messaging-labels.js";
 
-export type OpenView = { kind: "web"; id: string } | { kind: "messaging"; id: string } | { kind: "memory" } | null;
+export type OpenView =
+  | { kind: "web"; id: string }
+  | { kind: "messaging"; id: string }
+  | { kind: "memory" }
+  | null;
 
 export interface SessionListProps {
+  /** Whether the first load finished: until then an empty list is not "no sessions". */
+  loaded: boolean;
   sessions: SessionSummary[];
   messaging: MessagingSession[];
   projects: Project[];
@@ -30,7 +42,9 @@ export function SessionList(props: SessionListProps) {
     event.preventDefault();
     if (!query.trim()) return setResults(null);
     try {
-      setResults((await api<{ results: SearchResult[] }>("GET", `/api/search?q=${encodeURIComponent(query)}`)).results);
+      setResults(
+        (await api<{ results: SearchResult[] }>("GET", `/api/search?q=${encodeURIComponent(query)}`)).results,
+      );
     } catch {
       setResults([]);
     }
@@ -41,10 +55,15 @@ export function SessionList(props: SessionListProps) {
     props.open !== null && props.open.kind === kind && "id" in props.open && props.open.id === id;
   return (
     <>
-      <button type="button" className="primary new-session" onClick={props.onNewSession} aria-keyshortcuts="Control+Shift+O">
+      <button
+        type="button"
+        className="primary new-session"
+        onClick={props.onNewSession}
+        aria-keyshortcuts="Control+Shift+O"
+      >
         New session
       </button>
-      <form role="search" aria-label="Search sessions" onSubmit={search}>
+      <form aria-label="Search sessions" onSubmit={search}>
         <label htmlFor="search" className="visually-hidden">
           Search sessions
         </label>
@@ -77,15 +96,38 @@ export function SessionList(props: SessionListProps) {
           </ul>
         </section>
       )}
-      {pinned.length > 0 && <WebList title="Pinned" items={pinned} isOpen={(id) => isOpen("web", id)} onOpen={props.onOpenWeb} />}
-      <WebList title="Web sessions" items={rest} isOpen={(id) => isOpen("web", id)} onOpen={props.onOpenWeb} />
+      {pinned.length > 0 && (
+        <WebList
+          loaded
+          title="Pinned"
+          items={pinned}
+          isOpen={(id) => isOpen("web", id)}
+          onOpen={props.onOpenWeb}
+        />
+      )}
+      <WebList
+        loaded={props.loaded}
+        title="Web sessions"
+        items={rest}
+        isOpen={(id) => isOpen("web", id)}
+        onOpen={props.onOpenWeb}
+      />
       <div className="filters">
         <label className="toggle">
-          <input type="checkbox" checked={props.showArchived} onChange={(e) => props.onShowArchived(e.target.checked)} /> Show archived
+          <input
+            type="checkbox"
+            checked={props.showArchived}
+            onChange={(e) => props.onShowArchived(e.target.checked)}
+          />{" "}
+          Show archived
         </label>
         <label htmlFor="project-filter">Project</label>
         <div className="inline">
-          <select id="project-filter" value={props.projectId} onChange={(e) => props.onProject(e.target.value)}>
+          <select
+            id="project-filter"
+            value={props.projectId}
+            onChange={(e) => props.onProject(e.target.value)}
+          >
             <option value="">All sessions</option>
             {props.projects.map((p) => (
               <option key={p.id} value={p.id}>
@@ -104,11 +146,11 @@ export function SessionList(props: SessionListProps) {
         aria-current={props.open?.kind === "memory" ? "page" : undefined}
         onClick={props.onOpenMemory}
       >
-        🧠 What Engram remembers
+        What Engram remembers
       </button>
       <section aria-label="Messaging sessions" data-testid="messaging-sessions">
         <h2>Messaging</h2>
-        {props.messaging.length === 0 && <p className="muted">No messaging sessions yet.</p>}
+        {props.loaded && props.messaging.length === 0 && <p className="muted">No messaging sessions yet.</p>}
         <ul>
           {props.messaging.map((m) => {
             const label = describeMessagingSession(m);
@@ -120,7 +162,12 @@ export function SessionList(props: SessionListProps) {
                   aria-current={isOpen("messaging", m.sessionId) ? "page" : undefined}
                   onClick={() => props.onOpenMessaging(m.sessionId)}
                 >
-                  <span className="platform-icon" role="img" aria-label={label.platform}>
+                  <span
+                    className="platform-icon"
+                    role="img"
+                    aria-label={label.platform}
+                    style={{ background: label.colour }}
+                  >
                     {label.icon}
                   </span>
                   <span className="row-body">
@@ -131,7 +178,11 @@ export function SessionList(props: SessionListProps) {
                     </span>
                     <small className="row-sub">{label.preview}</small>
                   </span>
-                  <time className="row-time" dateTime={new Date(m.updatedAt).toISOString()} title={exactTime(m.updatedAt)}>
+                  <time
+                    className="row-time"
+                    dateTime={new Date(m.updatedAt).toISOString()}
+                    title={exactTime(m.updatedAt)}
+                  >
                     {relativeTime(m.updatedAt)}
                   </time>
                 </button>
@@ -144,11 +195,17 @@ export function SessionList(props: SessionListProps) {
   );
 }
 
-function WebList(props: { title: string; items: SessionSummary[]; isOpen: (id: string) => boolean; onOpen: (id: string) => void }) {
+function WebList(props: {
+  loaded: boolean;
+  title: string;
+  items: SessionSummary[];
+  isOpen: (id: string) => boolean;
+  onOpen: (id: string) => void;
+}) {
   return (
     <section aria-label={props.title}>
       <h2>{props.title}</h2>
-      {props.items.length === 0 && <p className="muted">No sessions yet.</p>}
+      {props.loaded && props.items.length === 0 && <p className="muted">No sessions yet.</p>}
       <ul>
         {props.items.map((s) => (
           <li key={s.id}>
@@ -164,7 +221,11 @@ function WebList(props: { title: string; items: SessionSummary[]; isOpen: (id: s
                   {s.archived && <span className="chip muted-chip">Archived</span>}
                 </span>
               </span>
-              <time className="row-time" dateTime={new Date(s.updatedAt).toISOString()} title={exactTime(s.updatedAt)}>
+              <time
+                className="row-time"
+                dateTime={new Date(s.updatedAt).toISOString()}
+                title={exactTime(s.updatedAt)}
+              >
                 {relativeTime(s.updatedAt)}
               </time>
             </button>

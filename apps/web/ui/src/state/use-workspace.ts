@@ -15,6 +15,7 @@ export function useWorkspace(filters: WorkspaceFilters) {
   const [projects, setProjects] = useState<Project[]>([]);
   const [messaging, setMessaging] = useState<MessagingSession[]>([]);
   const [model, setModel] = useState<string | null>(null);
+  const [loaded, setLoaded] = useState(false);
 
   const refreshSessions = useCallback(async () => {
     const query = new URLSearchParams();
@@ -27,6 +28,7 @@ export function useWorkspace(filters: WorkspaceFilters) {
       ]);
       setSessions(list.sessions);
       setProjects(projectList.projects);
+      setLoaded(true);
     } catch {
       // The connection banner says the server is down; the last list stays on screen.
     }
@@ -62,5 +64,5 @@ export function useWorkspace(filters: WorkspaceFilters) {
     };
   }, [refreshMessaging, refreshSessions]);
 
-  return { sessions, projects, messaging, model, refreshSessions, refreshMessaging };
+  return { loaded, sessions, projects, messaging, model, refreshSessions, refreshMessaging };
 }
