@@ -338,6 +338,47 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
         await close();
       }, 60_000);
 
+      it("shows what memory recalled under a reply, and lists, searches and forgets facts in the memory view", async () => {
+        const fact = `Prefers tabs over spaces in ${viewport.name} projects`;
+        const id = await newSession();
+        const { page, nativeDialogs, close } = await openPage(viewport, `/s/${id}`);
+        model.script(
+          {
+            text: "",
+            toolCalls: [
+              { id: "c1", name: "fact_store", arguments: JSON.stringify({ action: "add", content: fact }) },
+            ],
+          },
+          { text: "Noted." },
+        );
+        await send(page, "remember my preference");
+        await page.locator("li.message.assistant:not(.live)", { hasText: "Noted." }).waitFor();
+        model.script({ text: "You like tabs." });
+        await send(page, `what do I prefer in ${viewport.name} projects? tabs?`);
+        const reply = page.locator("li.message.assistant", { hasText: "You like tabs." }).last();
+        await reply.waitFor();
+        const recall = reply.locator("details.recall");
+        await recall.locator("summary").click();
+        await recall.getByText(fact).waitFor();
+
+        await page.goto(`${server.url}/memory`);
+        const facts = page.getByRole("list", { name: "Remembered facts" });
+        await facts.getByText(fact).waitFor();
+        await page
+          .getByLabel("Search memory")
+          .fill(viewport.name === "phone" ? "phone projects" : "desktop projects");
+        await page.getByLabel("Search memory").press("Enter");
+        await expect.poll(() => facts.locator("li").count()).toBe(1);
+        await facts.getByRole("button", { name: `Forget: ${fact}` }).click();
+        const confirm = page.getByRole("dialog", { name: "Forget this fact?" });
+        await confirm.getByRole("button", { name: "Forget" }).click();
+        await facts.getByText(fact).waitFor({ state: "detached" });
+        const listed = await api.request("GET", "/api/memory");
+        expect(listed.json.facts.map((f: { content: string }) => f.content)).not.toContain(fact);
+        expect(nativeDialogs).toEqual([]);
+        await close();
+      }, 60_000);
+
       it("opens the memory view and the session list as a drawer on a phone", async () => {
         const { page, close } = await openPage(viewport, "/memory");
         await page.getByRole("heading", { level: 1, name: "What Engram remembers" }).waitFor();

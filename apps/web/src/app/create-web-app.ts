@@ -118,6 +118,15 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
     auth: new WebAuth({ token: props.config.token }),
     uiDir: props.config.uiDir ?? DEFAULT_UI_DIR,
     modelId: (props.model ?? host.model).id,
+    // The memory view sees exactly what web sessions see: the owner's scope, nothing else.
+    openMemory: () =>
+      host.openSession({
+        sessionId: "web-memory-view",
+        platform: "web",
+        memoryScope: WEB_MEMORY_SCOPE,
+        agentContext: "primary",
+        extra: {},
+      }),
     logger: props.logger ?? false,
     checkHealth: async () => {
       await sessions.list({ limit: 1 });

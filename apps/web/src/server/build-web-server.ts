@@ -20,6 +20,7 @@ import type { WebAgentPool } from "../agents/web-agent-pool.js";
 import type { ChatService } from "../chat/chat-service.js";
 import type { ChatStreamEvent, ChatStreams } from "../chat/chat-streams.js";
 import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
+import { memoryRoutes, type OpenedMemory } from "./memory-routes.js";
 import type { MessagingFeed } from "./messaging-feed.js";
 import { parseInput } from "./parse-input.js";
 import {
@@ -59,6 +60,8 @@ export interface BuildWebServerProps {
   readonly commitInBackground: (sessionId: string) => void;
   readonly checkHealth?: () => Promise<void>;
   readonly uiDir?: string | undefined;
+  /** Opens the web owner's memory scope for `GET/DELETE /api/memory` (absent: nothing to list). */
+  readonly openMemory?: (() => OpenedMemory) | undefined;
   /** The chat model's id, shown on replies (`GET /api/info`). */
   readonly modelId?: string | undefined;
   readonly logger?: FastifyServerOptions["logger"];
@@ -184,6 +187,7 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     });
 
     await scope.register(uiRoutes, { modelId: props.modelId });
+    await scope.register(memoryRoutes, { openMemory: props.openMemory });
 
     // --- web sessions --------------------------------------------------------------------------
     scope.get("/sessions", async (request) => {

@@ -9,6 +9,7 @@ import {
   PromptDialog,
   type PromptRequest,
 } from "./components/dialogs.js";
+import { MenuIcon, MoonIcon, PlusIcon, SunIcon } from "./components/icons.js";
 import { MemoryView } from "./components/memory-view.js";
 import { MessagingPane } from "./components/messaging-pane.js";
 import { type OpenView, SessionList } from "./components/session-list.js";
@@ -165,7 +166,7 @@ function Workspace() {
             aria-label={`Theme: ${theme.choice === "system" ? `system (${theme.theme})` : theme.choice}. Switch theme`}
             title="Switch theme"
           >
-            {theme.theme === "dark" ? "🌙" : "☀️"}
+            {theme.theme === "dark" ? <MoonIcon /> : <SunIcon />}
           </button>
         </div>
         <SessionList
@@ -218,11 +219,11 @@ function Workspace() {
             aria-expanded={drawerOpen}
             onClick={() => setDrawerOpen((o) => !o)}
           >
-            ☰
+            <MenuIcon />
           </button>
           <span className="brand">Engram</span>
           <button type="button" className="ghost" aria-label="New session" onClick={() => void newSession()}>
-            ＋
+            <PlusIcon />
           </button>
         </div>
         {down && (

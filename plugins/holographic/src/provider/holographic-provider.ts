@@ -2,11 +2,14 @@ import {
   type ChatMessage,
   type JsonObject,
   type JsonValue,
+  type ListMemoriesOptions,
   type MemoryHookContext,
+  type MemoryInventory,
   MemoryProvider,
   type MemoryProviderCapabilities,
   type MemoryWriteAction,
   type ProviderInitContext,
+  type RememberedFact,
   StoreError,
   type ToolSchema,
 } from "@engram/core";
@@ -57,7 +60,7 @@ const MAX_FACT_ID = Number.MAX_SAFE_INTEGER;
  * `autoExtract`) stores the user's stated preferences and decisions when a session ends.
  * Local only: no network.
  */
-export class HolographicProvider extends MemoryProvider {
+export class HolographicProvider extends MemoryProvider implements MemoryInventory {
   readonly name = "holographic";
   override readonly capabilities: Readonly<MemoryProviderCapabilities>;
   private readonly props: HolographicProviderProps;
@@ -133,6 +136,39 @@ export class HolographicProvider extends MemoryProvider {
     // have no stable identity here.
     if (action !== "add" || !content.trim()) return;
     await this.requireStore().add({ content, category: target === "user" ? "user_pref" : "general" });
+  }
+
+  /**
+   * The facts of this provider's scope, by trust then recency. A query keeps the facts whose content,
+   * tags or category contain it (case-insensitive): a plain filter, so browsing never counts as a
+   * retrieval and never moves trust the way `search` does.
+   */
+  async listMemories(options: ListMemoriesOptions = {}): Promise<RememberedFact[]> {
+    const store = this.requireStore();
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 200), 1), 1000);
+    const needle = options.query?.trim().toLowerCase() ?? "";
+    const facts = store.list({ limit: 1000 });
+    const matching = needle
+      ? facts.filter((fact) =>
+          [fact.content, fact.tags, fact.category].some((text) => text.toLowerCase().includes(needle)),
+        )
+      : facts;
+    return matching.slice(0, limit).map((fact) => ({
+      id: String(fact.id),
+      content: fact.content,
+      category: fact.category,
+      trust: fact.trust,
+      createdAt: fact.createdAt.getTime(),
+      updatedAt: fact.updatedAt.getTime(),
+    }));
+  }
+
+  /** Removes the fact with this id (a decimal fact id); `false` for anything it does not hold. */
+  async deleteMemory(id: string): Promise<boolean> {
+    if (!/^[1-9]\d{0,15}$/.test(id)) return false;
+    const factId = Number(id);
+    if (factId > MAX_FACT_ID) return false;
+    return this.requireStore().remove(factId);
   }
 
   override async handleToolCall(name: string, args: JsonObject): Promise<JsonValue> {

@@ -13,6 +13,7 @@ import {
 import { IDLE_REPLY, isLive, type Recall, replyReducer, type ToolLine } from "../state/reply-stream.js";
 import { useEventStream } from "../state/use-event-stream.js";
 import type { ConfirmRequest, PromptRequest } from "./dialogs.js";
+import { MoreIcon } from "./icons.js";
 import { Markdown } from "./markdown.js";
 import { MemoryPanelView } from "./memory-view.js";
 import { Message, MessageMeta, RecallDetails } from "./message.js";
@@ -189,8 +190,8 @@ export function ChatPane(props: ChatPaneProps) {
         </button>
         <Menu.Root modal={false}>
           <Menu.Trigger asChild>
-            <button type="button" className="ghost" aria-label="Session actions">
-              ⋯
+            <button type="button" className="ghost icon" aria-label="Session actions">
+              <MoreIcon />
             </button>
           </Menu.Trigger>
           <Menu.Portal>

@@ -49,7 +49,11 @@ export function Message({ message, model, recalls }: MessageProps) {
 export function MessageMeta({ at, model }: { at: number; model?: string | null | undefined }) {
   return (
     <div className="meta">
-      {model && <span className="model">{model}</span>}
+      {model && (
+        <span className="model" title={model}>
+          {displayModel(model)}
+        </span>
+      )}
       <time dateTime={new Date(at).toISOString()} title={exactTime(at)}>
         {shortTime(at)}
       </time>
@@ -75,4 +79,10 @@ function speakerOf(role: string): string {
   if (role === "user") return "You said:";
   if (role === "assistant") return "Agent said:";
   return `${role}:`;
+}
+
+/** `gpt-4o-mini@https://api.openai.com/v1` reads as `gpt-4o-mini`; the full id is the hover title. */
+export function displayModel(id: string): string {
+  const at = id.indexOf("@");
+  return at > 0 ? id.slice(0, at) : id;
 }
