@@ -19,6 +19,8 @@ const MAIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("../artifacts/", import.meta.url));
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const hasChromium = existsSync(CHROMIUM);
+/** Set with ENGRAM_E2E_UI_DIR for a UI without per-session URLs: sessions are opened by a click. */
+const OPEN_BY_CLICK = process.env.ENGRAM_E2E_OPEN_BY_CLICK === "1";
 if (!hasChromium) {
   if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}`);
   console.warn(
@@ -121,8 +123,15 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const newSession = async (title?: string): Promise<string> =>
-    (await api.request("POST", "/api/session/new", title ? { title } : {})).json.session.id as string;
+  // Every session gets a unique title, so a UI without per-session URLs can still be driven (below).
+  const titles = new Map<string, string>();
+  let sessionCount = 0;
+  const newSession = async (title?: string): Promise<string> => {
+    const unique = title ?? `Session ${++sessionCount}`;
+    const id = (await api.request("POST", "/api/session/new", { title: unique })).json.session.id as string;
+    titles.set(id, unique);
+    return id;
+  };
 
   const openPage = async (viewport: Viewport, path = "/", colorScheme: "light" | "dark" = "light") => {
     const context = await browser.newContext({
@@ -136,7 +145,14 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
       nativeDialogs.push(`${dialog.type()}: ${dialog.message()}`);
       void dialog.dismiss();
     });
-    await page.goto(server.url + path);
+    const session = /^\/s\/(.+)$/.exec(path)?.[1];
+    if (OPEN_BY_CLICK && session) {
+      // A UI without a URL per session (the previous one): open it from the session list instead.
+      await page.goto(server.url);
+      await page.getByRole("button", { name: titles.get(session) ?? "", exact: true }).click();
+    } else {
+      await page.goto(server.url + path);
+    }
     return { page, nativeDialogs, close: () => context.close() };
   };
 
@@ -144,6 +160,10 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
   const showSidebar = async (page: Page, viewport: Viewport) => {
     if (viewport.name === "phone") await page.getByRole("button", { name: "Sessions", exact: true }).click();
     await page.getByRole("navigation", { name: "Sessions" }).waitFor();
+    // Let the drawer finish sliding in (screenshots, hit testing).
+    await page.waitForFunction(() =>
+      document.getAnimations().every((a) => !(a instanceof CSSTransition) || a.playState !== "running"),
+    );
   };
 
   const send = async (page: Page, text: string) => {

@@ -116,7 +116,7 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
       </header>
       <div className="memory-view-body">
         <form
-          aria-label="Search memory"
+          aria-label="Memory search"
           onSubmit={(e) => {
             e.preventDefault();
             void load(query.trim());

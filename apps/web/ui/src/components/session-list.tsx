@@ -63,7 +63,7 @@ export function SessionList(props: SessionListProps) {
       >
         New session
       </button>
-      <form aria-label="Search sessions" onSubmit={search}>
+      <form aria-label="Session search" onSubmit={search}>
         <label htmlFor="search" className="visually-hidden">
           Search sessions
         </label>
