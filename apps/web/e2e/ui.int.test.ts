@@ -358,7 +358,7 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
         await close();
       }, 60_000);
 
-      it("shows what memory recalled under a reply, and lists, searches and forgets facts in the memory view", async () => {
+      it("shows what memory recalled under a reply, and lists, searches, corrects and forgets facts in the memory view", async () => {
         const fact = `Prefers tabs over spaces in ${viewport.name} projects`;
         const id = await newSession();
         const { page, nativeDialogs, close } = await openPage(viewport, `/s/${id}`);
@@ -389,12 +389,20 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
           .fill(viewport.name === "phone" ? "phone projects" : "desktop projects");
         await page.getByLabel("Search memory").press("Enter");
         await expect.poll(() => facts.locator("li").count()).toBe(1);
-        await facts.getByRole("button", { name: `Forget: ${fact}` }).click();
+        const corrected = `${fact}, width 4`;
+        await facts.getByRole("button", { name: `Edit: ${fact}` }).click();
+        const editor = page.getByRole("dialog", { name: "Correct this fact" });
+        await editor.getByLabel("What Engram should remember").fill(corrected);
+        await editor.getByRole("button", { name: "Save" }).click();
+        await facts.getByText(corrected).waitFor();
+        await facts.getByRole("button", { name: `Forget: ${corrected}` }).click();
         const confirm = page.getByRole("dialog", { name: "Forget this fact?" });
         await confirm.getByRole("button", { name: "Forget" }).click();
-        await facts.getByText(fact).waitFor({ state: "detached" });
+        await facts.getByText(corrected).waitFor({ state: "detached" });
         const listed = await api.request("GET", "/api/memory");
-        expect(listed.json.facts.map((f: { content: string }) => f.content)).not.toContain(fact);
+        const contents = listed.json.facts.map((f: { content: string }) => f.content);
+        expect(contents).not.toContain(fact);
+        expect(contents).not.toContain(corrected);
         expect(nativeDialogs).toEqual([]);
         await close();
       }, 60_000);

@@ -39,7 +39,9 @@ describeEachBackend("web memory API", (db) => {
   it("lists the owner's facts with provider, trust and time, filters by text, and never shows another scope", async () => {
     const all = await client.request("GET", "/api/memory");
     expect(all.status).toBe(200);
-    expect(all.json.providers).toEqual([{ name: "holographic", canList: true, canDelete: true }]);
+    expect(all.json.providers).toEqual([
+      { name: "holographic", canList: true, canDelete: true, canEdit: true },
+    ]);
     expect(all.json.facts.map((f: { content: string }) => f.content).sort()).toEqual([
       "Prefers tabs over spaces",
       "Works on the Engram project",
@@ -70,6 +72,28 @@ describeEachBackend("web memory API", (db) => {
     expect(left.json.facts.map((f: { content: string }) => f.content)).toEqual([
       "Works on the Engram project",
     ]);
+  });
+
+  it("corrects a fact's text, 404 for another scope's fact, 409 for text another fact has", async () => {
+    const patched = await client.request("PATCH", `/api/memory/holographic/${ids.web}`, {
+      content: "Prefers tabs, width 4",
+    });
+    expect(patched.json.fact).toMatchObject({ id: String(ids.web), content: "Prefers tabs, width 4" });
+    const other = await client.request("PATCH", `/api/memory/holographic/${ids.other}`, {
+      content: "mine now",
+    });
+    expect([other.status, other.json.error.code]).toEqual([404, "NOT_FOUND"]);
+    const taken = await client.request("PATCH", `/api/memory/holographic/${ids.web}`, {
+      content: "Works on the Engram project",
+    });
+    expect([taken.status, taken.json.error.code]).toEqual([409, "CONFLICT"]);
+    const empty = await client.request("PATCH", `/api/memory/holographic/${ids.web}`, { content: "" });
+    expect([empty.status, empty.json.error.code]).toEqual([400, "INVALID_ARGUMENT"]);
+    const extra = await client.request("PATCH", `/api/memory/holographic/${ids.web}`, {
+      content: "x",
+      trust: 1,
+    });
+    expect([extra.status, extra.json.error.code]).toEqual([400, "INVALID_ARGUMENT"]);
   });
 
   it("refuses hostile input with coded 4xx", async () => {

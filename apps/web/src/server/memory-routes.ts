@@ -30,11 +30,13 @@ export const memoryListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
 export const memoryFactParams = z.object({ provider: keySegmentField, id: idField });
+export const memoryPatchBody = z.object({ content: labelField(2000).min(1) }).strict();
 
 export interface ProviderInventoryStatus {
   readonly name: string;
   readonly canList: boolean;
   readonly canDelete: boolean;
+  readonly canEdit: boolean;
   /** Set when the provider could not be read this time (its other results still count). */
   readonly error?: string;
 }
@@ -71,8 +73,8 @@ async function withMemory<T>(
 
 /**
  * What Engram remembers, for the person using the web app: `GET /api/memory?q=&limit=` lists the facts
- * of every provider that can list them (`MemoryInventory`), `DELETE /api/memory/:provider/:id` forgets
- * one. Registered inside the protected `/api` scope: the same login and CSRF rules as every route, and
+ * of every provider that can list them (`MemoryInventory`), `PATCH /api/memory/:provider/:id` corrects
+ * one's text (`{ content }`, where the provider can), `DELETE /api/memory/:provider/:id` forgets one. Registered inside the protected `/api` scope: the same login and CSRF rules as every route, and
  * only the web owner's memory scope is ever opened.
  */
 export async function memoryRoutes(scope: FastifyInstance, options: MemoryRoutesOptions): Promise<void> {
@@ -84,32 +86,49 @@ export async function memoryRoutes(scope: FastifyInstance, options: MemoryRoutes
         name,
         canList: false,
         canDelete: false,
+        canEdit: false,
         error,
       }));
       const facts: (RememberedFact & { provider: string })[] = [];
       for (const provider of providers) {
         if (!isMemoryInventory(provider)) {
-          statuses.push({ name: provider.name, canList: false, canDelete: false });
+          statuses.push({ name: provider.name, canList: false, canDelete: false, canEdit: false });
           continue;
         }
+        const canEdit = typeof provider.updateMemory === "function";
         try {
           const listed = await provider.listMemories({
             ...(q ? { query: q } : {}),
             limit: limit ?? 200,
           });
           for (const fact of listed) facts.push({ ...fact, provider: provider.name });
-          statuses.push({ name: provider.name, canList: true, canDelete: true });
+          statuses.push({ name: provider.name, canList: true, canDelete: true, canEdit });
         } catch (error) {
           statuses.push({
             name: provider.name,
             canList: true,
             canDelete: true,
+            canEdit,
             error: error instanceof Error ? error.message : String(error),
           });
         }
       }
       return { facts, providers: statuses };
     });
+  });
+
+  scope.patch("/memory/:provider/:id", async (request) => {
+    const { provider: name, id } = parseInput(memoryFactParams, request.params, "params");
+    const { content } = parseInput(memoryPatchBody, request.body, "body");
+    if (!options.openMemory) throw new NotFoundError("Memory provider", name);
+    const fact = await withMemory(options.openMemory, async (providers) => {
+      const provider = providers.find((p) => p.name === name);
+      if (!provider || !isMemoryInventory(provider) || !provider.updateMemory)
+        throw new NotFoundError("Memory provider", name);
+      return provider.updateMemory(id, content);
+    });
+    if (!fact) throw new NotFoundError("Fact", id);
+    return { fact: { ...fact, provider: name } };
   });
 
   scope.delete("/memory/:provider/:id", async (request, reply) => {

@@ -255,7 +255,7 @@ function Workspace() {
             {(params) => <MessagingPane key={params.id} sessionId={decodeURIComponent(params.id)} />}
           </Route>
           <Route path="/memory">
-            <MemoryView confirm={confirm} />
+            <MemoryView confirm={confirm} prompt={prompt} />
           </Route>
           <Route>
             <div className="empty">

@@ -67,6 +67,20 @@ describeEachBackend<HolographicDB>(
       expect((await provider.listMemories({ limit: 1 })).length).toBe(1);
       expect(store.get(tabs.id)?.retrievalCount).toBe(0);
 
+      const corrected = await provider.updateMemory(String(tabs.id), "Prefers tabs, width 4");
+      expect(corrected).toMatchObject({
+        id: String(tabs.id),
+        content: "Prefers tabs, width 4",
+        category: "user_pref",
+      });
+      expect(await provider.updateMemory("424242", "nothing")).toBeUndefined();
+      expect(await provider.updateMemory("x", "nothing")).toBeUndefined();
+      await expect(
+        provider.updateMemory(String(tabs.id), "Works on the Engram project"),
+      ).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+
       expect(await provider.deleteMemory("not-an-id")).toBe(false);
       expect(await provider.deleteMemory("999999")).toBe(false);
       expect(await provider.deleteMemory(String(tabs.id))).toBe(true);

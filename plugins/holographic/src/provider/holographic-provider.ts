@@ -14,6 +14,7 @@ import {
   type ToolSchema,
 } from "@engram/core";
 import type { HolographicFactStore } from "../store/holographic-fact-store.js";
+import type { Fact } from "../store/types.js";
 import { extractDurableFacts } from "./auto-extract.js";
 import {
   contradictionsJson,
@@ -53,6 +54,24 @@ export interface HolographicProviderProps {
 }
 
 const MAX_FACT_ID = Number.MAX_SAFE_INTEGER;
+
+/** A fact id as the memory inventory passes it (decimal text); `undefined` for anything else. */
+function parseFactId(id: string): number | undefined {
+  if (!/^[1-9]\d{0,15}$/.test(id)) return undefined;
+  const factId = Number(id);
+  return factId > MAX_FACT_ID ? undefined : factId;
+}
+
+function toRememberedFact(fact: Fact): RememberedFact {
+  return {
+    id: String(fact.id),
+    content: fact.content,
+    category: fact.category,
+    trust: fact.trust,
+    createdAt: fact.createdAt.getTime(),
+    updatedAt: fact.updatedAt.getTime(),
+  };
+}
 
 /**
  * The holographic fact store as a memory provider: recalls trusted facts before model calls, offers
@@ -153,22 +172,24 @@ export class HolographicProvider extends MemoryProvider implements MemoryInvento
           [fact.content, fact.tags, fact.category].some((text) => text.toLowerCase().includes(needle)),
         )
       : facts;
-    return matching.slice(0, limit).map((fact) => ({
-      id: String(fact.id),
-      content: fact.content,
-      category: fact.category,
-      trust: fact.trust,
-      createdAt: fact.createdAt.getTime(),
-      updatedAt: fact.updatedAt.getTime(),
-    }));
+    return matching.slice(0, limit).map(toRememberedFact);
   }
 
   /** Removes the fact with this id (a decimal fact id); `false` for anything it does not hold. */
   async deleteMemory(id: string): Promise<boolean> {
-    if (!/^[1-9]\d{0,15}$/.test(id)) return false;
-    const factId = Number(id);
-    if (factId > MAX_FACT_ID) return false;
-    return this.requireStore().remove(factId);
+    const factId = parseFactId(id);
+    return factId === undefined ? false : this.requireStore().remove(factId);
+  }
+
+  /**
+   * Corrects a fact's text (its entities and vector follow, its trust stays); `undefined` for an id it
+   * does not hold. Text another fact already has is a `CONFLICT`.
+   */
+  async updateMemory(id: string, content: string): Promise<RememberedFact | undefined> {
+    const store = this.requireStore();
+    const factId = parseFactId(id);
+    if (factId === undefined || !store.get(factId)) return undefined;
+    return toRememberedFact(await store.update(factId, { content }));
   }
 
   override async handleToolCall(name: string, args: JsonObject): Promise<JsonValue> {

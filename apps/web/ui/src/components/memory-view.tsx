@@ -3,7 +3,7 @@ import { toast } from "sonner";
 import { ApiError, api, describeFailure, type MemoryPanel } from "../api/client.js";
 import { exactTime, relativeTime } from "../state/format-time.js";
 import type { Recall } from "../state/reply-stream.js";
-import type { ConfirmRequest } from "./dialogs.js";
+import type { ConfirmRequest, PromptRequest } from "./dialogs.js";
 
 /** The side panel of a web session: what each provider recalled for the last turn, and commit state. */
 export function MemoryPanelView({
@@ -57,10 +57,17 @@ interface ProviderInventory {
   name: string;
   canList: boolean;
   canDelete: boolean;
+  canEdit?: boolean;
 }
 
 /** Everything the providers remember in the web owner's scope: search it, delete with confirmation. */
-export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => void }) {
+export function MemoryView({
+  confirm,
+  prompt,
+}: {
+  confirm: (request: ConfirmRequest) => void;
+  prompt: (request: PromptRequest) => void;
+}) {
   const [facts, setFacts] = useState<MemoryFact[] | null>(null);
   const [providers, setProviders] = useState<ProviderInventory[]>([]);
   const [query, setQuery] = useState("");
@@ -108,6 +115,25 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
         ),
     });
 
+  const edit = (fact: MemoryFact) =>
+    prompt({
+      title: "Correct this fact",
+      label: "What Engram should remember",
+      initial: fact.content,
+      confirmLabel: "Save",
+      onSubmit: (content) =>
+        void api("PATCH", `/api/memory/${encodeURIComponent(fact.provider)}/${encodeURIComponent(fact.id)}`, {
+          content,
+        }).then(
+          () => {
+            toast.success("Corrected");
+            void load(query);
+          },
+          (error: unknown) =>
+            toast.error(describeFailure(error).title, { description: describeFailure(error).hint }),
+        ),
+    });
+
   const hidden = providers.filter((p) => !p.canList);
   return (
     <div className="memory-view">
@@ -145,7 +171,9 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
         )}
         <ul className="facts" aria-label="Remembered facts">
           {(facts ?? []).map((fact) => {
-            const canDelete = providers.find((p) => p.name === fact.provider)?.canDelete ?? false;
+            const status = providers.find((p) => p.name === fact.provider);
+            const canDelete = status?.canDelete ?? false;
+            const canEdit = status?.canEdit ?? false;
             return (
               <li key={`${fact.provider}:${fact.id}`} className="fact">
                 <p className="fact-text">{fact.content}</p>
@@ -157,6 +185,16 @@ export function MemoryView({ confirm }: { confirm: (request: ConfirmRequest) => 
                     <time title={exactTime(fact.createdAt)}>{relativeTime(fact.createdAt)}</time>
                   )}
                   {fact.sourceSessionId && <span>from session {fact.sourceSessionId}</span>}
+                  {canEdit && (
+                    <button
+                      type="button"
+                      className="ghost small"
+                      onClick={() => edit(fact)}
+                      aria-label={`Edit: ${fact.content}`}
+                    >
+                      Edit
+                    </button>
+                  )}
                   {canDelete && (
                     <button
                       type="button"
