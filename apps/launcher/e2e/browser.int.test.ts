@@ -128,7 +128,13 @@ for (const backend of backends) {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({
-          source: { platform: "telegram", chatId: chat, chatType: "dm", userId: chat },
+          source: {
+            platform: "telegram",
+            chatId: chat,
+            chatType: "dm",
+            userId: chat,
+            userName: `Ada ${chat}`,
+          },
           text: `hello from telegram ${chat}`,
         }),
       });
@@ -137,8 +143,17 @@ for (const backend of backends) {
         .getByTestId("messaging-sessions")
         .getByText(`hello from telegram ${chat}`)
         .waitFor({ timeout: 15_000 });
+      // The row names the person and the kind of chat, with the platform's badge and the last activity.
+      const row = page
+        .getByTestId("messaging-sessions")
+        .getByRole("button", { name: new RegExp(`Ada ${chat}`) });
+      expect(await row.textContent()).toMatch(/DM/);
+      expect(await row.getByRole("img", { name: "Telegram" }).count()).toBe(1);
+      expect(await row.locator("time").getAttribute("title")).toMatch(/\d{4}/);
       await page.getByTestId("messaging-sessions").getByText(`hello from telegram ${chat}`).click();
       await page.locator("li.message.assistant", { hasText: "[offline model]" }).first().waitFor();
+      await page.getByRole("heading", { level: 1, name: `Ada ${chat}` }).waitFor();
+      expect(new URL(page.url()).pathname).toMatch(/^\/m\//);
       await shot(page, `${backend.name}-4-messaging-session`);
       await page.close();
     }, 60_000);

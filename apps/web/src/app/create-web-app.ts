@@ -5,6 +5,8 @@ import {
   COMMIT_LEDGER,
   type CommitLedger,
   MemoryCommitCoordinator,
+  ROUTING_INDEX,
+  type RoutingIndex,
   TRANSCRIPT_STORE,
   type TranscriptStore,
   WEB_SESSION_STORE,
@@ -104,7 +106,7 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
   });
   const streams = new ChatStreams();
   const chat = new ChatService({ sessions, agents, streams, maxMessageBytes: props.config.maxMessageBytes });
-  const messaging = new MessagingFeed(transcripts);
+  const messaging = new MessagingFeed(transcripts, host.container.resolve<RoutingIndex>(ROUTING_INDEX));
   const commits = new Set<Promise<unknown>>();
   const server = buildWebServer({
     sessions,
@@ -115,6 +117,16 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
     messaging,
     auth: new WebAuth({ token: props.config.token }),
     uiDir: props.config.uiDir ?? DEFAULT_UI_DIR,
+    modelId: (props.model ?? host.model).id,
+    // The memory view sees exactly what web sessions see: the owner's scope, nothing else.
+    openMemory: () =>
+      host.openSession({
+        sessionId: "web-memory-view",
+        platform: "web",
+        memoryScope: WEB_MEMORY_SCOPE,
+        agentContext: "primary",
+        extra: {},
+      }),
     logger: props.logger ?? false,
     checkHealth: async () => {
       await sessions.list({ limit: 1 });

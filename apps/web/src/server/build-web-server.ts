@@ -20,6 +20,7 @@ import type { WebAgentPool } from "../agents/web-agent-pool.js";
 import type { ChatService } from "../chat/chat-service.js";
 import type { ChatStreamEvent, ChatStreams } from "../chat/chat-streams.js";
 import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
+import { memoryRoutes, type OpenedMemory } from "./memory-routes.js";
 import type { MessagingFeed } from "./messaging-feed.js";
 import { parseInput } from "./parse-input.js";
 import {
@@ -37,6 +38,7 @@ import {
   undoBody,
 } from "./request-schemas.js";
 import { recordRoutes } from "./route-table.js";
+import { uiRoutes } from "./ui-routes.js";
 import type { WebAuth } from "./web-auth.js";
 
 declare module "fastify" {
@@ -58,6 +60,10 @@ export interface BuildWebServerProps {
   readonly commitInBackground: (sessionId: string) => void;
   readonly checkHealth?: () => Promise<void>;
   readonly uiDir?: string | undefined;
+  /** Opens the web owner's memory scope for `GET/DELETE /api/memory` (absent: nothing to list). */
+  readonly openMemory?: (() => OpenedMemory) | undefined;
+  /** The chat model's id, shown on replies (`GET /api/info`). */
+  readonly modelId?: string | undefined;
   readonly logger?: FastifyServerOptions["logger"];
 }
 
@@ -179,6 +185,9 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     scope.addHook("onResponse", async (request, reply) => {
       if (request.routeOptions.config.changesSessions && reply.statusCode < 400) sessionsChanged();
     });
+
+    await scope.register(uiRoutes, { modelId: props.modelId });
+    await scope.register(memoryRoutes, { openMemory: props.openMemory });
 
     // --- web sessions --------------------------------------------------------------------------
     scope.get("/sessions", async (request) => {
@@ -385,7 +394,7 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
       if (!session || session.source === "web")
         throw new EngramError("SESSION_NOT_FOUND", `No messaging session ${id}`);
       const messages = await props.transcripts.getMessages(id);
-      return { session: { ...session, messages } };
+      return { session: { ...session, ...(await messaging.namesFor(session.sessionKey)), messages } };
     });
 
     scope.get("/events", eventStream, async (request, reply) => {

@@ -1,4 +1,4 @@
-import type { TranscriptStore } from "@engram/core";
+import type { RoutingEntry, RoutingIndex, TranscriptStore } from "@engram/core";
 
 /** A messaging (gateway) session as the sidebar lists it. */
 export interface MessagingSessionSummary {
@@ -10,6 +10,25 @@ export interface MessagingSessionSummary {
   readonly messageCount: number;
   readonly updatedAt: number;
   readonly ended: boolean;
+  readonly archived: boolean;
+  readonly userId: string | null;
+  readonly chatId: string | null;
+  readonly threadId: string | null;
+  /** The person's and the chat's display names, from the routing entry's origin when it has them. */
+  readonly userName: string | null;
+  readonly chatName: string | null;
+}
+
+/** Who and where a session is with, from its routing entry's origin (names the gateway was given). */
+export function originNames(entry: RoutingEntry | undefined): {
+  userName: string | null;
+  chatName: string | null;
+} {
+  const origin = entry?.origin;
+  return {
+    userName: origin?.userName ?? null,
+    chatName: origin?.chatName ?? entry?.displayName ?? null,
+  };
 }
 
 /** Subscribes to transcript changes (session ids), e.g. `@engram/store`'s `listenForTranscriptChanges`. */
@@ -23,14 +42,23 @@ export type TranscriptChangeSource = (onChange: (sessionId: string) => void) => 
  */
 export class MessagingFeed {
   readonly #transcripts: TranscriptStore;
+  readonly #routing: RoutingIndex | undefined;
   readonly #listeners = new Set<(sessionId: string) => void>();
   #known = new Map<string, string>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #unlisten: (() => Promise<void>) | undefined;
 
-  constructor(transcripts: TranscriptStore) {
+  /** With a routing index, sessions carry the person's and the chat's names from the routing origin. */
+  constructor(transcripts: TranscriptStore, routing?: RoutingIndex) {
     this.#transcripts = transcripts;
+    this.#routing = routing;
+  }
+
+  /** The person's and chat's names for a session key (nulls without a routing index or entry). */
+  async namesFor(sessionKey: string | null): Promise<{ userName: string | null; chatName: string | null }> {
+    if (!sessionKey || !this.#routing) return originNames(undefined);
+    return originNames(await this.#routing.get(sessionKey).catch(() => undefined));
   }
 
   async list(limit = 200): Promise<MessagingSessionSummary[]> {
@@ -39,6 +67,11 @@ export class MessagingFeed {
       scope: { routed: true },
       limit: Math.min(limit, 500),
     });
+    const entries = new Map<string, RoutingEntry>();
+    if (this.#routing) {
+      for (const entry of await this.#routing.list({ limit: Math.min(limit, 500) }).catch(() => []))
+        entries.set(entry.sessionKey, entry);
+    }
     return items
       .filter((item) => item.session.source !== "web")
       .map(({ session, firstUserMessage }) => ({
@@ -50,6 +83,11 @@ export class MessagingFeed {
         messageCount: session.messageCount,
         updatedAt: session.updatedAt,
         ended: session.endedAt !== null,
+        archived: session.archived,
+        userId: session.userId,
+        chatId: session.chatId,
+        threadId: session.threadId,
+        ...originNames(session.sessionKey ? entries.get(session.sessionKey) : undefined),
       }));
   }
 

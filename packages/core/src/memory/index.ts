@@ -5,6 +5,7 @@
 export * from "./logger.js";
 export * from "./memory-context.js";
 export * from "./memory-errors.js";
+export * from "./memory-inventory.js";
 export * from "./memory-manager.js";
 export * from "./memory-provider.js";
 export * from "./tool-arguments.js";

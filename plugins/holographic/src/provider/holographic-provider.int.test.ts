@@ -2,6 +2,7 @@ import "reflect-metadata";
 import {
   type ChatMessage,
   installPlugin,
+  isMemoryInventory,
   MEMORY_PROVIDER_FACTORIES,
   MemoryManager,
   type MemoryProviderFactory,
@@ -43,6 +44,49 @@ describeEachBackend<HolographicDB>(
         network: false,
       });
       expect(provider.getToolSchemas().map((schema) => schema.name)).toEqual(["fact_store", "fact_feedback"]);
+    });
+
+    it("lets a person list, filter and delete what it remembers, without counting it as a retrieval", async () => {
+      expect(isMemoryInventory(provider)).toBe(true);
+      const tabs = (await store.add({ content: "Prefers tabs over spaces", category: "user_pref" })).fact;
+      await store.add({ content: "Works on the Engram project", category: "project" });
+      const all = await provider.listMemories();
+      expect(all.map((f) => f.content).sort()).toEqual([
+        "Prefers tabs over spaces",
+        "Works on the Engram project",
+      ]);
+      expect(all.find((f) => f.id === String(tabs.id))).toMatchObject({
+        category: "user_pref",
+        trust: expect.any(Number),
+        createdAt: expect.any(Number),
+      });
+      expect((await provider.listMemories({ query: "TABS" })).map((f) => f.id)).toEqual([String(tabs.id)]);
+      expect((await provider.listMemories({ query: "project" })).map((f) => f.content)).toEqual([
+        "Works on the Engram project",
+      ]);
+      expect((await provider.listMemories({ limit: 1 })).length).toBe(1);
+      expect(store.get(tabs.id)?.retrievalCount).toBe(0);
+
+      const corrected = await provider.updateMemory(String(tabs.id), "Prefers tabs, width 4");
+      expect(corrected).toMatchObject({
+        id: String(tabs.id),
+        content: "Prefers tabs, width 4",
+        category: "user_pref",
+      });
+      expect(await provider.updateMemory("424242", "nothing")).toBeUndefined();
+      expect(await provider.updateMemory("x", "nothing")).toBeUndefined();
+      await expect(
+        provider.updateMemory(String(tabs.id), "Works on the Engram project"),
+      ).rejects.toMatchObject({
+        code: "CONFLICT",
+      });
+
+      expect(await provider.deleteMemory("not-an-id")).toBe(false);
+      expect(await provider.deleteMemory("999999")).toBe(false);
+      expect(await provider.deleteMemory(String(tabs.id))).toBe(true);
+      expect(await provider.deleteMemory(String(tabs.id))).toBe(false);
+      expect((await provider.listMemories()).map((f) => f.content)).toEqual(["Works on the Engram project"]);
+      expect(await provider.prefetch("tabs", { sessionId: "s1" })).toBe("");
     });
 
     it("adds, searches, probes and rates facts through the tools", async () => {

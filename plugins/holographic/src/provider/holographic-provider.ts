@@ -2,15 +2,19 @@ import {
   type ChatMessage,
   type JsonObject,
   type JsonValue,
+  type ListMemoriesOptions,
   type MemoryHookContext,
+  type MemoryInventory,
   MemoryProvider,
   type MemoryProviderCapabilities,
   type MemoryWriteAction,
   type ProviderInitContext,
+  type RememberedFact,
   StoreError,
   type ToolSchema,
 } from "@engram/core";
 import type { HolographicFactStore } from "../store/holographic-fact-store.js";
+import type { Fact } from "../store/types.js";
 import { extractDurableFacts } from "./auto-extract.js";
 import {
   contradictionsJson,
@@ -51,13 +55,31 @@ export interface HolographicProviderProps {
 
 const MAX_FACT_ID = Number.MAX_SAFE_INTEGER;
 
+/** A fact id as the memory inventory passes it (decimal text); `undefined` for anything else. */
+function parseFactId(id: string): number | undefined {
+  if (!/^[1-9]\d{0,15}$/.test(id)) return undefined;
+  const factId = Number(id);
+  return factId > MAX_FACT_ID ? undefined : factId;
+}
+
+function toRememberedFact(fact: Fact): RememberedFact {
+  return {
+    id: String(fact.id),
+    content: fact.content,
+    category: fact.category,
+    trust: fact.trust,
+    createdAt: fact.createdAt.getTime(),
+    updatedAt: fact.updatedAt.getTime(),
+  };
+}
+
 /**
  * The holographic fact store as a memory provider: recalls trusted facts before model calls, offers
  * the `fact_store` and `fact_feedback` tools, mirrors the host's memory writes, and (with
  * `autoExtract`) stores the user's stated preferences and decisions when a session ends.
  * Local only: no network.
  */
-export class HolographicProvider extends MemoryProvider {
+export class HolographicProvider extends MemoryProvider implements MemoryInventory {
   readonly name = "holographic";
   override readonly capabilities: Readonly<MemoryProviderCapabilities>;
   private readonly props: HolographicProviderProps;
@@ -133,6 +155,41 @@ export class HolographicProvider extends MemoryProvider {
     // have no stable identity here.
     if (action !== "add" || !content.trim()) return;
     await this.requireStore().add({ content, category: target === "user" ? "user_pref" : "general" });
+  }
+
+  /**
+   * The facts of this provider's scope, by trust then recency. A query keeps the facts whose content,
+   * tags or category contain it (case-insensitive): a plain filter, so browsing never counts as a
+   * retrieval and never moves trust the way `search` does.
+   */
+  async listMemories(options: ListMemoriesOptions = {}): Promise<RememberedFact[]> {
+    const store = this.requireStore();
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 200), 1), 1000);
+    const needle = options.query?.trim().toLowerCase() ?? "";
+    const facts = store.list({ limit: 1000 });
+    const matching = needle
+      ? facts.filter((fact) =>
+          [fact.content, fact.tags, fact.category].some((text) => text.toLowerCase().includes(needle)),
+        )
+      : facts;
+    return matching.slice(0, limit).map(toRememberedFact);
+  }
+
+  /** Removes the fact with this id (a decimal fact id); `false` for anything it does not hold. */
+  async deleteMemory(id: string): Promise<boolean> {
+    const factId = parseFactId(id);
+    return factId === undefined ? false : this.requireStore().remove(factId);
+  }
+
+  /**
+   * Corrects a fact's text (its entities and vector follow, its trust stays); `undefined` for an id it
+   * does not hold. Text another fact already has is a `CONFLICT`.
+   */
+  async updateMemory(id: string, content: string): Promise<RememberedFact | undefined> {
+    const store = this.requireStore();
+    const factId = parseFactId(id);
+    if (factId === undefined || !store.get(factId)) return undefined;
+    return toRememberedFact(await store.update(factId, { content }));
   }
 
   override async handleToolCall(name: string, args: JsonObject): Promise<JsonValue> {

@@ -5,7 +5,7 @@
  */
 import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import type { SessionMessage } from "./api.js";
+import type { SessionMessage } from "../api/client.js";
 import { Message } from "./message.js";
 
 const NOTE =

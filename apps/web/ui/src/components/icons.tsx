@@ -1,0 +1,41 @@
+/** Inline SVG icons: they draw the same everywhere (no emoji or symbol font needed). */
+const base = {
+  width: 18,
+  height: 18,
+  viewBox: "0 0 24 24",
+  fill: "none",
+  stroke: "currentColor",
+  strokeWidth: 2,
+  strokeLinecap: "round",
+  strokeLinejoin: "round",
+  focusable: false,
+} as const;
+
+export const SunIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <circle cx="12" cy="12" r="4" />
+    <path d="M12 2v2M12 20v2M4.9 4.9l1.4 1.4M17.7 17.7l1.4 1.4M2 12h2M20 12h2M4.9 19.1l1.4-1.4M17.7 6.3l1.4-1.4" />
+  </svg>
+);
+export const MoonIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <path d="M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0 9.8 9.8z" />
+  </svg>
+);
+export const MenuIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <path d="M3 6h18M3 12h18M3 18h18" />
+  </svg>
+);
+export const PlusIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <path d="M12 5v14M5 12h14" />
+  </svg>
+);
+export const MoreIcon = () => (
+  <svg {...base} aria-hidden="true">
+    <circle cx="5" cy="12" r="1" />
+    <circle cx="12" cy="12" r="1" />
+    <circle cx="19" cy="12" r="1" />
+  </svg>
+);
