@@ -10,6 +10,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
+import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
 
 const TOKEN = "test-token-0123456789";
 
@@ -231,5 +232,94 @@ describeEachBackend("OpenAI-compatible API with the openai client", (db) => {
     // A refused stream is refused before the event stream starts: a plain coded error.
     expect(await post({ ...ok, stream: true, model: "nope" })).toEqual([404, "NOT_FOUND"]);
     expect(await transcriptOf("agent:main:openai:dm:mallory")).toEqual([]);
+  });
+});
+
+describeEachBackend("OpenAI-compatible API under retries and disconnects", (db) => {
+  let gateway: Gateway;
+  let base: string;
+  let client: OpenAI;
+  let runner: EchoTurnRunner;
+  let release: () => void = () => undefined;
+
+  beforeAll(async () => {
+    runner = new EchoTurnRunner();
+    const config = parseGatewayConfig({ token: TOKEN, expirySweepIntervalMs: 0 });
+    gateway = createGateway({ config, db: db(), runner });
+    base = (await gateway.listen({ host: "127.0.0.1", port: 0 })).address;
+    client = new OpenAI({ baseURL: `${base}/v1`, apiKey: TOKEN, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    release();
+    await gateway?.close({ drainDeadlineMs: 5000 });
+  });
+
+  /** Holds every turn until `release()`; resolves once `count` turns in total have started. */
+  const holdTurns = () => {
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    runner.hold = () => gate;
+  };
+  const turnsStarted = async (count: number) => {
+    const until = Date.now() + 10_000;
+    while (runner.inputs.length < count && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+    expect(runner.inputs.length).toBe(count);
+  };
+  const transcriptOf = async (name: string) => {
+    const entry = await gateway.routingIndex.get(`agent:main:openai:dm:${name}`);
+    return entry ? (await gateway.transcripts.getMessages(entry.sessionId)).map((m) => m.content) : [];
+  };
+
+  it("runs concurrent copies of one request once and answers each with the same reply", async () => {
+    const history: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "first" }];
+    await client.chat.completions.create({ model: "engram", user: "racer", messages: history });
+    const before = runner.inputs.length;
+    holdTurns();
+    const request = {
+      model: "engram",
+      user: "racer",
+      messages: [
+        ...history,
+        { role: "assistant" as const, content: "echo: first" },
+        { role: "user" as const, content: "second" },
+      ],
+    };
+    const answers = Promise.all(Array.from({ length: 4 }, () => client.chat.completions.create(request)));
+    await turnsStarted(before + 1);
+    release();
+    const replies = (await answers).map((a) => a.choices[0]!.message.content);
+    expect(replies).toEqual(Array(4).fill("echo: second"));
+    expect(runner.inputs.length).toBe(before + 1);
+    expect(await transcriptOf("racer")).toEqual(["first", "echo: first", "second", "echo: second"]);
+    runner.hold = undefined;
+  });
+
+  it("finishes a streamed turn whose client went away; the client's retry gets that answer without a second run", async () => {
+    holdTurns();
+    const before = runner.inputs.length;
+    const abort = new AbortController();
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "are you there?" }];
+    const streamed = client.chat.completions
+      .create({ model: "engram", user: "leaver", messages, stream: true }, { signal: abort.signal })
+      .then(async (stream) => {
+        for await (const _ of stream) {
+          // The client leaves before the answer.
+        }
+      });
+    await turnsStarted(before + 1);
+    abort.abort();
+    // Aborted before or after the event stream began: the client raises, or its iterator just ends.
+    await streamed.catch(() => undefined);
+    release();
+    const until = Date.now() + 10_000;
+    while ((await transcriptOf("leaver")).length < 2 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(await transcriptOf("leaver")).toEqual(["are you there?", "echo: are you there?"]);
+    runner.hold = undefined;
+    const retry = await client.chat.completions.create({ model: "engram", user: "leaver", messages });
+    expect(retry.choices[0]!.message.content).toBe("echo: are you there?");
+    expect(runner.inputs.length).toBe(before + 1);
+    expect(await transcriptOf("leaver")).toEqual(["are you there?", "echo: are you there?"]);
   });
 });
