@@ -6,6 +6,7 @@ import type { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
 import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
 import { messageRequestBody } from "./message-request.js";
+import { type OpenAICompatibleProps, registerOpenAICompatibleRoutes } from "./openai-compatible-routes.js";
 import { parseInput } from "./parse-input.js";
 import { recordRoutes } from "./route-table.js";
 
@@ -20,6 +21,8 @@ export interface BuildGatewayServerProps {
   readonly bodyLimit?: number;
   /** Extra readiness check for `/health` (e.g. a database ping); a throw answers 503. */
   readonly checkHealth?: () => Promise<void>;
+  /** Serves the OpenAI-compatible API (`/v1/chat/completions`, `/v1/models`) over `handler` when given. */
+  readonly openaiCompatible?: Omit<OpenAICompatibleProps, "handler">;
 }
 
 function errorBody(code: EngramError["code"], message: string) {
@@ -144,6 +147,9 @@ export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInsta
           ...(result.stopped ? { stopped: true } : {}),
         };
       });
+
+      if (props.openaiCompatible)
+        registerOpenAICompatibleRoutes(v1, { handler: props.handler, ...props.openaiCompatible });
     },
     { prefix: "/v1" },
   );
