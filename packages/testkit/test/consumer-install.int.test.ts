@@ -7,9 +7,9 @@
  * - `import("@engram/testkit")` works while vitest is not installed, and the framework-free kit fails a
  *   provider that declares memory but keeps nothing (and passes the reference provider);
  * - `require("@engram/core")` works (Node >= 20.19);
- * - `npm install -D vitest@latest` then succeeds next to them, `npm ls kysely` shows one version, and
- *   the Vitest binding (`@engram/testkit/vitest`) run by that vitest fails the do-nothing provider on
- *   the recall check.
+ * - `npm install -D vitest@latest` then succeeds next to them, `npm ls kysely` shows one version (so
+ *   the Holographic README's example type-checks and runs), and the Vitest binding
+ *   (`@engram/testkit/vitest`) run by that vitest fails the do-nothing provider on the recall check.
  *
  * npm needs the registry for third-party packages: when it cannot be reached the tests are skipped
  * with the reason printed. `ENGRAM_TARBALL_NPM_CACHE` picks npm's cache folder; `ENGRAM_TARBALL_KEEP_HOST=1`
@@ -247,6 +247,44 @@ describe("the published packages, installed from tarballs by npm in a project ou
       const listed = await run("npm", ["ls", "kysely", "--all", "--json"], host, consumerEnv());
       expect(listed.code, listed.stdout + listed.stderr).toBe(0);
       expect([...versionsIn(JSON.parse(listed.stdout), "kysely")]).toHaveLength(1);
+    },
+    INSTALL_TIMEOUT_MS,
+  );
+
+  it(
+    "type-checks and runs the Holographic README's example against the installed packages",
+    async (ctx) => {
+      skipIfOffline(ctx);
+      // Two kysely copies made this example fail with TS2322 (`#private`): store's Kysely is not the plugin's.
+      const readme = readFileSync(join(WORKSPACE, "plugins/holographic/README.md"), "utf8");
+      const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+      expect(example, "plugins/holographic/README.md has no ```ts example").toBeDefined();
+      await writeFile(join(host, "holographic-example.ts"), example ?? "");
+      await writeFile(
+        join(host, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: {
+            target: "ES2022",
+            module: "NodeNext",
+            moduleResolution: "NodeNext",
+            strict: true,
+            skipLibCheck: true,
+            types: [],
+            outDir: "out",
+          },
+          files: ["holographic-example.ts"],
+        }),
+      );
+      await mustRun("npm", ["install", "--save-dev", "typescript@5.9.3", ...npmFlags()], host, consumerEnv());
+      const compiled = await run(
+        process.execPath,
+        ["node_modules/typescript/bin/tsc", "-p", "."],
+        host,
+        consumerEnv(),
+      );
+      expect(compiled.code, compiled.stdout + compiled.stderr).toBe(0);
+      const ran = await run(process.execPath, ["out/holographic-example.js"], host, consumerEnv());
+      expect(ran.code, ran.stderr).toBe(0);
     },
     INSTALL_TIMEOUT_MS,
   );
