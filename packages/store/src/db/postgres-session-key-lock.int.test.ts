@@ -174,4 +174,48 @@ describe.skipIf(!postgres)("PostgresSessionKeyLock on a real server", () => {
     }
     await Promise.all(locks.map((lock) => lock.close()));
   }, 60_000);
+
+  // Issue 18: the lock statements of many turns queued one behind another on the lock's single
+  // connection (two round trips per turn, in series); now whatever queues behind the statement in
+  // flight goes out as one statement. Many keys at once in every process exercise those batches,
+  // including a key's unlock and its next local holder's try-lock in the same statement.
+  it("keeps every key exclusive and leaves none held when many keys' turns run at once in each process", async () => {
+    const keys = Array.from({ length: 16 }, () => key());
+    const locks = Array.from({ length: 3 }, () => database!.sessionKeyLock());
+    const inside = new Map<string, number>();
+    let overlaps = 0;
+    let turnsRun = 0;
+    const start = deferred();
+    const turns = locks.flatMap((lock) =>
+      keys.flatMap((k) =>
+        Array.from({ length: 6 }, async () => {
+          await start.promise;
+          return lock.withLock(k, async () => {
+            const now = (inside.get(k) ?? 0) + 1;
+            inside.set(k, now);
+            if (now > 1) overlaps++;
+            await sql`select 1`.execute(database!.db);
+            turnsRun++;
+            inside.set(k, (inside.get(k) ?? 1) - 1);
+          });
+        }),
+      ),
+    );
+    start.open();
+    await Promise.all(turns);
+    expect(overlaps).toBe(0);
+    expect(turnsRun).toBe(3 * 16 * 6);
+    // Nothing stays held while those processes live: another one takes every key at once.
+    const other = database!.sessionKeyLock();
+    const taken = await Promise.all(
+      keys.map((k) =>
+        Promise.race([
+          other.withLock(k, async () => true),
+          new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3_000)),
+        ]),
+      ),
+    );
+    expect(taken.every(Boolean)).toBe(true);
+    await Promise.all([...locks, other].map((lock) => lock.close()));
+  }, 60_000);
 });

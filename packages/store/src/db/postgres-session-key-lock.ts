@@ -34,21 +34,40 @@ export interface PostgresSessionKeyLockProps {
   readonly reconnectMaxMs?: number;
 }
 
+type LockOp = "lock" | "unlock";
+
+interface PendingOp {
+  readonly op: LockOp;
+  readonly key: string;
+  resolve(ok: boolean): void;
+  reject(error: unknown): void;
+}
+
 interface Connection {
   readonly client: pg.Client;
   readonly ready: Promise<void>;
   /**
-   * The tail of this connection's statements: each waits for the one before, so many turns share the
-   * connection without handing `pg` overlapping queries (pg 8 warns about that, pg 9 refuses it), and
-   * an unlock is always sent before any later try-lock.
+   * Lock statements waiting for the one in flight. One statement at a time on the connection (pg 8
+   * warns about overlapping queries, pg 9 refuses them); whatever queued meanwhile goes out as ONE
+   * statement, so many turns' try-locks and unlocks share a round trip instead of queueing behind
+   * each other's.
    */
-  tail: Promise<unknown>;
+  pending: PendingOp[];
+  sending: boolean;
   /** Aborts when the connection is gone: every advisory lock taken on it is released by the server. */
   readonly lost: AbortController;
 }
 
 const TRY_LOCK = "select pg_try_advisory_lock(hashtext($1), hashtext($2)) as ok";
 const UNLOCK = "select pg_advisory_unlock(hashtext($1), hashtext($2)) as ok";
+// Several operations in one statement. Their order inside it does not matter: advisory locks are
+// re-entrant per connection, so an unlock and a try-lock of the same key (a key handed from one
+// local holder to the next) leave it held once whichever runs first, and keys are otherwise
+// independent. Results come back by position.
+const BATCH = `select o.ord, case when o.op = 'unlock'
+    then pg_advisory_unlock(hashtext($1), hashtext(o.key))
+    else pg_try_advisory_lock(hashtext($1), hashtext(o.key)) end as ok
+  from unnest($2::text[], $3::text[]) with ordinality as o(op, key, ord)`;
 
 /**
  * {@link SessionKeyLock} across processes: PostgreSQL session-level advisory locks
@@ -140,8 +159,7 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
       let ok: boolean;
       try {
         await connection.ready;
-        const result = await this.#query(connection, TRY_LOCK, key);
-        ok = result.rows[0]?.ok === true;
+        ok = await this.#query(connection, "lock", key);
       } catch (error) {
         this.#lose(connection, error);
         // Whatever the try-lock did died with the connection: try again on a new one, for a while.
@@ -157,8 +175,7 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
   async #release(connection: Connection, key: string): Promise<void> {
     if (connection.lost.signal.aborted) return; // the server freed it with the connection
     try {
-      const result = await this.#query(connection, UNLOCK, key);
-      if (result.rows[0]?.ok !== true) throw new Error("the advisory lock was not held");
+      if (!(await this.#query(connection, "unlock", key))) throw new Error("the advisory lock was not held");
     } catch (error) {
       // An unlock that failed may leave the key locked for as long as the connection lives: close it,
       // which frees every lock on it (and reports the other holders' locks as lost).
@@ -166,13 +183,49 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
     }
   }
 
-  /** Runs one lock statement on `connection` after every statement queued on it before. */
-  #query(connection: Connection, text: string, key: string): Promise<pg.QueryResult<{ ok: boolean }>> {
-    const run = connection.tail.then(() =>
-      connection.client.query<{ ok: boolean }>(text, [this.#namespace, key]),
-    );
-    connection.tail = run.catch(() => undefined);
-    return run;
+  /**
+   * Runs one lock operation on `connection`: sent at once when the connection is idle, otherwise
+   * with everything else queued behind the statement in flight (one round trip for all of them).
+   */
+  #query(connection: Connection, op: LockOp, key: string): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      connection.pending.push({ op, key, resolve, reject });
+      if (!connection.sending) void this.#send(connection);
+    });
+  }
+
+  async #send(connection: Connection): Promise<void> {
+    connection.sending = true;
+    while (connection.pending.length > 0) {
+      const ops = connection.pending;
+      connection.pending = [];
+      try {
+        const answers = await this.#run(connection, ops);
+        for (let i = 0; i < ops.length; i++) ops[i]!.resolve(answers[i] === true);
+      } catch (error) {
+        for (const op of ops) op.reject(error);
+      }
+    }
+    connection.sending = false;
+  }
+
+  async #run(connection: Connection, ops: readonly PendingOp[]): Promise<boolean[]> {
+    if (ops.length === 1) {
+      const only = ops[0]!;
+      const result = await connection.client.query<{ ok: boolean }>(only.op === "lock" ? TRY_LOCK : UNLOCK, [
+        this.#namespace,
+        only.key,
+      ]);
+      return [result.rows[0]?.ok === true];
+    }
+    const result = await connection.client.query<{ ord: string | number; ok: boolean }>(BATCH, [
+      this.#namespace,
+      ops.map((o) => o.op),
+      ops.map((o) => o.key),
+    ]);
+    const answers = new Array<boolean>(ops.length).fill(false);
+    for (const row of result.rows) answers[Number(row.ord) - 1] = row.ok === true;
+    return answers;
   }
 
   /** The live connection, or a new one once the backoff after a failed one has passed. */
@@ -199,7 +252,8 @@ export class PostgresSessionKeyLock implements SessionKeyLock {
       ready: client.connect().then(() => {
         if (!lost.signal.aborted) this.#backoff.reset();
       }),
-      tail: Promise.resolve(),
+      pending: [],
+      sending: false,
     };
     // In the same tick as connect(), so before any event: pg emits "error" at any moment of the
     // connection's life, and an "error" without a listener ends the process.
