@@ -31,14 +31,12 @@ export interface PostgresCommitLedgerProps {
    */
   readonly asyncLeaseCommits?: boolean;
   /**
-   * Completions too with `synchronous_commit = off`. Default true. A completion lost to a server
-   * crash makes its segment uncommitted again, so the agent commits it once more: duplicates at the
-   * provider, never a lost turn. Turns (`markTurnCompleted`) are always fully durable.
-   *
-   * Why on by default: commits are at-least-once anyway (a process killed between the agent's commit
-   * and its completion runs that commit again), so a durable completion buys no guarantee, only a
-   * second WAL flush per turn cycle. The WAL is written in order: an async completion is durable no
-   * later than the next durable mark of any session (or the WAL writer's next flush, ~200 ms).
+   * Completions too with `synchronous_commit = off`. Default false. A completion lost to a server
+   * crash makes its segment uncommitted again, so the agent commits it once more: a duplicate at the
+   * provider, never a lost turn. Off by default because "committed exactly once" is the promise; a
+   * host that accepts a re-run commit after a database crash can turn it on for one WAL flush less
+   * per turn cycle (the WAL is written in order, so an async completion is durable no later than the
+   * next durable mark or the WAL writer's next flush, ~200 ms).
    */
   readonly asyncCompletions?: boolean;
   /**
@@ -111,7 +109,7 @@ export class PostgresCommitLedger implements CommitLedger {
     this.#db = db;
     this.#clock = props.clock ?? systemClock;
     this.#async = props.asyncLeaseCommits ?? true;
-    this.#asyncCompletions = props.asyncCompletions ?? true;
+    this.#asyncCompletions = props.asyncCompletions ?? false;
     const batching =
       props.batching === false ? { maxInFlight: Number.POSITIVE_INFINITY, maxBatch: 1 } : props.batching;
     const maxInFlight = batching?.maxInFlight ?? 4;
