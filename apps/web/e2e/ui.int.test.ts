@@ -442,6 +442,21 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
           const id = await newSession(
             `A session with a rather long title that must not push its actions away ${viewport.name} ${theme}`,
           );
+          model.script(
+            {
+              text: "",
+              toolCalls: [
+                {
+                  name: "fact_store",
+                  arguments: JSON.stringify({
+                    action: "add",
+                    content: `Prefers dark roast coffee (${viewport.name}, ${theme})`,
+                  }),
+                },
+              ],
+            },
+            { text: "Noted:\n\n- **dark roast**\n- see `coffee.md`\n\n```sh\necho brew --strong\n```" },
+          );
           await api.chat(
             id,
             "Tell me about `markdown` with a [link](https://example.com/a/very/long/path/that/keeps/going/and/going)",

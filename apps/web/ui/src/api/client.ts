@@ -46,6 +46,7 @@ export interface MessagingSession {
 }
 export interface MessagingTranscript extends MessagingSession {
   source: string;
+  model?: string | null;
   messages: SessionMessage[];
 }
 export interface MemoryPanel {
