@@ -98,6 +98,10 @@ describe("describing a failure", () => {
       hint: expect.stringContaining("ENGRAM_MODEL_BASE_URL"),
     });
     expect(model(500).kind).toBe("model-error");
+    expect(model(undefined, "The turn stopped: model_error")).toMatchObject({
+      kind: "model-failed",
+      hint: expect.stringContaining("ENGRAM_MODEL_API_KEY"),
+    });
   });
 
   it("reads a turn stopped by a model error from the stream's error event", () => {

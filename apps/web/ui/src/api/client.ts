@@ -46,6 +46,7 @@ export interface MessagingSession {
 }
 export interface MessagingTranscript extends MessagingSession {
   source: string;
+  model?: string | null;
   messages: SessionMessage[];
 }
 export interface MemoryPanel {
@@ -186,11 +187,18 @@ function describeModelFailure(message: string, details?: Record<string, unknown>
       title: "The model server does not know this model",
       hint: "Check ENGRAM_MODEL (the model name) and ENGRAM_MODEL_BASE_URL.",
     };
-  if (/ECONNREFUSED|ENOTFOUND|fetch failed|timed? ?out|network/i.test(message) || !status)
+  if (/ECONNREFUSED|ENOTFOUND|EAI_AGAIN|fetch failed|timed? ?out|network/i.test(message))
     return {
       kind: "model-unreachable",
       title: "The model could not be reached",
       hint: "Check that the model server runs and that ENGRAM_MODEL_BASE_URL points at it (with /v1).",
+    };
+  // The turn's error event may not say why (no HTTP status): name every setting that can cause it.
+  if (!status)
+    return {
+      kind: "model-failed",
+      title: "The model call failed",
+      hint: "Check ENGRAM_MODEL (model name), ENGRAM_MODEL_BASE_URL (server, with /v1) and ENGRAM_MODEL_API_KEY; the server log has the model server's answer.",
     };
   return {
     kind: "model-error",

@@ -27,4 +27,21 @@ describe("a transcript message", () => {
     expect(render({ role: "assistant", content: "hello" })).toContain("Agent said:");
     expect(render({ role: "tool", content: "{}", toolName: "fact_store" })).toContain("fact_store result");
   });
+
+  it("shows no empty bubble for an assistant step that only called tools", () => {
+    expect(render({ role: "assistant", content: "", toolCalls: [{ id: "c1" }] })).toBe("");
+    expect(render({ role: "assistant", content: null })).toBe("");
+  });
+
+  it("renders the agent's markdown and its model without the server's address", () => {
+    const html = renderToStaticMarkup(
+      <Message
+        message={{ id: 1, role: "assistant", content: "**bold**", createdAt: 0 }}
+        model="gpt-4o-mini@https://api.openai.com/v1"
+      />,
+    );
+    expect(html).toContain("<strong>bold</strong>");
+    expect(html).toContain(">gpt-4o-mini<");
+    expect(html).toContain('title="gpt-4o-mini@https://api.openai.com/v1"');
+  });
 });

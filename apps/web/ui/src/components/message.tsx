@@ -34,6 +34,8 @@ export function Message({ message, model, recalls }: MessageProps) {
     );
   }
   const assistant = message.role === "assistant";
+  // An assistant step that only called tools has no words: its tool rows follow, an empty bubble would not help.
+  if (assistant && !message.content?.trim()) return null;
   return (
     <li className={`message ${message.role}`}>
       <span className="visually-hidden">{speakerOf(message.role)}</span>

@@ -67,7 +67,7 @@ export function MessagingPane({ sessionId }: { sessionId: string }) {
       <div className="chat-body">
         <ol className="transcript" aria-label="Transcript">
           {session.messages.map((m) => (
-            <Message key={m.id} message={m} />
+            <Message key={m.id} message={m} model={session.model ?? null} />
           ))}
         </ol>
       </div>
