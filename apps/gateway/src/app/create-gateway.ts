@@ -15,24 +15,28 @@ import {
   TRANSCRIPT_STORE,
   type TranscriptStore,
 } from "@engram/core";
-import { createDefaultHost, type EngramHost } from "@engram/sessions";
+import {
+  AgentTurnRunner,
+  createDefaultHost,
+  type EngramHost,
+  GatewayTurnHandler,
+  migrateSessions,
+  PostgresRestartStateStore,
+  RestartRecovery,
+  type RestoreReport,
+  SessionExpiryWatcher,
+  SessionRouter,
+  type SessionsDB,
+  type TurnRunner,
+} from "@engram/sessions";
 import type { DB } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
 import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import { TelegramAdapter } from "../adapters/telegram/telegram-adapter.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { migrateGateway } from "../db/migrations/index.js";
-import type { GatewayDB } from "../db/schema/index.js";
-import { PostgresRestartStateStore } from "../restart/postgres-restart-state-store.js";
-import { RestartRecovery, type RestoreReport } from "../restart/restart-recovery.js";
-import { SessionRouter } from "../routing/session-router.js";
 import { buildGatewayServer } from "../server/build-gateway-server.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
-import { AgentTurnRunner } from "../turns/agent-turn-runner.js";
-import { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
-import { SessionExpiryWatcher } from "../turns/session-expiry-watcher.js";
-import type { TurnRunner } from "../turns/turn-runner.js";
 
 /** Resume reason written on keys that had a turn in progress when the gateway stopped. */
 export const GATEWAY_SHUTDOWN_RESUME_REASON = "gateway_shutdown";
@@ -130,6 +134,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   const routingIndex = host.container.resolve<RoutingIndex>(ROUTING_INDEX);
   const transcripts = host.container.resolve<TranscriptStore>(TRANSCRIPT_STORE);
   const metrics = new GatewayMetrics();
+  const observer = metrics.observer();
   const isolation = {
     groupSessionsPerUser: props.config.groupSessionsPerUser,
     threadSessionsPerUser: props.config.threadSessionsPerUser,
@@ -196,7 +201,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     transcripts,
     runner,
     coordinator,
-    metrics,
+    observer,
     maxTextBytes: props.config.maxTextBytes,
     duplicateWaitMs: props.config.duplicateWaitMs,
     // As many held transcripts as live agents: the sessions likely to speak next.
@@ -240,7 +245,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   const startedAdapters = new Set<PlatformAdapter>();
   const recovery = new RestartRecovery({
     instance: props.config.instance,
-    state: new PostgresRestartStateStore(props.db as unknown as Kysely<GatewayDB>, { clock }),
+    state: new PostgresRestartStateStore(props.db as unknown as Kysely<SessionsDB>, { clock }),
     routingIndex,
     router,
     handler,
@@ -252,12 +257,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       await adaptersUp;
       return adapters.find((adapter) => adapter.platform === platform && startedAdapters.has(adapter));
     },
-    metrics,
+    observer,
     logger: server.log,
     reapPreviousRun: () => coordinator.reapInstances(commitPrefix),
   });
   const listen = async (listenProps: GatewayListenProps): Promise<GatewayListening> => {
-    await migrateGateway(props.db);
+    await migrateSessions(props.db);
     const restore = await recovery.restore();
     const address = await server.listen({ host: listenProps.host, port: listenProps.port });
     try {
@@ -277,7 +282,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     handler,
     ...(agentRunner ? { agents: agentRunner } : {}),
     clock,
-    metrics,
+    observer,
     routeMaxAgeDays: props.config.routeMaxAgeDays,
   });
   if (props.config.expirySweepIntervalMs > 0) expiryWatcher.start(props.config.expirySweepIntervalMs);

@@ -1,8 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
 import { EngramError, isEngramError, parseSessionSource, StoreError } from "@engram/core";
+import type { GatewayTurnHandler } from "@engram/sessions";
 import { isConnectionFailure } from "@engram/store";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
-import type { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
 import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
 import { messageRequestBody } from "./message-request.js";

@@ -2,7 +2,6 @@ import { type Clock, MemoryCommitCoordinator, type RoutingIndex, type Transcript
 import { beforeEach, expect, it } from "vitest";
 import { SessionRouter } from "../../routing/session-router.js";
 import { type ManualClock, manualClock } from "../../routing/test-support/session-router.scenarios.js";
-import { GatewayMetrics } from "../../server/gateway-metrics.js";
 import { EchoTurnRunner } from "../echo-turn-runner.js";
 import { GatewayTurnHandler } from "../gateway-turn-handler.js";
 import { SessionExpiryWatcher } from "../session-expiry-watcher.js";
@@ -33,7 +32,7 @@ export function routePruningScenarios(
   let routingIndex: RoutingIndex;
   let runner: GatedRunner;
   let handler: GatewayTurnHandler;
-  let metrics: GatewayMetrics;
+  let pruned: number;
   let router: SessionRouter;
 
   beforeEach(() => {
@@ -41,7 +40,7 @@ export function routePruningScenarios(
     const stores = createStores(clock);
     routingIndex = stores.routingIndex;
     runner = new GatedRunner();
-    metrics = new GatewayMetrics();
+    pruned = 0;
     // No reset policy expires anything: only pruning removes entries here.
     router = new SessionRouter({
       ...stores,
@@ -58,8 +57,15 @@ export function routePruningScenarios(
   });
 
   const watcher = (routeMaxAgeDays: number) =>
-    new SessionExpiryWatcher({ routingIndex, router, handler, clock, metrics, routeMaxAgeDays });
-  const prunedMetric = async () => (await metrics.routesPruned.get()).values[0]?.value ?? 0;
+    new SessionExpiryWatcher({
+      routingIndex,
+      router,
+      handler,
+      clock,
+      observer: { routesPruned: (count) => (pruned += count) },
+      routeMaxAgeDays,
+    });
+  const prunedMetric = async () => pruned;
 
   it("prunes entries inactive past the max age, keeping suspended ones and keys with a turn in progress", async () => {
     await handler.handle({ source: dm("1"), text: "old" });

@@ -1,15 +1,12 @@
 import type { SessionSource } from "@engram/core";
+import { CONTINUATION_NOTE, EchoTurnRunner, migrateSessions, type SessionsDB } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
 import type { Kysely } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { migrateGateway } from "../db/migrations/index.js";
-import type { GatewayDB } from "../db/schema/index.js";
-import { manualClock } from "../routing/test-support/session-router.scenarios.js";
-import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
-import { CONTINUATION_NOTE } from "./restart-recovery.js";
+import { manualClock } from "../test-support/manual-clock.js";
 
 /** Echo runner whose turns wait while held (a continuation "stuck" until the process dies). */
 class HoldingRunner extends EchoTurnRunner {
@@ -63,7 +60,7 @@ describeEachBackend(
     const crash = async (gateway: Gateway) => {
       open.splice(open.indexOf(gateway), 1);
       await gateway.close({ drainDeadlineMs: 50 });
-      await (db() as unknown as Kysely<GatewayDB>)
+      await (db() as unknown as Kysely<SessionsDB>)
         .updateTable("gateway_instances")
         .set({ clean_shutdown_at: null })
         .execute();
@@ -191,7 +188,7 @@ describeEachBackend(
       expect(result?.outcome).toEqual({ status: "skipped", reason: "nothing_to_continue" });
       expect(second.runner.texts).toEqual([]);
       expect((await second.gateway.routingIndex.get(sent.sessionKey))?.resumePending).toBe(true);
-      const streaks = await (db() as unknown as Kysely<GatewayDB>)
+      const streaks = await (db() as unknown as Kysely<SessionsDB>)
         .selectFrom("gateway_interrupted_keys")
         .selectAll()
         .execute();
@@ -244,7 +241,7 @@ describeEachBackend(
       const fourth = await boot(stillHeld); // the streak starts over at 1: not suspended
       expect(fourth.report).toMatchObject({ suspended: [], continuing: [sent.sessionKey] });
       const streaks = () =>
-        (db() as unknown as Kysely<GatewayDB>)
+        (db() as unknown as Kysely<SessionsDB>)
           .selectFrom("gateway_interrupted_keys")
           .select(["session_key", "interrupted_restarts"])
           .execute();
@@ -266,5 +263,5 @@ describeEachBackend(
       expect(second.report).toMatchObject({ previousRun: "clean", continuing: [] });
     });
   },
-  { setup: (db) => migrateGateway(db) },
+  { setup: (db) => migrateSessions(db) },
 );

@@ -8,12 +8,12 @@ import {
   HolographicProvider,
   migrateHolographic,
 } from "@engram/provider-holographic";
+import { AgentTurnRunner, type AgentTurnSession } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
 import type { Kysely } from "kysely";
 import { afterEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { AgentTurnRunner, type AgentTurnSession } from "./agent-turn-runner.js";
 
 const TOKEN = "test-token-0123456789";
 const source = { platform: "telegram", chatId: "7", chatType: "dm", userId: "7" };

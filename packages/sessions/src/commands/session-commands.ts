@@ -8,8 +8,8 @@ import {
   type TranscriptStore,
 } from "@engram/core";
 import type { SessionRoute, SessionRouter } from "../routing/session-router.js";
-import type { GatewayMetrics } from "../server/gateway-metrics.js";
-import type { TurnReply } from "../turns/gateway-turn-handler.js";
+import type { SessionRuntimeObserver } from "../runtime/runtime-observer.js";
+import type { TurnReply } from "../turns/turn-reply.js";
 import type { TurnRunner } from "../turns/turn-runner.js";
 import type { GatewayCommand } from "./gateway-command.js";
 
@@ -31,7 +31,7 @@ export interface SessionCommandsProps {
   readonly routingIndex: RoutingIndex;
   readonly transcripts: TranscriptStore;
   readonly runner: TurnRunner;
-  readonly metrics?: GatewayMetrics;
+  readonly observer?: SessionRuntimeObserver;
   /** Commits a session left for good (the turn handler's `leaveSession`). */
   readonly leaveSession: (sessionId: string) => Promise<boolean>;
   /**
@@ -88,10 +88,10 @@ export class SessionCommands {
 
   /** `/new [title]`, `/reset`: commit the session being left, then route the key to a fresh one. */
   async #reset(source: SessionSource, command: "new" | "reset", args: string): Promise<TurnReply> {
-    const { router, transcripts, metrics } = this.#props;
+    const { router, transcripts, observer } = this.#props;
     const title = args === "" ? undefined : validateTitle(args);
     const route = await router.resetSession(source);
-    metrics?.resets.inc({ reason: "explicit" });
+    observer?.reset?.("explicit");
     await this.#props.switched(route, source, {
       reset: true,
       reason: command === "reset" ? "reset" : "new_session",

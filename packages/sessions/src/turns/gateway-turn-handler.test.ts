@@ -7,7 +7,6 @@ import {
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { SessionRouter } from "../routing/session-router.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
-import { GatewayMetrics } from "../server/gateway-metrics.js";
 import { EchoTurnRunner } from "./echo-turn-runner.js";
 import { GatewayTurnHandler } from "./gateway-turn-handler.js";
 import type { TurnInput, TurnOutput } from "./turn-runner.js";
@@ -236,7 +235,8 @@ describe("GatewayTurnHandler", () => {
   });
 
   it("keeps a failed boundary commit's work, counts it as failed and still answers the turn", async () => {
-    const metrics = new GatewayMetrics();
+    const commits: string[] = [];
+    const resets: string[] = [];
     const failing = new (class extends ProbeRunner {
       override agentFor() {
         return {
@@ -258,15 +258,14 @@ describe("GatewayTurnHandler", () => {
       transcripts,
       runner: failing,
       coordinator,
-      metrics,
+      observer: { commit: (result) => commits.push(result), reset: (reason) => resets.push(reason) },
     });
     const first = await h.handle({ source, text: "one" });
     const reset = await h.handle({ source, text: "/new" });
     expect(reset.sessionId).not.toBe(first.sessionId);
     expect(await coordinator.hasUncommittedWork(first.sessionId)).toBe(true);
-    const text = await metrics.registry.metrics();
-    expect(text).toContain('engram_gateway_memory_commits_total{result="failed"} 1');
-    expect(text).toContain('engram_gateway_session_resets_total{reason="explicit"} 1');
+    expect(commits).toEqual(["failed"]);
+    expect(resets).toEqual(["explicit"]);
   });
 
   it("clears the resume mark after a resumed turn completes", async () => {

@@ -7,9 +7,8 @@ import {
   type SessionSource,
   systemClock,
 } from "@engram/core";
-import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import type { SessionRouter } from "../routing/session-router.js";
-import type { GatewayMetrics } from "../server/gateway-metrics.js";
+import type { SessionRuntimeObserver } from "../runtime/runtime-observer.js";
 import type { ContinuationOutcome, GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
 import type { PreviousRun, RestartStateStore } from "./restart-state-store.js";
 
@@ -24,6 +23,11 @@ export const DEFAULT_CONTINUATION_CONCURRENCY = 4;
 export const CONTINUATION_NOTE =
   "[System note: your previous turn in this conversation was interrupted by a gateway restart before " +
   "you could finish it. Continue from where you left off and answer the user's last message.]";
+
+/** Where a continuation's reply goes: a host's platform adapter (it sends to the chat of `source`). */
+export interface ReplySender {
+  send(source: SessionSource, text: string): Promise<void>;
+}
 
 /** The part of a pino logger recovery writes to. */
 export interface RecoveryLogger {
@@ -51,8 +55,8 @@ export interface RestartRecoveryProps {
    * The adapter of `platform` once the gateway's adapters are up; `undefined` when there is none (the
    * generic `/v1/messages` API): the continuation's reply then stays in the transcript.
    */
-  readonly adapterFor?: (platform: string) => Promise<PlatformAdapter | undefined>;
-  readonly metrics?: GatewayMetrics;
+  readonly adapterFor?: (platform: string) => Promise<ReplySender | undefined>;
+  readonly observer?: SessionRuntimeObserver;
   readonly logger?: RecoveryLogger;
   /**
    * Declares the memory-commit registrations of this instance's earlier runs dead, on an unclean
@@ -119,10 +123,10 @@ export class RestartRecovery {
 
   async restore(): Promise<RestoreReport> {
     if (this.#began) throw new Error("restore() runs once per gateway process");
-    const { state, routingIndex, metrics, logger } = this.#props;
+    const { state, routingIndex, observer, logger } = this.#props;
     const previousRun = await state.beginRun(this.#props.instance);
     this.#began = true;
-    metrics?.starts.inc({ previous_run: previousRun });
+    observer?.started?.(previousRun);
     let marked = 0;
     const suspended: string[] = [];
     let reapedCommitInstances: readonly string[] = [];
@@ -151,8 +155,7 @@ export class RestartRecovery {
         await state.forget(entry.sessionKey);
         suspended.push(entry.sessionKey);
       }
-      metrics?.restartRestored.inc(marked);
-      metrics?.restartSuspended.inc(suspended.length);
+      observer?.restartRestored?.(marked, suspended.length);
     }
     const candidates = (await this.#pendingEntries()).filter(
       (entry) =>
@@ -195,7 +198,7 @@ export class RestartRecovery {
   }
 
   async #continue(entry: RoutingEntry): Promise<ContinuationResult> {
-    const { handler, state, metrics, logger } = this.#props;
+    const { handler, state, observer, logger } = this.#props;
     const sessionKey = entry.sessionKey;
     try {
       const outcome = await handler.continueInterrupted(entry, {
@@ -207,14 +210,14 @@ export class RestartRecovery {
       if (outcome.status === "continued" || outcome.reason === "nothing_to_continue") {
         await state.forget(sessionKey);
       }
-      metrics?.restartContinuations.inc({
-        result: outcome.status === "continued" ? "continued" : `skipped_${outcome.reason}`,
-      });
+      observer?.restartContinuation?.(
+        outcome.status === "continued" ? "continued" : `skipped_${outcome.reason}`,
+      );
       logger?.info({ sessionKey, sessionId: entry.sessionId, outcome }, "restart continuation");
       return { sessionKey, outcome };
     } catch (error) {
       // The key stays resume-pending: the next message resumes it; an unclean start counts it again.
-      metrics?.restartContinuations.inc({ result: "failed" });
+      observer?.restartContinuation?.("failed");
       logger?.warn({ sessionKey, sessionId: entry.sessionId, err: error }, "restart continuation failed");
       return { sessionKey, error };
     }

@@ -1,14 +1,14 @@
 import { type Clock, systemClock } from "@engram/core";
 import type { Kysely } from "kysely";
-import type { GatewayDB } from "../db/schema/index.js";
+import type { SessionsDB } from "../db/schema/index.js";
 import type { InterruptedKey, PreviousRun, RestartStateStore } from "./restart-state-store.js";
 
-/** {@link RestartStateStore} on the gateway's own tables (`migrateGateway`), Postgres or PGlite. */
+/** {@link RestartStateStore} on the session runtime's own tables (`migrateSessions`), Postgres or PGlite. */
 export class PostgresRestartStateStore implements RestartStateStore {
-  readonly #db: Kysely<GatewayDB>;
+  readonly #db: Kysely<SessionsDB>;
   readonly #clock: Clock;
 
-  constructor(db: Kysely<GatewayDB>, props: { readonly clock?: Clock } = {}) {
+  constructor(db: Kysely<SessionsDB>, props: { readonly clock?: Clock } = {}) {
     this.#db = db;
     this.#clock = props.clock ?? systemClock;
   }

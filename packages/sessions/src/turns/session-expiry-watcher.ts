@@ -6,7 +6,7 @@ import {
   systemClock,
 } from "@engram/core";
 import type { SessionRouter } from "../routing/session-router.js";
-import type { GatewayMetrics } from "../server/gateway-metrics.js";
+import type { SessionRuntimeObserver } from "../runtime/runtime-observer.js";
 import type { IdleSweepReport } from "./agent-turn-runner.js";
 import type { GatewayTurnHandler } from "./gateway-turn-handler.js";
 
@@ -27,7 +27,7 @@ export interface SessionExpiryWatcherProps {
   readonly routeMaxAgeDays?: number;
   /** Least time between two prunes, in ms (default one hour). */
   readonly pruneIntervalMs?: number;
-  readonly metrics?: GatewayMetrics;
+  readonly observer?: SessionRuntimeObserver;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -136,7 +136,7 @@ export class SessionExpiryWatcher {
           { expiryFinalized: true, touch: false },
           { expectedSessionId: entry.sessionId },
         );
-        this.#props.metrics?.expiryFinalized.inc();
+        this.#props.observer?.expiryFinalized?.();
         report.finalized.push(entry.sessionKey);
       } else {
         report.failed.push(entry.sessionKey);
@@ -165,7 +165,7 @@ export class SessionExpiryWatcher {
     const pruned = await this.#props.routingIndex.pruneOlderThan(now - days * DAY_MS, {
       keepKeys: [...new Set(keepKeys)],
     });
-    this.#props.metrics?.routesPruned.inc(pruned);
+    this.#props.observer?.routesPruned?.(pruned);
     return pruned;
   }
 

@@ -4,4 +4,5 @@ export * from "./gateway-turn-handler.js";
 export * from "./keyed-serial-queue.js";
 export * from "./reset-notices.js";
 export * from "./session-expiry-watcher.js";
+export type * from "./turn-reply.js";
 export type * from "./turn-runner.js";

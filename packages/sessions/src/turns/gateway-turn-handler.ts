@@ -20,12 +20,15 @@ import {
 } from "@engram/core";
 import { parseGatewayCommand } from "../commands/gateway-command.js";
 import { SessionCommands, type SwitchReason } from "../commands/session-commands.js";
-import type { AutoResetInfo, SessionRoute, SessionRouter } from "../routing/session-router.js";
-import type { GatewayMetrics } from "../server/gateway-metrics.js";
+import type { SessionRoute, SessionRouter } from "../routing/session-router.js";
+import type { SessionRuntimeObserver } from "../runtime/runtime-observer.js";
 import { KeyedSerialQueue } from "./keyed-serial-queue.js";
 import { RecentTranscripts } from "./recent-transcripts.js";
 import { autoResetNote } from "./reset-notices.js";
+import type { TurnReply } from "./turn-reply.js";
 import type { CompletedTurn, TurnInput, TurnOutput, TurnRunner } from "./turn-runner.js";
+
+export type { TurnReply } from "./turn-reply.js";
 
 /** Default cap on one inbound message's text, in UTF-8 bytes. */
 export const DEFAULT_MAX_TEXT_BYTES = 64 * 1024;
@@ -53,30 +56,6 @@ export interface InboundMessage {
    * platform that got its acknowledgement never has to redeliver. Not called when `handle` fails first.
    */
   readonly onStored?: () => void;
-}
-
-export interface TurnReply {
-  /** The session the message is stored in (for a duplicate: where the original was stored). */
-  readonly sessionId: string;
-  readonly sessionKey: string;
-  /**
-   * The answer; `null` when nothing answered: a turn stopped by `/stop`, or a duplicate whose
-   * original has no reply (see `duplicate`).
-   */
-  readonly reply: string | null;
-  /**
-   * The message id was delivered before on this session key: nothing was stored or run again, and
-   * `reply` is the original turn's reply. A retry of a turn still running waits for it (at most
-   * `duplicateWaitMs`); `reply` is `null` only when the original ended without one (stopped, failed,
-   * or its process died before answering; a restart continuation may still answer it, and a later
-   * retry then gets that answer) or, with `pending`, when the wait ran out first.
-   */
-  readonly duplicate?: true;
-  /** A duplicate whose original turn was still running when the wait for it ended: ask again later. */
-  readonly pending?: true;
-  /** The turn (for a duplicate: the original) was interrupted by `/stop`: the user's message is kept, no reply was saved. */
-  readonly stopped?: true;
-  readonly autoReset?: AutoResetInfo;
 }
 
 /** How {@link GatewayTurnHandler.continueInterrupted} ended. */
@@ -119,7 +98,8 @@ export interface GatewayTurnHandlerProps {
    * runs a key's turns one at a time). Default: none, for a single process.
    */
   readonly keyLock?: SessionKeyLock;
-  readonly metrics?: GatewayMetrics;
+  /** Told what the pipeline does (the gateway's metrics). */
+  readonly observer?: SessionRuntimeObserver;
   readonly maxTextBytes?: number;
   /** Longest wait for the commit of a session left for good, in ms (default 30000). */
   readonly boundaryCommitTimeoutMs?: number;
@@ -178,7 +158,7 @@ export class GatewayTurnHandler {
       routingIndex: props.routingIndex,
       transcripts: props.transcripts,
       runner: props.runner,
-      ...(props.metrics ? { metrics: props.metrics } : {}),
+      ...(props.observer ? { observer: props.observer } : {}),
       leaveSession: (sessionId) => this.leaveSession(sessionId),
       switched: (route, source, how) => this.#switched(route, source, how),
       route: (source) => this.#route(source),
@@ -202,8 +182,8 @@ export class GatewayTurnHandler {
     const run = this.#queue.run(entry.sessionKey, () =>
       throttle(() => this.#locked(entry.sessionKey, () => this.#continue(entry, props))),
     );
-    this.#props.metrics?.queueDepth.set(this.#queue.depth);
-    return run.finally(() => this.#props.metrics?.queueDepth.set(this.#queue.depth));
+    this.#props.observer?.queueDepth?.(this.#queue.depth);
+    return run.finally(() => this.#props.observer?.queueDepth?.(this.#queue.depth));
   }
 
   /**
@@ -303,7 +283,7 @@ export class GatewayTurnHandler {
       message.onStored?.();
       return stopped;
     }
-    const metrics = this.#props.metrics;
+    const observer = this.#props.observer;
     const run = command
       ? this.#enqueue(sessionKey, () => this.#commands.run(command, source))
       : messageId === undefined
@@ -315,23 +295,21 @@ export class GatewayTurnHandler {
       const reply = await run;
       // A command's effect is durable once it ran (a message turn said so when its message was saved).
       message.onStored?.();
-      metrics?.turns.inc({
-        outcome: reply.duplicate ? "duplicate" : reply.stopped ? "stopped" : "completed",
-      });
+      observer?.turn?.(reply.duplicate ? "duplicate" : reply.stopped ? "stopped" : "completed");
       return reply;
     } catch (error) {
-      metrics?.turns.inc({ outcome: "failed" });
+      observer?.turn?.("failed");
       throw error;
     } finally {
-      metrics?.queueDepth.set(this.#queue.depth);
-      metrics?.agentCacheSize.set(this.#props.runner.cachedAgents);
+      observer?.queueDepth?.(this.#queue.depth);
+      observer?.cachedAgents?.(this.#props.runner.cachedAgents);
     }
   }
 
   /** Queues `work` on the key's lane, holding the key's cross-process lock while it runs. */
   #enqueue<T>(sessionKey: string, work: () => Promise<T>): Promise<T> {
     const run = this.#queue.run(sessionKey, () => this.#locked(sessionKey, work));
-    this.#props.metrics?.queueDepth.set(this.#queue.depth);
+    this.#props.observer?.queueDepth?.(this.#queue.depth);
     return run;
   }
 
@@ -513,7 +491,7 @@ export class GatewayTurnHandler {
    */
   async #route(source: SessionSource): Promise<SessionRoute> {
     const route = await this.#props.router.getOrCreateSession(source);
-    if (route.autoReset) this.#props.metrics?.resets.inc({ reason: route.autoReset.reason });
+    if (route.autoReset) this.#props.observer?.reset?.(route.autoReset.reason);
     if (route.previousSessionId) await this.#switched(route, source, { reset: true, reason: "reset" });
     return route;
   }
@@ -585,7 +563,7 @@ export class GatewayTurnHandler {
   }
 
   async #commitLeft(sessionId: string): Promise<boolean> {
-    const { coordinator, runner, metrics } = this.#props;
+    const { coordinator, runner, observer } = this.#props;
     let outcome: CommitOutcome | "error";
     let error: unknown;
     try {
@@ -599,7 +577,7 @@ export class GatewayTurnHandler {
       error = caught;
     }
     const dirty = outcome === "committed" || outcome === "clean" ? false : await this.#stillDirty(sessionId);
-    metrics?.commits.inc({ result: dirty ? "failed" : "ok" });
+    observer?.commit?.(dirty ? "failed" : "ok");
     if (dirty) {
       this.#failedLeaves.add(sessionId);
       this.#log.warn(
@@ -667,25 +645,25 @@ export class GatewayTurnHandler {
    * the session is clean.
    */
   async commitUnattended(sessionId: string): Promise<boolean> {
-    const { coordinator, metrics } = this.#props;
+    const { coordinator, observer } = this.#props;
     for (let segment = 0; segment < MAX_UNATTENDED_SEGMENTS; segment++) {
       if (coordinator.hasCurrentAgent(sessionId)) return false;
       let outcome: CommitOutcome;
       try {
         outcome = await coordinator.tryCommitSession(sessionId);
       } catch (error) {
-        metrics?.commits.inc({ result: "failed" });
+        observer?.commit?.("failed");
         this.#log.warn({ sessionId, err: error }, "sweep: the commit ledger failed; the next sweep retries");
         return false;
       }
       if (outcome === "clean") return true;
       if (outcome === "committed") {
-        metrics?.commits.inc({ result: "ok" });
+        observer?.commit?.("ok");
         continue;
       }
       // In flight or owned elsewhere: another commit takes it. A failure was logged by the coordinator.
       if (outcome === "failed" || outcome === "no_owner" || outcome === "missing_handle") {
-        metrics?.commits.inc({ result: "failed" });
+        observer?.commit?.("failed");
       }
       return false;
     }
