@@ -65,6 +65,12 @@ export interface RestartRecoveryProps {
    * and its in-flight commit leases are released. Resolves the registrations it ended.
    */
   readonly reapPreviousRun?: () => Promise<{ readonly instances: readonly string[] }>;
+  /**
+   * Whether this host's sessions are routed by session key (a messaging gateway): only then are
+   * interrupted keys marked, suspended and continued. A host that addresses sessions by id (the web)
+   * keeps the marker and the reaping only. Default true.
+   */
+  readonly routed?: boolean;
 }
 
 /** One queued continuation's end: its outcome, or the error its turn failed with. */
@@ -134,7 +140,8 @@ export class RestartRecovery {
       // Before any turn or commit of this run: what the dead run owned is adoptable from the start.
       reapedCommitInstances = (await this.#props.reapPreviousRun()).instances;
     }
-    if (previousRun === "unclean") {
+    const routed = this.#props.routed ?? true;
+    if (previousRun === "unclean" && routed) {
       const before = new Set((await this.#pendingEntries()).map((entry) => entry.sessionKey));
       marked = await routingIndex.markRecentlyActiveResumable(
         this.#props.restartWindowMs ?? DEFAULT_RESTART_WINDOW_MS,
@@ -157,7 +164,7 @@ export class RestartRecovery {
       }
       observer?.restartRestored?.(marked, suspended.length);
     }
-    const candidates = (await this.#pendingEntries()).filter(
+    const candidates = (routed ? await this.#pendingEntries() : []).filter(
       (entry) =>
         entry.origin !== null &&
         this.#isFresh(entry) &&

@@ -108,14 +108,15 @@ export class AgentTurnRunner implements TurnRunner {
       const result = await agent.runTurn(input.text, toChatHistory(input.history), {
         ...(input.signal ? { signal: input.signal } : {}),
         ...(input.systemNotes ? { systemNotes: input.systemNotes } : {}),
+        ...(input.onEvent ? { onEvent: input.onEvent } : {}),
       });
       // Queued syncs land before the turn counts as completed (and may be committed).
       await agent.memory.flushPending();
       if (result.completed) {
-        await input.onCompleted({ reply: result.reply, agent });
-        return { reply: result.reply, completed: true };
+        await input.onCompleted({ reply: result.reply, agent, messages: result.messages });
+        return { reply: result.reply, completed: true, recalls: result.recalls };
       }
-      if (result.stopReason === "aborted") return { reply: "", completed: false };
+      if (result.stopReason === "aborted") return { reply: "", completed: false, recalls: result.recalls };
       throw new TurnFailedError(input.sessionId, result.error);
     });
   }

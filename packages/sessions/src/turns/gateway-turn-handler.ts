@@ -116,6 +116,12 @@ export interface GatewayTurnHandlerProps {
    * process, in ms (default {@link DEFAULT_DUPLICATE_WAIT_MS}); after it the retry answers `pending`.
    */
   readonly duplicateWaitMs?: number;
+  /**
+   * Where a stored session's messages came from, for a session whose memory this host commits when
+   * its agent is gone (a crash); `undefined` for another host's session in a shared database. Default:
+   * the sessions a router created (they have a session key), as the router recorded their source.
+   */
+  readonly adoptable?: (row: TranscriptSession) => SessionSource | undefined;
 }
 
 /**
@@ -610,11 +616,11 @@ export class GatewayTurnHandler {
     const { transcripts, runner } = this.#props;
     if (!runner.committerFor) return undefined;
     const row = await transcripts.getSession(sessionId);
-    // Only a routed session has a key; the rest belong to another host (web chats), with other memory.
-    if (!row || row.sessionKey === null) return undefined;
-    let source: SessionSource;
+    if (!row) return undefined;
+    let source: SessionSource | undefined;
     try {
-      source = sourceOfSession(row);
+      source = this.#adoptable(row);
+      if (!source) return undefined;
     } catch (error) {
       this.#log.warn(
         { sessionId, err: error },
@@ -633,8 +639,9 @@ export class GatewayTurnHandler {
     const { coordinator, transcripts } = this.#props;
     const out: string[] = [];
     for (const sessionId of await coordinator.unattendedSessions()) {
-      // Another host's sessions in a shared database (web chats) are that host's to commit.
-      if ((await transcripts.getSession(sessionId))?.sessionKey) out.push(sessionId);
+      // Another host's sessions in a shared database are that host's to commit.
+      const row = await transcripts.getSession(sessionId);
+      if (row && this.serves(row)) out.push(sessionId);
     }
     return out;
   }
@@ -670,6 +677,20 @@ export class GatewayTurnHandler {
     return !(await this.#stillDirty(sessionId));
   }
 
+  #adoptable(row: TranscriptSession): SessionSource | undefined {
+    return this.#props.adoptable ? this.#props.adoptable(row) : routedSource(row);
+  }
+
+  /** Whether this host commits the memory of a stored session (see `adoptable`). */
+  serves(row: TranscriptSession): boolean {
+    try {
+      return this.#adoptable(row) !== undefined;
+    } catch {
+      // Unusable source: `adoptAgent` reports it when a commit asks.
+      return true;
+    }
+  }
+
   #validateText(text: unknown): string {
     if (typeof text !== "string" || text.trim() === "") {
       throw new InvalidArgumentError("text", "must be a non-empty string");
@@ -680,8 +701,13 @@ export class GatewayTurnHandler {
   }
 }
 
-/** Where a stored session's messages came from, as the router recorded it (the memory scope's input). */
-function sourceOfSession(row: TranscriptSession): SessionSource {
+/**
+ * Where a routed session's messages came from, as the router recorded it (the memory scope's input);
+ * `undefined` for a session no router created (it has no key: another host's, e.g. a web chat).
+ */
+function routedSource(row: TranscriptSession): SessionSource | undefined {
+  // Only a routed session has a key; the rest belong to another host, with other memory.
+  if (row.sessionKey === null) return undefined;
   return parseSessionSource({
     platform: row.source,
     chatId: row.chatId ?? "",

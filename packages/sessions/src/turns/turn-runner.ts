@@ -1,3 +1,4 @@
+import type { AgentEvent, MemoryRecall } from "@engram/agent";
 import type {
   ChatMessage,
   CommittableAgent,
@@ -21,6 +22,8 @@ export interface TurnInput {
   readonly systemNotes?: readonly string[];
   /** Aborted by `/stop`: the runner stops the model and answers `completed: false`. */
   readonly signal?: AbortSignal;
+  /** Streams what the agent does while the turn runs (tokens, tool calls, recalls): the web's SSE. */
+  readonly onEvent?: (event: AgentEvent) => void;
   /** The session's `/model` override; absent means the gateway's default model. */
   readonly modelOverride?: ModelOverride;
   /**
@@ -34,6 +37,8 @@ export interface CompletedTurn {
   readonly reply: string;
   /** The agent whose memory the turn went to; the coordinator commits it at the session's boundary. */
   readonly agent: CommittableAgent;
+  /** What the turn added to the conversation: the user message, then tool calls and results, then the reply. */
+  readonly messages?: readonly ChatMessage[];
 }
 
 export interface TurnOutput {
@@ -41,6 +46,8 @@ export interface TurnOutput {
   readonly reply: string;
   /** False when the turn was interrupted (`/stop`): nothing of it may be saved or counted. */
   readonly completed: boolean;
+  /** What memory recalled for the turn, per provider (runners without memory leave it out). */
+  readonly recalls?: readonly MemoryRecall[];
 }
 
 /** What a compression rotation asks the gateway to persist before the agent moves on. */

@@ -1,10 +1,12 @@
 import { type MigrateOutcome, migrateToLatest } from "@engram/store";
 import type { Kysely, Migration } from "kysely";
 import * as m001 from "./001-restart-state.js";
+import * as m002 from "./002-session-commits.js";
 
 /** Every migration of the session runtime's own tables, in order. Add entries; never edit a shipped one. */
 export const sessionsMigrations: Record<string, Migration> = {
   "001-restart-state": m001,
+  "002-session-commits": m002,
 };
 
 /** Bookkeeping tables of {@link sessionsMigrations}; fixed forever. */

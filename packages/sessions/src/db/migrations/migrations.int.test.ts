@@ -18,7 +18,7 @@ for (const backend of testBackends()) {
           .execute();
 
         const outcome = await migrateSessions(database.db);
-        expect(outcome.applied).toEqual(["001-restart-state"]);
+        expect(outcome.applied).toEqual(["001-restart-state", "002-session-commits"]);
         const { rows } = await sql<{ n: number }>`select count(*) as n from gateway_instances`.execute(
           database.db,
         );
