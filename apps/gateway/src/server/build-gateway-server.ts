@@ -1,13 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
 import { EngramError, isEngramError, parseSessionSource, StoreError } from "@engram/core";
 import type { GatewayTurnHandler } from "@engram/sessions";
+import { answerClientError, parseInput, recordRoutes, sendFrameworkError } from "@engram/sessions/http";
 import { isConnectionFailure } from "@engram/store";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
-import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
 import { messageRequestBody } from "./message-request.js";
-import { parseInput } from "./parse-input.js";
-import { recordRoutes } from "./route-table.js";
 
 export interface BuildGatewayServerProps {
   readonly handler: GatewayTurnHandler;

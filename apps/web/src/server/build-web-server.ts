@@ -8,6 +8,7 @@ import {
   type TranscriptStore,
   type WebSessionStore,
 } from "@engram/core";
+import { answerClientError, parseInput, recordRoutes, sendFrameworkError } from "@engram/sessions/http";
 import { isConnectionFailure } from "@engram/store";
 import fastifyStatic from "@fastify/static";
 import Fastify, {
@@ -19,9 +20,7 @@ import Fastify, {
 import type { WebAgentPool } from "../agents/web-agent-pool.js";
 import type { ChatService } from "../chat/chat-service.js";
 import type { ChatStreamEvent, ChatStreams } from "../chat/chat-streams.js";
-import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
 import type { MessagingFeed } from "./messaging-feed.js";
-import { parseInput } from "./parse-input.js";
 import {
   branchBody,
   chatStartBody,
@@ -36,7 +35,6 @@ import {
   streamQuery,
   undoBody,
 } from "./request-schemas.js";
-import { recordRoutes } from "./route-table.js";
 import type { WebAuth } from "./web-auth.js";
 
 declare module "fastify" {
