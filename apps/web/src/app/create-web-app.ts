@@ -95,7 +95,8 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
     host,
     db: props.db,
     clock,
-    instance: props.config.instance,
+    // `web:` keeps its restart marker apart from any gateway instance's (their names have no colon).
+    instance: `web:${props.config.instance}`,
     ledgerPrefix: `web:${props.config.instance}:`,
     agents: {
       providers: ({ sessionId }) => openMemory(sessionId),

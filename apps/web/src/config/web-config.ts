@@ -46,7 +46,7 @@ export const webConfigSchema = z
      */
     instance: z
       .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'")
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
       .default("web"),
     /** Largest chat message, in UTF-8 bytes. */
     maxMessageBytes: z
