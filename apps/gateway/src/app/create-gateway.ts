@@ -13,12 +13,12 @@ import {
 import {
   createDefaultHost,
   type EngramHost,
-  type GatewayTurnHandler,
   type RestartRecovery,
   type RestoreReport,
   type SessionExpiryWatcher,
   type SessionRouter,
   SessionRuntime,
+  type SessionTurnHandler,
   type TurnRunner,
 } from "@engram/sessions";
 import type { DB } from "@engram/store";
@@ -56,7 +56,7 @@ export interface CreateGatewayProps {
    * Default: a coordinator over a {@link PostgresCommitLedger} on `db` (pass one to build a runner that
    * shares it), so generations, the in-flight guard and segment ownership hold across processes and
    * restarts. Its ledger id is `gateway:<instance>:<uuid>` and it adopts orphaned work through the
-   * handler (`GatewayTurnHandler.adoptAgent`); a coordinator passed in should do the same.
+   * handler (`SessionTurnHandler.adoptAgent`); a coordinator passed in should do the same.
    */
   readonly coordinator?: MemoryCommitCoordinator;
   /**
@@ -87,7 +87,7 @@ export interface Gateway {
   /** The session runtime the gateway composed (turns, commands, boundaries, sweep, restart). */
   readonly runtime: SessionRuntime;
   readonly router: SessionRouter;
-  readonly handler: GatewayTurnHandler;
+  readonly handler: SessionTurnHandler;
   readonly coordinator: MemoryCommitCoordinator;
   readonly metrics: GatewayMetrics;
   readonly expiryWatcher: SessionExpiryWatcher;

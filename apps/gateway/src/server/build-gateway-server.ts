@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { EngramError, isEngramError, parseSessionSource, StoreError } from "@engram/core";
-import type { GatewayTurnHandler } from "@engram/sessions";
+import type { SessionTurnHandler } from "@engram/sessions";
 import { answerClientError, parseInput, recordRoutes, sendFrameworkError } from "@engram/sessions/http";
 import { isConnectionFailure } from "@engram/store";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
@@ -8,7 +8,7 @@ import type { GatewayMetrics } from "./gateway-metrics.js";
 import { messageRequestBody } from "./message-request.js";
 
 export interface BuildGatewayServerProps {
-  readonly handler: GatewayTurnHandler;
+  readonly handler: SessionTurnHandler;
   readonly metrics: GatewayMetrics;
   /** Bearer token of the `/v1` routes. Without one every request is let through: pass none only in dev on loopback. */
   readonly token?: string | undefined;

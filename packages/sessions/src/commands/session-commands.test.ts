@@ -14,7 +14,7 @@ import { SessionRouter } from "../routing/session-router.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
 import { AgentTurnRunner } from "../turns/agent-turn-runner.js";
 import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
-import { GatewayTurnHandler, type GatewayTurnHandlerProps } from "../turns/gateway-turn-handler.js";
+import { SessionTurnHandler, type SessionTurnHandlerProps } from "../turns/session-turn-handler.js";
 import type { TurnRunner } from "../turns/turn-runner.js";
 
 const alice: SessionSource = { platform: "telegram", chatId: "-100", chatType: "group", userId: "alice" };
@@ -29,16 +29,16 @@ describe("gateway session commands", () => {
   let routingIndex: InMemoryRoutingIndex;
   let coordinator: MemoryCommitCoordinator;
   let echo: EchoTurnRunner;
-  let handler: GatewayTurnHandler;
+  let handler: SessionTurnHandler;
 
-  const build = (runner: TurnRunner, extra: Partial<GatewayTurnHandlerProps> = {}) => {
+  const build = (runner: TurnRunner, extra: Partial<SessionTurnHandlerProps> = {}) => {
     const router = new SessionRouter({
       routingIndex,
       transcripts,
       clock,
       resetPolicies: { default: { mode: "idle", atHour: 4, idleMinutes: 60 } },
     });
-    return new GatewayTurnHandler({ router, routingIndex, transcripts, runner, coordinator, ...extra });
+    return new SessionTurnHandler({ router, routingIndex, transcripts, runner, coordinator, ...extra });
   };
 
   beforeEach(() => {

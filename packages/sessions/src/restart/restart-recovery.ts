@@ -9,7 +9,7 @@ import {
 } from "@engram/core";
 import type { SessionRouter } from "../routing/session-router.js";
 import type { SessionRuntimeObserver } from "../runtime/runtime-observer.js";
-import type { ContinuationOutcome, GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
+import type { ContinuationOutcome, SessionTurnHandler } from "../turns/session-turn-handler.js";
 import type { PreviousRun, RestartStateStore } from "./restart-state-store.js";
 
 /** How long before an unclean start a key must have been active to count as interrupted (seed: 120 s). */
@@ -41,7 +41,7 @@ export interface RestartRecoveryProps {
   readonly state: RestartStateStore;
   readonly routingIndex: RoutingIndex;
   readonly router: SessionRouter;
-  readonly handler: GatewayTurnHandler;
+  readonly handler: SessionTurnHandler;
   readonly clock?: Clock;
   /** See {@link DEFAULT_RESTART_WINDOW_MS}. */
   readonly restartWindowMs?: number;

@@ -34,9 +34,9 @@ import {
   AgentTurnRunner,
   type AgentTurnSession,
 } from "../turns/agent-turn-runner.js";
-import { GatewayTurnHandler, type InboundMessage } from "../turns/gateway-turn-handler.js";
 import { KeyedSerialQueue } from "../turns/keyed-serial-queue.js";
 import { type ExpirySweepReport, SessionExpiryWatcher } from "../turns/session-expiry-watcher.js";
+import { type InboundMessage, SessionTurnHandler } from "../turns/session-turn-handler.js";
 import type { TurnReply } from "../turns/turn-reply.js";
 import type { CompletedTurn, TurnInput, TurnOutput, TurnRunner } from "../turns/turn-runner.js";
 import { type CommitRecord, PostgresCommitRecords, RecordingCommitLedger } from "./commit-records.js";
@@ -111,7 +111,7 @@ export interface SessionRuntimeProps {
   readonly instanceTtlMs?: number;
   /**
    * Which stored sessions this host commits memory for when their agent is gone (see
-   * `GatewayTurnHandler`'s `adoptable`). Default: routed sessions (with a session key).
+   * `SessionTurnHandler`'s `adoptable`). Default: routed sessions (with a session key).
    */
   readonly adoptable?: (row: TranscriptSession) => SessionSource | undefined;
   /** Addressed sessions: a session with uncommitted memory idle this long is committed by the sweep (ms). */
@@ -188,7 +188,7 @@ export interface SessionRuntimeCloseReport {
  */
 export class SessionRuntime {
   readonly router: SessionRouter;
-  readonly handler: GatewayTurnHandler;
+  readonly handler: SessionTurnHandler;
   readonly coordinator: MemoryCommitCoordinator;
   readonly recovery: RestartRecovery;
   readonly runner: TurnRunner;
@@ -264,7 +264,7 @@ export class SessionRuntime {
           ...(props.agents?.modelFor ? { modelFor: props.agents.modelFor } : {}),
         });
     this.runner = props.runner ?? (this.#agents as AgentTurnRunner);
-    this.handler = new GatewayTurnHandler({
+    this.handler = new SessionTurnHandler({
       router: this.router,
       routingIndex: this.routingIndex,
       transcripts: this.transcripts,
@@ -313,7 +313,7 @@ export class SessionRuntime {
   }
 
   /**
-   * One inbound platform message of a routed host (see `GatewayTurnHandler.handle`): routed, stored,
+   * One inbound platform message of a routed host (see `SessionTurnHandler.handle`): routed, stored,
    * answered, recorded; a slash command runs in the key's turn slot.
    */
   handleTurn(message: InboundMessage): Promise<TurnReply> {

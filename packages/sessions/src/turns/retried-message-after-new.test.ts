@@ -20,7 +20,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { SessionRouter } from "../routing/session-router.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
 import { EchoTurnRunner } from "./echo-turn-runner.js";
-import { GatewayTurnHandler, type GatewayTurnHandlerProps } from "./gateway-turn-handler.js";
+import { SessionTurnHandler, type SessionTurnHandlerProps } from "./session-turn-handler.js";
 import type { TurnInput, TurnOutput } from "./turn-runner.js";
 
 /** Echo runner whose turns for chosen texts wait at a gate, or fail as a model call would. */
@@ -75,11 +75,11 @@ describe("a retried message (same platform id on the same session key)", () => {
   });
 
   /** One gateway process over the shared stores (its own queue, runner and coordinator). */
-  function gateway(props: Partial<GatewayTurnHandlerProps> = {}) {
+  function gateway(props: Partial<SessionTurnHandlerProps> = {}) {
     const runner = new GatedRunner();
     const router = new SessionRouter({ routingIndex, transcripts, clock });
     const coordinator = new MemoryCommitCoordinator({ clock });
-    const handler = new GatewayTurnHandler({
+    const handler = new SessionTurnHandler({
       router,
       routingIndex,
       transcripts,

@@ -9,8 +9,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { SessionRouter } from "../routing/session-router.js";
 import { type ManualClock, manualClock } from "../routing/test-support/session-router.scenarios.js";
 import { EchoTurnRunner } from "./echo-turn-runner.js";
-import { GatewayTurnHandler } from "./gateway-turn-handler.js";
 import { SessionExpiryWatcher } from "./session-expiry-watcher.js";
+import { SessionTurnHandler } from "./session-turn-handler.js";
 
 /** Echo turns that a test can hold open (`hold`). */
 class HoldingRunner extends EchoTurnRunner {}
@@ -23,7 +23,7 @@ describe("SessionExpiryWatcher", () => {
   let routingIndex: InMemoryRoutingIndex;
   let coordinator: MemoryCommitCoordinator;
   let runner: HoldingRunner;
-  let handler: GatewayTurnHandler;
+  let handler: SessionTurnHandler;
   let watcher: SessionExpiryWatcher;
 
   beforeEach(() => {
@@ -41,7 +41,7 @@ describe("SessionExpiryWatcher", () => {
         byPlatform: { slack: { mode: "none", atHour: 4, idleMinutes: 0 } },
       },
     });
-    handler = new GatewayTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
+    handler = new SessionTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
     watcher = new SessionExpiryWatcher({ routingIndex, router, handler, pageSize: 2 });
   });
 
@@ -111,14 +111,14 @@ describe("SessionExpiryWatcher after a crash", () => {
     const gateway = (instanceId: string) => {
       const runner = new EchoTurnRunner();
       // The handler builds the adopting agents; it needs the coordinator first, hence the late binding.
-      let handler: GatewayTurnHandler | undefined;
+      let handler: SessionTurnHandler | undefined;
       const coordinator = new MemoryCommitCoordinator({
         ledger,
         clock,
         instanceId,
         adoptAgent: (sessionId) => handler?.adoptAgent(sessionId),
       });
-      handler = new GatewayTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
+      handler = new SessionTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
       return { runner, coordinator, handler };
     };
     const crashed = gateway("gw:default:crashed");

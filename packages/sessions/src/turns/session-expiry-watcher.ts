@@ -8,12 +8,12 @@ import {
 import type { SessionRouter } from "../routing/session-router.js";
 import type { SessionRuntimeObserver } from "../runtime/runtime-observer.js";
 import type { IdleSweepReport } from "./agent-turn-runner.js";
-import type { GatewayTurnHandler } from "./gateway-turn-handler.js";
+import type { SessionTurnHandler } from "./session-turn-handler.js";
 
 export interface SessionExpiryWatcherProps {
   readonly routingIndex: RoutingIndex;
   readonly router: SessionRouter;
-  readonly handler: GatewayTurnHandler;
+  readonly handler: SessionTurnHandler;
   /** Entries read per page while sweeping (default 500). */
   readonly pageSize?: number;
   /** The agent cache: idle agents are committed and dropped on every sweep. */

@@ -3,8 +3,8 @@ import { beforeEach, expect, it } from "vitest";
 import { SessionRouter } from "../../routing/session-router.js";
 import { type ManualClock, manualClock } from "../../routing/test-support/session-router.scenarios.js";
 import { EchoTurnRunner } from "../echo-turn-runner.js";
-import { GatewayTurnHandler } from "../gateway-turn-handler.js";
 import { SessionExpiryWatcher } from "../session-expiry-watcher.js";
+import { SessionTurnHandler } from "../session-turn-handler.js";
 import type { TurnInput, TurnOutput } from "../turn-runner.js";
 
 const MINUTE = 60_000;
@@ -31,7 +31,7 @@ export function routePruningScenarios(
   let clock: ManualClock;
   let routingIndex: RoutingIndex;
   let runner: GatedRunner;
-  let handler: GatewayTurnHandler;
+  let handler: SessionTurnHandler;
   let pruned: number;
   let router: SessionRouter;
 
@@ -47,7 +47,7 @@ export function routePruningScenarios(
       clock,
       resetPolicies: { default: { mode: "none", atHour: 4, idleMinutes: 0 } },
     });
-    handler = new GatewayTurnHandler({
+    handler = new SessionTurnHandler({
       router,
       routingIndex,
       transcripts: stores.transcripts,

@@ -8,7 +8,7 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { SessionRouter } from "../routing/session-router.js";
 import { manualClock } from "../routing/test-support/session-router.scenarios.js";
 import { EchoTurnRunner } from "./echo-turn-runner.js";
-import { GatewayTurnHandler } from "./gateway-turn-handler.js";
+import { SessionTurnHandler } from "./session-turn-handler.js";
 import type { TurnInput, TurnOutput } from "./turn-runner.js";
 
 /** Echo runner whose turns can be held open, and which records overlapping turns per key. */
@@ -30,13 +30,13 @@ class ProbeRunner extends EchoTurnRunner {
 const source = { platform: "telegram", chatId: "42", chatType: "dm", userId: "42" };
 const jitter = () => new Promise<void>((resolve) => setTimeout(resolve, Math.floor(Math.random() * 3)));
 
-describe("GatewayTurnHandler", () => {
+describe("SessionTurnHandler", () => {
   let clock: Clock & { advance(ms: number): void };
   let transcripts: InMemoryTranscriptStore;
   let routingIndex: InMemoryRoutingIndex;
   let coordinator: MemoryCommitCoordinator;
   let runner: ProbeRunner;
-  let handler: GatewayTurnHandler;
+  let handler: SessionTurnHandler;
 
   beforeEach(() => {
     clock = manualClock(Date.UTC(2026, 0, 10, 12));
@@ -50,7 +50,7 @@ describe("GatewayTurnHandler", () => {
       clock,
       resetPolicies: { default: { mode: "idle", atHour: 4, idleMinutes: 60 } },
     });
-    handler = new GatewayTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
+    handler = new SessionTurnHandler({ router, routingIndex, transcripts, runner, coordinator });
   });
 
   const contents = async (sessionId: string) =>
@@ -137,7 +137,7 @@ describe("GatewayTurnHandler", () => {
       }
     })({ clock });
     const router = new SessionRouter({ routingIndex, transcripts: slow, clock });
-    const h = new GatewayTurnHandler({ router, routingIndex, transcripts: slow, runner, coordinator });
+    const h = new SessionTurnHandler({ router, routingIndex, transcripts: slow, runner, coordinator });
     const replies = await Promise.all(
       Array.from({ length: 12 }, (_, i) => h.handle({ source, text: `m${i}`, messageId: `p${i}` })),
     );
@@ -252,7 +252,7 @@ describe("GatewayTurnHandler", () => {
       clock,
       resetPolicies: { default: { mode: "idle", atHour: 4, idleMinutes: 60 } },
     });
-    const h = new GatewayTurnHandler({
+    const h = new SessionTurnHandler({
       router,
       routingIndex,
       transcripts,

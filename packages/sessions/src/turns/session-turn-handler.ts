@@ -58,7 +58,7 @@ export interface InboundMessage {
   readonly onStored?: () => void;
 }
 
-/** How {@link GatewayTurnHandler.continueInterrupted} ended. */
+/** How {@link SessionTurnHandler.continueInterrupted} ended. */
 export type ContinuationOutcome =
   | {
       readonly status: "continued";
@@ -87,7 +87,7 @@ export interface ContinueInterruptedProps {
   readonly throttle?: <T>(turn: () => Promise<T>) => Promise<T>;
 }
 
-export interface GatewayTurnHandlerProps {
+export interface SessionTurnHandlerProps {
   readonly router: SessionRouter;
   readonly routingIndex: RoutingIndex;
   readonly transcripts: TranscriptStore;
@@ -134,8 +134,8 @@ export interface GatewayTurnHandlerProps {
  * Commands run in the same per-key order, except `/stop`, which interrupts the running turn at once.
  * Memory is committed only when a session is left for good, never per turn.
  */
-export class GatewayTurnHandler {
-  readonly #props: GatewayTurnHandlerProps;
+export class SessionTurnHandler {
+  readonly #props: SessionTurnHandlerProps;
   readonly #queue = new KeyedSerialQueue();
   readonly #maxTextBytes: number;
   readonly #commands: SessionCommands;
@@ -153,7 +153,7 @@ export class GatewayTurnHandler {
   readonly #deliveries = new Map<string, Promise<TurnReply>>();
   readonly #duplicateWaitMs: number;
 
-  constructor(props: GatewayTurnHandlerProps) {
+  constructor(props: SessionTurnHandlerProps) {
     this.#props = props;
     this.#log = props.logger ?? noopLogger;
     this.#maxTextBytes = props.maxTextBytes ?? DEFAULT_MAX_TEXT_BYTES;
