@@ -214,6 +214,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     checkHealth: async () => {
       await routingIndex.count();
     },
+    openaiCompatible: {
+      currentTranscript: async (source) => {
+        const entry = await routingIndex.get(router.sessionKeyFor(source));
+        return { messages: entry ? await transcripts.getMessages(entry.sessionId) : [] };
+      },
+    },
   });
   const adapters = [...adaptersFromConfig(props.config), ...(props.extraAdapters ?? [])];
   const byPlatform = new Map<string, PlatformAdapter>();

@@ -6,6 +6,7 @@ import { isConnectionFailure } from "@engram/store";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import type { GatewayMetrics } from "./gateway-metrics.js";
 import { messageRequestBody } from "./message-request.js";
+import { type OpenAICompatibleProps, registerOpenAICompatibleRoutes } from "./openai-compatible-routes.js";
 
 export interface BuildGatewayServerProps {
   readonly handler: SessionTurnHandler;
@@ -18,6 +19,8 @@ export interface BuildGatewayServerProps {
   readonly bodyLimit?: number;
   /** Extra readiness check for `/health` (e.g. a database ping); a throw answers 503. */
   readonly checkHealth?: () => Promise<void>;
+  /** Serves the OpenAI-compatible API (`/v1/chat/completions`, `/v1/models`) over `handler` when given. */
+  readonly openaiCompatible?: Omit<OpenAICompatibleProps, "handler">;
 }
 
 function errorBody(code: EngramError["code"], message: string) {
@@ -142,6 +145,9 @@ export function buildGatewayServer(props: BuildGatewayServerProps): FastifyInsta
           ...(result.stopped ? { stopped: true } : {}),
         };
       });
+
+      if (props.openaiCompatible)
+        registerOpenAICompatibleRoutes(v1, { handler: props.handler, ...props.openaiCompatible });
     },
     { prefix: "/v1" },
   );

@@ -69,6 +69,19 @@ describeEachBackend("gateway HTTP fuzzing", (db) => {
             timestamp: Date.UTC(2026, 0, 1),
           },
         },
+        "POST /v1/chat/completions": {
+          body: {
+            model: "engram",
+            user: "fuzz",
+            messages: [
+              { role: "system", content: "be brief" },
+              { role: "user", content: "hello" },
+              { role: "assistant", content: "echo: hello" },
+              { role: "user", content: [{ type: "text", text: "again" }] },
+            ],
+            stream: false,
+          },
+        },
         "POST /telegram/webhook": {
           body: telegramMessageUpdate({
             updateId: 1,
