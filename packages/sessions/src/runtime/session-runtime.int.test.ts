@@ -35,6 +35,40 @@ class CountingRunner extends EchoTurnRunner {
   }
 }
 
+describeEachBackend("SessionRuntime (routed sessions)", (db) => {
+  it("routes messages by key, runs commands in the key's slot and commits the session a command leaves", async () => {
+    const host = createDefaultHost({ db: db() as Kysely<DB>, clock: manualClock(Date.UTC(2026, 0, 10, 12)) });
+    const runner = new CountingRunner();
+    const runtime = new SessionRuntime({
+      host,
+      db: db() as Kysely<DB>,
+      instance: "routed-test",
+      runner,
+      routing: {},
+    });
+    try {
+      expect((await runtime.restore()).previousRun).toBe("first_start");
+      const dm = { platform: "telegram", chatId: "5", chatType: "dm", userId: "5" };
+      const first = await runtime.handleTurn({ source: dm, text: "I live in Oslo" });
+      expect(first.reply).toBe("echo: I live in Oslo");
+      const moved = await runtime.runCommand(dm, "/new Trip");
+      expect(moved.sessionId).not.toBe(first.sessionId);
+      expect(runner.count(first.sessionId)).toBe(1);
+      expect(await runtime.memoryStatus(first.sessionId)).toMatchObject({
+        dirty: false,
+        lastCommit: { through: 1 },
+      });
+      await expect(runtime.runCommand(dm, "not a command")).rejects.toMatchObject({
+        code: "INVALID_ARGUMENT",
+      });
+      expect((await runtime.handleTurn({ source: dm, text: "next" })).sessionId).toBe(moved.sessionId);
+    } finally {
+      expect((await runtime.close({ drainDeadlineMs: 2_000 })).clean).toBe(true);
+      await host.close();
+    }
+  });
+});
+
 describeEachBackend("SessionRuntime (addressed sessions)", (db) => {
   const clock = manualClock(Date.UTC(2026, 0, 10, 12));
   const open: Array<{ runtime: SessionRuntime; host: EngramHost }> = [];

@@ -323,7 +323,7 @@ export class SessionRuntime {
   /** Runs a session command (`/new`, `/resume 2`, ...) for `source`, in its key's turn slot. */
   runCommand(source: unknown, command: string): Promise<TurnReply> {
     if (!parseGatewayCommand(command)) {
-      throw new InvalidArgumentError("command", "must be a slash command such as /new");
+      return Promise.reject(new InvalidArgumentError("command", "must be a slash command such as /new"));
     }
     return this.handler.handle({ source, text: command });
   }
