@@ -8,11 +8,11 @@
 
 import { randomBytes } from "node:crypto";
 import { benchLatency, benchThroughput } from "@engram/bench";
+import { EchoTurnRunner } from "@engram/sessions";
 import { createDatabase, type Database, migrateStore } from "@engram/store";
 import { sql } from "kysely";
 import { createGateway } from "../src/app/create-gateway.js";
 import { parseGatewayConfig } from "../src/config/gateway-config.js";
-import { EchoTurnRunner } from "../src/turns/echo-turn-runner.js";
 
 const CHATS = 200;
 const CONCURRENCY = 8;

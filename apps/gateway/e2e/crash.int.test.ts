@@ -3,8 +3,9 @@
  * testkit's stand-in OpenAI server (configured through `ENGRAM_MODEL*`, as an operator would), scripted
  * to answer slowly so the process is provably mid-turn: the model request has arrived.
  */
+
+import { CONTINUATION_NOTE } from "@engram/sessions";
 import { beforeAll, expect, it } from "vitest";
-import { CONTINUATION_NOTE } from "../src/restart/restart-recovery.js";
 import { describeE2E, telegramDm, useStandInModel } from "./harness/index.js";
 
 const standIn = useStandInModel();

@@ -3,8 +3,9 @@
  * stops whose drain finishes, and a stuck turn that kills the process three times in a row. The model
  * is the testkit's stand-in OpenAI server, scripted slow so the process is provably mid-turn.
  */
+
+import { CONTINUATION_NOTE } from "@engram/sessions";
 import { beforeAll, expect, it } from "vitest";
-import { CONTINUATION_NOTE } from "../src/restart/restart-recovery.js";
 import { describeE2E, type E2EGateway, telegramDm, useStandInModel } from "./harness/index.js";
 
 const standIn = useStandInModel();

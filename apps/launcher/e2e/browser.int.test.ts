@@ -90,7 +90,7 @@ for (const backend of backends) {
       ]);
       await shot(page, `${backend.name}-1-first-session`);
 
-      // "New session" from the open one is the boundary: its memory is committed in the background.
+      // "New session" is the boundary: the server commits the open session's memory before it answers.
       const { sessions } = (await (await fetch(`${engram.webUrl}/api/sessions`)).json()) as {
         sessions: { id: string; title: string }[];
       };
@@ -106,6 +106,9 @@ for (const backend of backends) {
           { timeout: 15_000 },
         )
         .toBe("committed");
+      // The new session is open once the old one's messages are gone (typing earlier would go to a
+      // composer the switch then clears).
+      await page.locator("li.message").first().waitFor({ state: "detached" });
 
       await page.getByLabel("Message").fill("what do I prefer?");
       await page.getByRole("button", { name: "Send" }).click();

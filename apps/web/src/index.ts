@@ -2,7 +2,6 @@
  * @engram/web — the web server (sessions API, chat over Server-Sent Events, memory lifecycle, the
  * gateway's messaging sessions live) and its composition root.
  */
-export * from "./agents/index.js";
 export * from "./app/index.js";
 export * from "./chat/index.js";
 export * from "./config/index.js";

@@ -77,6 +77,8 @@ async function main(): Promise<void> {
   const model = describeChatModel();
   app.server.log.info({ model: model.summary }, "model");
   for (const warning of model.warnings) app.server.log.warn(warning);
+  // Restored after the previous run before the first request: a killed run's memory is adoptable.
+  await app.ready;
   const address = await app.server
     .listen({ host: config.host, port: config.port })
     .catch(async (error: unknown) => {

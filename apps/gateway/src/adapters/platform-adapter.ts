@@ -1,6 +1,6 @@
 import type { SessionSource } from "@engram/core";
+import type { InboundMessage, TurnReply } from "@engram/sessions";
 import type { FastifyInstance } from "fastify";
-import type { InboundMessage, TurnReply } from "../turns/gateway-turn-handler.js";
 
 /** Where an adapter hands inbound messages: the gateway's turn pipeline (routing, agent, transcript). */
 export type InboundHandler = (message: InboundMessage) => Promise<TurnReply>;

@@ -1,41 +1,37 @@
-import { randomUUID } from "node:crypto";
 import { createChatModel, isModelConfigured } from "@engram/agent";
 import {
   buildSessionContextPrompt,
   type Clock,
-  COMMIT_LEDGER,
-  type CommitLedger,
   InvalidArgumentError,
   type Logger,
-  MemoryCommitCoordinator,
+  type MemoryCommitCoordinator,
   memoryScopeFor,
-  ROUTING_INDEX,
   type RoutingIndex,
   type SessionKeyLock,
-  TRANSCRIPT_STORE,
   type TranscriptStore,
 } from "@engram/core";
-import { createDefaultHost, type EngramHost } from "@engram/sessions";
+import {
+  createDefaultHost,
+  type EngramHost,
+  type RestartRecovery,
+  type RestoreReport,
+  type SessionExpiryWatcher,
+  type SessionRouter,
+  SessionRuntime,
+  type SessionTurnHandler,
+  type TurnRunner,
+} from "@engram/sessions";
 import type { DB } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
 import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import { TelegramAdapter } from "../adapters/telegram/telegram-adapter.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
-import { migrateGateway } from "../db/migrations/index.js";
-import type { GatewayDB } from "../db/schema/index.js";
-import { PostgresRestartStateStore } from "../restart/postgres-restart-state-store.js";
-import { RestartRecovery, type RestoreReport } from "../restart/restart-recovery.js";
-import { SessionRouter } from "../routing/session-router.js";
 import { buildGatewayServer } from "../server/build-gateway-server.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
-import { AgentTurnRunner } from "../turns/agent-turn-runner.js";
-import { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
-import { SessionExpiryWatcher } from "../turns/session-expiry-watcher.js";
-import type { TurnRunner } from "../turns/turn-runner.js";
 
 /** Resume reason written on keys that had a turn in progress when the gateway stopped. */
-export const GATEWAY_SHUTDOWN_RESUME_REASON = "gateway_shutdown";
+export { RUNTIME_SHUTDOWN_RESUME_REASON as GATEWAY_SHUTDOWN_RESUME_REASON } from "@engram/sessions";
 
 export interface CreateGatewayProps {
   readonly config: GatewayConfig;
@@ -60,7 +56,7 @@ export interface CreateGatewayProps {
    * Default: a coordinator over a {@link PostgresCommitLedger} on `db` (pass one to build a runner that
    * shares it), so generations, the in-flight guard and segment ownership hold across processes and
    * restarts. Its ledger id is `gateway:<instance>:<uuid>` and it adopts orphaned work through the
-   * handler (`GatewayTurnHandler.adoptAgent`); a coordinator passed in should do the same.
+   * handler (`SessionTurnHandler.adoptAgent`); a coordinator passed in should do the same.
    */
   readonly coordinator?: MemoryCommitCoordinator;
   /**
@@ -88,8 +84,10 @@ export interface GatewayListening {
 
 export interface Gateway {
   readonly server: FastifyInstance;
+  /** The session runtime the gateway composed (turns, commands, boundaries, sweep, restart). */
+  readonly runtime: SessionRuntime;
   readonly router: SessionRouter;
-  readonly handler: GatewayTurnHandler;
+  readonly handler: SessionTurnHandler;
   readonly coordinator: MemoryCommitCoordinator;
   readonly metrics: GatewayMetrics;
   readonly expiryWatcher: SessionExpiryWatcher;
@@ -127,93 +125,87 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   const host =
     props.host ?? createDefaultHost({ db: props.db, ...(props.clock ? { clock: props.clock } : {}) });
   const clock = props.clock ?? host.clock;
-  const routingIndex = host.container.resolve<RoutingIndex>(ROUTING_INDEX);
-  const transcripts = host.container.resolve<TranscriptStore>(TRANSCRIPT_STORE);
   const metrics = new GatewayMetrics();
   const isolation = {
     groupSessionsPerUser: props.config.groupSessionsPerUser,
     threadSessionsPerUser: props.config.threadSessionsPerUser,
   };
-  const router = new SessionRouter({
-    routingIndex,
-    transcripts,
-    clock,
-    resumeFreshnessMs: props.config.resumeFreshnessMs,
-    isolation,
-    ...(props.config.resetPolicy ? { resetPolicies: { default: props.config.resetPolicy } } : {}),
-  });
-  router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
-  // The coordinator is built before the server that owns the process's pino logger (and before the
-  // handler that builds adopting agents): both are reached lazily, once they exist.
-  const commitLog = lazyLogger(() => server.log);
-  // One process per instance name at a time: a start after an unclean stop reaps every ledger
-  // registration under this prefix but its own (see RestartRecovery's `reapPreviousRun`).
-  const commitPrefix = `gateway:${props.config.instance}:`;
-  // Leases and instance liveness measure real time on every process sharing the ledger, so they read
-  // the system clock: the injected clock drives reset policies and jumps in tests.
-  const coordinator: MemoryCommitCoordinator =
-    props.coordinator ??
-    new MemoryCommitCoordinator({
-      ledger: host.container.resolve<CommitLedger>(COMMIT_LEDGER),
-      instanceId: `${commitPrefix}${randomUUID()}`,
-      instanceTtlMs: props.config.instanceTtlMs,
-      logger: commitLog,
-      // Work whose agent died with its process is committed by one built from the stored transcript.
-      adoptAgent: (sessionId: string) => handler.adoptAgent(sessionId),
-    });
   const modelConfigured = isModelConfigured(process.env);
-  const agentRunner = props.runner
-    ? undefined
-    : new AgentTurnRunner({
-        coordinator,
-        model: host.model,
-        maxAgents: props.config.maxAgents,
-        idleTtlMs: props.config.agentIdleTtlMs,
-        clock,
-        // Only with a model endpoint configured: the offline model has no other models to switch to.
-        modelFor: (override) =>
-          override.model && modelConfigured ? createChatModel({ model: override.model }) : undefined,
-        // One child container per session; its providers see the memory scope of the session's source.
-        providers: ({ sessionId, source }) =>
-          host.openSession({
-            sessionId,
-            platform: source.platform,
-            ...(source.userId ? { userId: source.userId } : {}),
-            ...(source.profile ? { profile: source.profile } : {}),
-            memoryScope: memoryScopeFor(source, isolation),
-            agentContext: "primary",
-            extra: {
-              chatId: source.chatId,
-              chatType: source.chatType,
-              ...(source.threadId ? { threadId: source.threadId } : {}),
-            },
-          }),
-      });
-  const runner = props.runner ?? (agentRunner as AgentTurnRunner);
-  const handler = new GatewayTurnHandler({
-    router,
-    routingIndex,
-    transcripts,
-    runner,
-    coordinator,
-    metrics,
+  // Continuation replies wait for this gate: opened once the adapters started (or the gateway stops).
+  let openAdapterGate!: () => void;
+  const adaptersUp = new Promise<void>((resolve) => {
+    openAdapterGate = resolve;
+  });
+  const startedAdapters = new Set<PlatformAdapter>();
+  const runtime = new SessionRuntime({
+    host,
+    db: props.db,
+    clock,
+    // One process per instance name at a time: a start after an unclean stop reaps every ledger
+    // registration under this prefix but its own (see RestartRecovery's `reapPreviousRun`).
+    instance: props.config.instance,
+    ledgerPrefix: `gateway:${props.config.instance}:`,
+    instanceTtlMs: props.config.instanceTtlMs,
+    ...(props.coordinator ? { coordinator: props.coordinator } : {}),
+    routing: {
+      isolation,
+      ...(props.config.resetPolicy ? { resetPolicy: props.config.resetPolicy } : {}),
+      resumeFreshnessMs: props.config.resumeFreshnessMs,
+      routeMaxAgeDays: props.config.routeMaxAgeDays,
+      restartWindowMs: props.config.restartWindowMs,
+      maxInterruptedRestarts: props.config.maxInterruptedRestarts,
+      sessionContext: (source) =>
+        buildSessionContextPrompt(
+          {
+            source,
+            connectedPlatforms: [...new Set([source.platform, ...adapters.map((a) => a.platform)])],
+            homeChannels: [],
+          },
+          { redactPii: props.config.redactPii },
+        ),
+      replyTo: async (platform) => {
+        await adaptersUp;
+        return adapters.find((adapter) => adapter.platform === platform && startedAdapters.has(adapter));
+      },
+    },
+    ...(props.runner
+      ? { runner: props.runner }
+      : {
+          agents: {
+            maxAgents: props.config.maxAgents,
+            idleTtlMs: props.config.agentIdleTtlMs,
+            // Only with a model endpoint configured: the offline model has no other models to switch to.
+            modelFor: (override) =>
+              override.model && modelConfigured ? createChatModel({ model: override.model }) : undefined,
+            // One child container per session; its providers see the memory scope of the session's source.
+            providers: ({ sessionId, source }) =>
+              host.openSession({
+                sessionId,
+                platform: source.platform,
+                ...(source.userId ? { userId: source.userId } : {}),
+                ...(source.profile ? { profile: source.profile } : {}),
+                memoryScope: memoryScopeFor(source, isolation),
+                agentContext: "primary",
+                extra: {
+                  chatId: source.chatId,
+                  chatType: source.chatType,
+                  ...(source.threadId ? { threadId: source.threadId } : {}),
+                },
+              }),
+          },
+        }),
     maxTextBytes: props.config.maxTextBytes,
     duplicateWaitMs: props.config.duplicateWaitMs,
     // As many held transcripts as live agents: the sessions likely to speak next.
     recentTranscripts: props.config.maxAgents,
-    modelSwitchable: agentRunner !== undefined && modelConfigured,
-    sessionContext: (source) =>
-      buildSessionContextPrompt(
-        {
-          source,
-          connectedPlatforms: [...new Set([source.platform, ...adapters.map((a) => a.platform)])],
-          homeChannels: [],
-        },
-        { redactPii: props.config.redactPii },
-      ),
+    modelSwitchable: !props.runner && modelConfigured,
     ...(props.keyLock ? { keyLock: props.keyLock } : {}),
-    logger: commitLog,
+    observer: metrics.observer(),
+    // The runtime is built before the server that owns the process's pino logger: reached lazily.
+    logger: lazyLogger(() => server.log),
   });
+  const { router, handler, coordinator, routingIndex, transcripts, recovery } = runtime;
+  router.onOutcome = (decision) => metrics.routingDecisions.inc({ decision });
   const server = buildGatewayServer({
     handler,
     metrics,
@@ -236,35 +228,10 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       throw new InvalidArgumentError("adapters", `two adapters for platform ${adapter.platform}`);
     }
     byPlatform.set(adapter.platform, adapter);
-    adapter.register(server, (message) => handler.handle(message));
+    adapter.register(server, (message) => runtime.handleTurn(message));
   }
-  // Continuation replies wait for this gate: opened once the adapters started (or the gateway stops).
-  let openAdapterGate!: () => void;
-  const adaptersUp = new Promise<void>((resolve) => {
-    openAdapterGate = resolve;
-  });
-  const startedAdapters = new Set<PlatformAdapter>();
-  const recovery = new RestartRecovery({
-    instance: props.config.instance,
-    state: new PostgresRestartStateStore(props.db as unknown as Kysely<GatewayDB>, { clock }),
-    routingIndex,
-    router,
-    handler,
-    clock,
-    restartWindowMs: props.config.restartWindowMs,
-    resumeFreshnessMs: props.config.resumeFreshnessMs,
-    maxInterruptedRestarts: props.config.maxInterruptedRestarts,
-    adapterFor: async (platform) => {
-      await adaptersUp;
-      return adapters.find((adapter) => adapter.platform === platform && startedAdapters.has(adapter));
-    },
-    metrics,
-    logger: server.log,
-    reapPreviousRun: () => coordinator.reapInstances(commitPrefix),
-  });
   const listen = async (listenProps: GatewayListenProps): Promise<GatewayListening> => {
-    await migrateGateway(props.db);
-    const restore = await recovery.restore();
+    const restore = await runtime.restore();
     const address = await server.listen({ host: listenProps.host, port: listenProps.port });
     try {
       for (const adapter of adapters) {
@@ -277,67 +244,25 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     }
     return { address, restore };
   };
-  const expiryWatcher = new SessionExpiryWatcher({
-    routingIndex,
-    router,
-    handler,
-    ...(agentRunner ? { agents: agentRunner } : {}),
-    clock,
-    metrics,
-    routeMaxAgeDays: props.config.routeMaxAgeDays,
-  });
-  if (props.config.expirySweepIntervalMs > 0) expiryWatcher.start(props.config.expirySweepIntervalMs);
+  if (props.config.expirySweepIntervalMs > 0) runtime.startSweeping(props.config.expirySweepIntervalMs);
   let closing: Promise<void> | undefined;
   const close = (closeProps: { readonly drainDeadlineMs?: number } = {}) => {
     closing ??= (async () => {
-      // Wall time, not `clock`: the deadline bounds this process's stop, whatever the policy clock says.
-      const deadline = Date.now() + (closeProps.drainDeadlineMs ?? props.config.drainDeadlineMs);
-      await expiryWatcher.stop();
-      for (const key of handler.busyKeys()) {
-        await routingIndex.markResumePending(key, GATEWAY_SHUTDOWN_RESUME_REASON);
-      }
-      // Queued continuations must not wait for adapters that will never start.
-      openAdapterGate();
-      const turnsFinished = await settlesBy(
-        Promise.all([server.close(), untilIdle(handler)]).then(() => undefined),
-        deadline,
-      );
-      for (const adapter of startedAdapters) {
-        await adapter.stop?.().catch((error: unknown) => {
-          server.log.warn({ platform: adapter.platform, err: error }, "adapter did not stop cleanly");
-        });
-      }
-      // Everything this process owns, and what crashed processes left that it can adopt.
-      const drain = await coordinator.drainAll({ deadlineMs: Math.max(0, deadline - Date.now()) });
-      if (drain.remaining.length > 0) {
-        server.log.warn(
-          {
-            remaining: drain.remaining.length,
-            sessions: drain.sessions
-              .filter((session) => session.status !== "drained")
-              .slice(0, 20)
-              // pino serialises only a top-level `err`: spell the nested errors out.
-              .map(({ sessionId, status, error }) => ({
-                sessionId,
-                status,
-                ...(error ? { code: error.code, cause: error.message } : {}),
-              })),
-          },
-          "memory drain left sessions uncommitted: another live process owns them, or their commits failed",
-        );
-      }
-      if (turnsFinished && !drain.deadlineExceeded) {
-        await recovery.recordCleanShutdown().catch((error: unknown) => {
-          server.log.error({ err: error }, "clean-shutdown marker not recorded: the next start restores");
-        });
-      } else {
-        server.log.warn(
-          { turnsFinished, memoryDrainCutShort: drain.deadlineExceeded },
-          "drain missed its deadline: no clean-shutdown marker, the next start restores",
-        );
-      }
-      await coordinator.close();
-      await agentRunner?.close();
+      await runtime.close({
+        drainDeadlineMs: closeProps.drainDeadlineMs ?? props.config.drainDeadlineMs,
+        stopIntake: () => {
+          // Queued continuations must not wait for adapters that will never start.
+          openAdapterGate();
+          return server.close();
+        },
+        afterTurns: async () => {
+          for (const adapter of startedAdapters) {
+            await adapter.stop?.().catch((error: unknown) => {
+              server.log.warn({ platform: adapter.platform, err: error }, "adapter did not stop cleanly");
+            });
+          }
+        },
+      });
       // A host given by the caller is the caller's to close (it may serve other apps too).
       if (!props.host) await host.close();
     })();
@@ -345,11 +270,12 @@ export function createGateway(props: CreateGatewayProps): Gateway {
   };
   return {
     server,
+    runtime,
     router,
     handler,
     coordinator,
     metrics,
-    expiryWatcher,
+    expiryWatcher: runtime.expiryWatcher as SessionExpiryWatcher,
     routingIndex,
     transcripts,
     host,
@@ -384,22 +310,4 @@ function lazyLogger(get: () => Logger): Logger {
     warn: (fields, message) => get().warn(fields, message),
     error: (fields, message) => get().error(fields, message),
   };
-}
-
-/** Whether `work` settled before the wall-clock `deadline` (it keeps running either way). */
-async function settlesBy(work: Promise<void>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work.then(() => true as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Resolves once no turn is queued or running (HTTP turns and continuations alike). */
-async function untilIdle(handler: GatewayTurnHandler): Promise<void> {
-  while (handler.queueDepth > 0) await new Promise((resolve) => setTimeout(resolve, 20));
 }

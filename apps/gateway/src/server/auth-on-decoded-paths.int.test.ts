@@ -9,6 +9,9 @@
  * answer 401 without credentials under every spelling of its path that routes to it (one that routes
  * nowhere answers 404), and never run its handler.
  */
+
+import { EchoTurnRunner } from "@engram/sessions";
+import { routeTable } from "@engram/sessions/http";
 import { describeEachBackend } from "@engram/store/testing";
 import { pathSpellings, rawHttpRequest } from "@engram/testkit/http-boundary";
 import {
@@ -19,8 +22,6 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { TELEGRAM_SECRET_HEADER } from "../adapters/telegram/telegram-adapter.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
-import { routeTable } from "./route-table.js";
 
 const TOKEN = "test-token-0123456789";
 const SECRET = "webhook_secret-0123";

@@ -1,17 +1,15 @@
 import { timingSafeEqual } from "node:crypto";
 import { EngramError, isEngramError, parseSessionSource, StoreError } from "@engram/core";
+import type { SessionTurnHandler } from "@engram/sessions";
+import { answerClientError, parseInput, recordRoutes, sendFrameworkError } from "@engram/sessions/http";
 import { isConnectionFailure } from "@engram/store";
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from "fastify";
-import type { GatewayTurnHandler } from "../turns/gateway-turn-handler.js";
-import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
 import { messageRequestBody } from "./message-request.js";
 import { type OpenAICompatibleProps, registerOpenAICompatibleRoutes } from "./openai-compatible-routes.js";
-import { parseInput } from "./parse-input.js";
-import { recordRoutes } from "./route-table.js";
 
 export interface BuildGatewayServerProps {
-  readonly handler: GatewayTurnHandler;
+  readonly handler: SessionTurnHandler;
   readonly metrics: GatewayMetrics;
   /** Bearer token of the `/v1` routes. Without one every request is let through: pass none only in dev on loopback. */
   readonly token?: string | undefined;

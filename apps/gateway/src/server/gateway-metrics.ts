@@ -1,3 +1,4 @@
+import type { SessionRuntimeObserver } from "@engram/sessions";
 import { Counter, Gauge, Registry } from "prom-client";
 
 /**
@@ -72,4 +73,23 @@ export class GatewayMetrics {
     labelNames: ["result"] as const,
     registers: [this.registry],
   });
+
+  /** The session runtime's reports, counted in these series. */
+  observer(): SessionRuntimeObserver {
+    return {
+      turn: (outcome) => this.turns.inc({ outcome }),
+      reset: (reason) => this.resets.inc({ reason }),
+      commit: (result) => this.commits.inc({ result }),
+      queueDepth: (depth) => this.queueDepth.set(depth),
+      cachedAgents: (count) => this.agentCacheSize.set(count),
+      expiryFinalized: () => this.expiryFinalized.inc(),
+      routesPruned: (count) => this.routesPruned.inc(count),
+      started: (previousRun) => this.starts.inc({ previous_run: previousRun }),
+      restartRestored: (marked, suspended) => {
+        this.restartRestored.inc(marked);
+        this.restartSuspended.inc(suspended);
+      },
+      restartContinuation: (result) => this.restartContinuations.inc({ result }),
+    };
+  }
 }

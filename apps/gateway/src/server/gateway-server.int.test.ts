@@ -1,10 +1,10 @@
+import { EchoTurnRunner } from "@engram/sessions";
 import { createDatabase, type Database } from "@engram/store";
 import { describeEachBackend } from "@engram/store/testing";
 import { afterEach, beforeEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { manualClock } from "../routing/test-support/session-router.scenarios.js";
-import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
+import { manualClock } from "../test-support/manual-clock.js";
 
 /** Echo turns that a test can hold open (`hold`). */
 class HoldingRunner extends EchoTurnRunner {}

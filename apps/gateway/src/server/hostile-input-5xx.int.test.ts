@@ -7,11 +7,12 @@
  * refused (400 INVALID_ID / INVALID_ARGUMENT), timestamps must fall between 1970 and 9999, and the
  * message text keeps everything storable, each NUL or unpaired surrogate replaced by U+FFFD.
  */
+
+import { EchoTurnRunner } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
 
 const TOKEN = "test-token-0123456789";
 const source = { platform: "telegram", chatId: "42", chatType: "dm", userId: "42" };

@@ -6,6 +6,9 @@
  * wrong content types, undecodable paths and queries, odd cookies and headers. No answer may be a 5xx,
  * every 4xx is a JSON error with a catalog code, and the server is healthy afterwards.
  */
+
+import { EchoTurnRunner } from "@engram/sessions";
+import { routeTable } from "@engram/sessions/http";
 import { describeEachBackend } from "@engram/store/testing";
 import { fuzzHttpRoutes } from "@engram/testkit/http-boundary";
 import {
@@ -17,8 +20,6 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { TELEGRAM_SECRET_HEADER, type TelegramAdapter } from "../adapters/telegram/telegram-adapter.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
-import { routeTable } from "./route-table.js";
 
 const TOKEN = "test-token-0123456789";
 const SECRET = "webhook_secret-0123";

@@ -1,6 +1,6 @@
 import { findTextViolation, MAX_EPOCH_MS, toStorableText } from "@engram/core";
+import type { IdIssueParams } from "@engram/sessions/http";
 import { z } from "zod";
-import type { IdIssueParams } from "./parse-input.js";
 
 const MAX_MESSAGE_ID_LENGTH = 256;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point

@@ -6,8 +6,9 @@ import {
   parseSessionSource,
   type SessionSource,
 } from "@engram/core";
+import type { InboundMessage, TurnReply } from "@engram/sessions";
+import { parseInput } from "@engram/sessions/http";
 import type { FastifyInstance, FastifyReply } from "fastify";
-import type { InboundMessage, TurnReply } from "../turns/gateway-turn-handler.js";
 import {
   type ChatCompletionBody,
   type ConversationTurn,
@@ -17,7 +18,6 @@ import {
   SESSION_HEADER,
   sessionHeader,
 } from "./openai-compatible-request.js";
-import { parseInput } from "./parse-input.js";
 
 /** The platform name of sessions opened through the OpenAI-compatible API (`agent:main:openai:dm:<name>`). */
 export const OPENAI_PLATFORM = "openai";

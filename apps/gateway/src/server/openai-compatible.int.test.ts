@@ -5,12 +5,13 @@
  * client that resends its history never duplicates the transcript, memory across `/new`, bearer
  * auth, and hostile input answered with a coded 4xx that stores nothing.
  */
+
+import { EchoTurnRunner } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
 import OpenAI from "openai";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
-import { EchoTurnRunner } from "../turns/echo-turn-runner.js";
 
 const TOKEN = "test-token-0123456789";
 

@@ -2,22 +2,18 @@ import { fileURLToPath } from "node:url";
 import type { ChatModel } from "@engram/agent";
 import {
   type Clock,
-  COMMIT_LEDGER,
-  type CommitLedger,
-  MemoryCommitCoordinator,
+  type Logger,
   ROUTING_INDEX,
   type RoutingIndex,
   TRANSCRIPT_STORE,
-  type TranscriptStore,
   WEB_SESSION_STORE,
   type WebSessionStore,
 } from "@engram/core";
-import { createDefaultHost, type EngramHost } from "@engram/sessions";
+import { createDefaultHost, type EngramHost, SessionRuntime } from "@engram/sessions";
 import { CachedWebSessionStore, type DB } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
-import { WebAgentPool } from "../agents/web-agent-pool.js";
-import { ChatService } from "../chat/chat-service.js";
+import { ChatService, WEB_OWNER_SOURCE } from "../chat/chat-service.js";
 import { ChatStreams } from "../chat/chat-streams.js";
 import type { WebConfig } from "../config/web-config.js";
 import { buildWebServer } from "../server/build-web-server.js";
@@ -63,55 +59,87 @@ export interface WebApp {
   readonly server: FastifyInstance;
   /** The host the app was composed on (its own default one when none was given). */
   readonly host: EngramHost;
-  readonly agents: WebAgentPool;
+  /** The session runtime web sessions run on (turns, boundaries, the idle sweep, restart). */
+  readonly runtime: SessionRuntime;
   readonly chat: ChatService;
-  readonly coordinator: MemoryCommitCoordinator;
   readonly messaging: MessagingFeed;
   /**
    * Graceful stop: no new requests, running turns end (cancelled at the deadline), then every
    * session's uncommitted memory is committed before the deadline.
    */
   close(props?: { readonly drainDeadlineMs?: number }): Promise<void>;
-  /** Resolves once the change feed listens (when notifications were given). */
+  /**
+   * Resolves once the runtime restored after the previous run (a killed run's memory is adoptable)
+   * and the change feed listens (when notifications were given). Await it before listening.
+   */
   readonly ready: Promise<void>;
 }
 
 /**
  * The composition root: the host's container (ports on the database, clock, model, memory plugins),
- * then agents whose providers share the web owner's memory scope, chat and HTTP.
+ * the session runtime whose agents share the web owner's memory scope, chat and HTTP.
  */
 export function createWebApp(props: CreateWebAppProps): WebApp {
   const host =
     props.host ?? createDefaultHost({ db: props.db, ...(props.clock ? { clock: props.clock } : {}) });
   const clock = props.clock ?? host.clock;
-  const transcripts = host.container.resolve<TranscriptStore>(TRANSCRIPT_STORE);
   const sessions = new CachedWebSessionStore(host.container.resolve<WebSessionStore>(WEB_SESSION_STORE));
-  const coordinator = new MemoryCommitCoordinator({
+  // One child container per session; every web session shares the owner's memory scope.
+  const openMemory = (sessionId: string) =>
+    host.openSession({
+      sessionId,
+      platform: "web",
+      memoryScope: WEB_MEMORY_SCOPE,
+      agentContext: "primary",
+      extra: {},
+    });
+  const runtime = new SessionRuntime({
+    host,
+    db: props.db,
     clock,
-    ledger: host.container.resolve<CommitLedger>(COMMIT_LEDGER),
+    // `web:` keeps its restart marker apart from any gateway instance's (their names have no colon).
+    instance: `web:${props.config.instance}`,
+    ledgerPrefix: `web:${props.config.instance}:`,
+    agents: {
+      providers: ({ sessionId }) => openMemory(sessionId),
+      maxAgents: props.config.maxAgents,
+      platform: "web",
+      ...(props.model ? { model: props.model } : {}),
+    },
+    // Web sessions are the ones no router created (no session key); a dead process's work on them is
+    // committed here, in the owner's scope. The gateway's sessions in a shared database are its own.
+    adoptable: (row) => (row.sessionKey === null ? WEB_OWNER_SOURCE : undefined),
+    idleCommitMs: props.config.idleCommitMs,
+    logger: lazyLogger(() => server.log),
   });
-  const agents = new WebAgentPool({
-    coordinator,
-    model: props.model ?? host.model,
-    maxAgents: props.config.maxAgents,
-    // One child container per session; every web session shares the owner's memory scope.
-    providers: (sessionId) =>
-      host.openSession({
-        sessionId,
-        platform: "web",
-        memoryScope: WEB_MEMORY_SCOPE,
-        agentContext: "primary",
-        extra: {},
-      }),
-  });
+  const restored = runtime.restore();
+  // Reported by whoever awaits it (`ready`, each boundary); never an unhandled rejection.
+  restored.catch(() => undefined);
+  let providerNames: string[] | undefined;
   const streams = new ChatStreams();
-  const chat = new ChatService({ sessions, agents, streams, maxMessageBytes: props.config.maxMessageBytes });
-  const messaging = new MessagingFeed(transcripts, host.container.resolve<RoutingIndex>(ROUTING_INDEX));
-  const commits = new Set<Promise<unknown>>();
+  const chat = new ChatService({
+    sessions,
+    runtime,
+    restored,
+    streams,
+    maxMessageBytes: props.config.maxMessageBytes,
+    providerNames: () => {
+      if (!providerNames) {
+        // Built, never initialised (no I/O), then released.
+        const probe = openMemory("probe");
+        providerNames = probe.providers.map((provider) => provider.name);
+        void Promise.resolve(probe.dispose()).catch(() => undefined);
+      }
+      return providerNames;
+    },
+  });
+  const messaging = new MessagingFeed(
+    host.container.resolve(TRANSCRIPT_STORE),
+    host.container.resolve<RoutingIndex>(ROUTING_INDEX),
+  );
   const server = buildWebServer({
     sessions,
-    transcripts,
-    agents,
+    transcripts: runtime.transcripts,
     chat,
     streams,
     messaging,
@@ -131,14 +159,12 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
     checkHealth: async () => {
       await sessions.list({ limit: 1 });
     },
-    commitInBackground: (sessionId) => {
-      const commit = agents.commit(sessionId).catch((error: unknown) => {
-        server.log.warn({ err: error, sessionId }, "boundary commit failed; it is retried at shutdown");
-      });
-      commits.add(commit);
-      void commit.finally(() => commits.delete(commit));
-    },
   });
+  // Sessions idle past the window are committed without a request: sweep a few times per window.
+  void restored.then(
+    () => runtime.startSweeping(Math.min(60_000, Math.max(250, props.config.idleCommitMs / 4))),
+    () => undefined,
+  );
   messaging.start(props.messagingPollMs ?? (props.transcriptChanges ? 10_000 : 1_000));
   const listening = props.transcriptChanges
     ? messaging.attach(props.transcriptChanges).catch((error: unknown) => {
@@ -151,18 +177,38 @@ export function createWebApp(props: CreateWebAppProps): WebApp {
       const deadlineMs = closeProps.drainDeadlineMs ?? 30_000;
       await listening;
       await messaging.stop();
+      await restored.catch(() => undefined);
       const cancel = setTimeout(() => streams.cancelAll(), deadlineMs / 2);
-      await server.close();
-      await chat.idle();
+      await runtime.close({
+        drainDeadlineMs: deadlineMs,
+        stopIntake: async () => {
+          await server.close();
+          await chat.idle();
+        },
+      });
       clearTimeout(cancel);
-      await Promise.allSettled([...commits]);
-      await coordinator.drainAll({ deadlineMs });
-      await coordinator.close();
-      await agents.close();
       // A host given by the caller is the caller's to close (it may serve other apps too).
       if (!props.host) await host.close();
     })();
     return closing;
   };
-  return { server, host, agents, chat, coordinator, messaging, close, ready: listening };
+  return {
+    server,
+    host,
+    runtime,
+    chat,
+    messaging,
+    close,
+    ready: Promise.all([listening, restored]).then(() => undefined),
+  };
+}
+
+/** A {@link Logger} writing to a pino logger that exists only once `get` can answer. */
+function lazyLogger(get: () => Logger): Logger {
+  return {
+    debug: (fields, message) => get().debug(fields, message),
+    info: (fields, message) => get().info(fields, message),
+    warn: (fields, message) => get().warn(fields, message),
+    error: (fields, message) => get().error(fields, message),
+  };
 }

@@ -1,37 +1,70 @@
-import type { AgentEvent } from "@engram/agent";
+import type { AgentEvent, MemoryRecall } from "@engram/agent";
 import {
-  type ChatMessage,
   ContentTooLargeError,
   EngramError,
   InvalidArgumentError,
   isEngramError,
   type NewTranscriptMessage,
+  type SessionSource,
+  type TranscriptMessage,
   type WebSessionStore,
 } from "@engram/core";
-import type { WebAgentPool } from "../agents/web-agent-pool.js";
+import type { SessionRuntime } from "@engram/sessions";
 import type { ChatStreams } from "./chat-streams.js";
+
+/**
+ * Who speaks in every web session: the web app has one owner (one login token, no accounts), so all
+ * its sessions are one person's, in one memory scope.
+ */
+export const WEB_OWNER_SOURCE: SessionSource = {
+  platform: "web",
+  chatId: "owner",
+  chatType: "dm",
+  userId: "owner",
+};
 
 export interface ChatServiceProps {
   readonly sessions: WebSessionStore;
-  readonly agents: WebAgentPool;
+  /** The session runtime (an addressed host: no routing), restored before its first boundary. */
+  readonly runtime: SessionRuntime;
+  /** Settles once `runtime.restore()` did (its tables exist, a killed run's work is adoptable). */
+  readonly restored: Promise<unknown>;
   readonly streams: ChatStreams;
   readonly maxMessageBytes: number;
-  /** Called after a turn's messages are saved (the web session list changed). */
-  readonly onSaved?: (sessionId: string) => void;
+  /** Names of the memory providers every session's agent gets (the memory panel lists them all). */
+  readonly providerNames: () => string[];
   readonly onError?: (error: unknown) => void;
 }
 
+/** What the memory panel shows for a session. */
+export interface SessionMemoryPanel {
+  readonly providers: readonly { readonly name: string; readonly lastRecall: string | null }[];
+  /** Completed turns of the active transcript since the last commit (undone ones are gone). */
+  readonly uncommittedTurns: number;
+  readonly lastCommit: { readonly at: number; readonly status: "committed" } | null;
+}
+
 /**
- * One chat turn over HTTP: the user message is saved before the agent runs (a crash mid-turn leaves
- * it, never a wiped transcript), the reply streams as events, and the produced messages are appended
- * when the turn completes; only then does the turn count for memory.
+ * Web chat over the shared session runtime: the user message is saved before the agent runs (a crash
+ * mid-turn leaves it), the reply streams as events, and what the turn produced is appended when it
+ * completes; the runtime then records the turn for memory. Boundaries are the server's: entering a
+ * session (opening, creating or speaking in it) commits the owner's other sessions first, and the
+ * runtime's sweep commits sessions left idle.
  */
 export class ChatService {
   readonly #props: ChatServiceProps;
   readonly #running = new Set<Promise<void>>();
+  /** The last recall of each session's turns in this process, per provider (the panel's "last recall"). */
+  readonly #recalls = new Map<string, readonly MemoryRecall[]>();
 
   constructor(props: ChatServiceProps) {
     this.#props = props;
+  }
+
+  /** The owner entered `sessionId`: every other web session with uncommitted memory is committed now. */
+  async enter(sessionId: string): Promise<void> {
+    await this.#props.restored;
+    await this.#props.runtime.enter(sessionId);
   }
 
   async start(sessionId: string, message: unknown): Promise<{ streamId: string }> {
@@ -44,11 +77,12 @@ export class ChatService {
     }
     const { streams, sessions } = this.#props;
     const { streamId, signal } = streams.open(sessionId);
-    let history: ChatMessage[];
+    let history: readonly TranscriptMessage[];
     try {
+      await this.#props.restored;
       const session = await sessions.get(sessionId);
       if (!session) throw new EngramError("SESSION_NOT_FOUND", `No web session ${sessionId}`);
-      history = toChatHistory(session.messages);
+      history = session.messages;
       await sessions.appendMessages(sessionId, [{ role: "user", content: message }], {
         expectedCount: session.messages.length,
       });
@@ -67,14 +101,37 @@ export class ChatService {
     while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
   }
 
+  async memoryPanel(sessionId: string): Promise<SessionMemoryPanel> {
+    await this.#props.restored;
+    const status = await this.#props.runtime.memoryStatus(sessionId);
+    let uncommittedTurns = 0;
+    if (status.dirty) {
+      // Counted on the active transcript, so an undone or retried turn no longer counts.
+      const since = status.lastCommit?.at ?? Number.NEGATIVE_INFINITY;
+      const session = await this.#props.sessions.get(sessionId);
+      uncommittedTurns = (session?.messages ?? []).filter(
+        (m) => m.role === "assistant" && !m.toolCalls && m.createdAt > since,
+      ).length;
+    }
+    const byProvider = new Map<string, string>();
+    for (const recall of this.#recalls.get(sessionId) ?? []) byProvider.set(recall.provider, recall.text);
+    return {
+      providers: this.#props
+        .providerNames()
+        .map((name) => ({ name, lastRecall: byProvider.get(name) ?? null })),
+      uncommittedTurns,
+      lastCommit: status.lastCommit ? { at: status.lastCommit.at, status: "committed" } : null,
+    };
+  }
+
   async #run(
     sessionId: string,
     streamId: string,
     message: string,
-    history: ChatMessage[],
+    history: readonly TranscriptMessage[],
     signal: AbortSignal,
   ): Promise<void> {
-    const { agents, streams, sessions } = this.#props;
+    const { runtime, streams, sessions } = this.#props;
     const onEvent = (event: AgentEvent) => {
       switch (event.type) {
         case "text":
@@ -93,6 +150,7 @@ export class ChatService {
           });
           break;
         case "memory_recall":
+          this.#recalls.set(sessionId, event.recalls);
           streams.emit(streamId, {
             event: "memory",
             data: { recalls: event.recalls.map((r) => ({ provider: r.provider, text: r.text })) },
@@ -103,30 +161,30 @@ export class ChatService {
     };
     try {
       let saved: Awaited<ReturnType<typeof sessions.appendMessages>> | undefined;
-      const result = await agents.runTurn(sessionId, message, history, { signal, onEvent }, async (done) => {
-        // The user message is already saved; append what the agent produced after it.
-        const produced: NewTranscriptMessage[] = done.messages.slice(1).map((m) => ({
-          role: m.role,
-          content: m.content,
-          ...(m.role === "assistant" && m.toolCalls ? { toolCalls: m.toolCalls } : {}),
-          ...(m.role === "tool" && m.toolCallId ? { toolCallId: m.toolCallId } : {}),
-          ...(m.role === "tool" && m.name ? { toolName: m.name } : {}),
-        }));
-        saved = await sessions.appendMessages(sessionId, produced);
+      const output = await runtime.runSessionTurn({
+        sessionId,
+        source: WEB_OWNER_SOURCE,
+        text: message,
+        history,
+        signal,
+        onEvent,
+        save: async (done) => {
+          // The user message is already saved; append what the agent produced after it.
+          const produced: NewTranscriptMessage[] = (done.messages ?? []).slice(1).map((m) => ({
+            role: m.role,
+            content: m.content,
+            ...(m.role === "assistant" && m.toolCalls ? { toolCalls: m.toolCalls } : {}),
+            ...(m.role === "tool" && m.toolCallId ? { toolCallId: m.toolCallId } : {}),
+            ...(m.role === "tool" && m.name ? { toolName: m.name } : {}),
+          }));
+          saved = await sessions.appendMessages(sessionId, produced);
+        },
       });
-      if (!result.completed) {
-        throw new EngramError(
-          "CONFLICT",
-          result.stopReason === "aborted"
-            ? "The turn was cancelled"
-            : `The turn stopped: ${result.stopReason}`,
-          { details: { stopReason: result.stopReason } },
-        );
-      }
-      this.#props.onSaved?.(sessionId);
+      if (output.recalls) this.#recalls.set(sessionId, output.recalls);
+      if (!output.completed) throw new EngramError("CONFLICT", "The turn was cancelled");
       streams.emit(streamId, {
         event: "done",
-        data: { messageId: saved?.appended.at(-1)?.id ?? null, reply: result.reply },
+        data: { messageId: saved?.appended.at(-1)?.id ?? null, reply: output.reply },
       });
     } catch (error) {
       if (!isEngramError(error)) this.#props.onError?.(error);
@@ -138,15 +196,4 @@ export class ChatService {
 function errorData(error: unknown): Record<string, unknown> {
   if (isEngramError(error)) return { code: error.code, message: error.message };
   return { code: "INTERNAL", message: "The turn failed" };
-}
-
-/** The saved transcript as chat history: user and assistant text. */
-export function toChatHistory(messages: readonly { role: string; content: string | null }[]): ChatMessage[] {
-  const out: ChatMessage[] = [];
-  for (const m of messages) {
-    if ((m.role === "user" || m.role === "assistant") && m.content !== null) {
-      out.push({ role: m.role, content: m.content });
-    }
-  }
-  return out;
 }

@@ -20,6 +20,19 @@ describe("web configuration", () => {
     });
   });
 
+  it("reads the idle window of the memory sweep and the instance name, with defaults", () => {
+    expect(webConfigFromEnv({})).toMatchObject({ idleCommitMs: 30 * 60 * 1000, instance: "web" });
+    expect(
+      webConfigFromEnv({ ENGRAM_WEB_IDLE_COMMIT_MS: "1500", ENGRAM_WEB_INSTANCE: "web-2" }),
+    ).toMatchObject({ idleCommitMs: 1500, instance: "web-2" });
+    expect(failureOf({ ENGRAM_WEB_IDLE_COMMIT_MS: "10" }).details.problems).toMatchObject([
+      { variable: "ENGRAM_WEB_IDLE_COMMIT_MS", key: "idleCommitMs" },
+    ]);
+    expect(failureOf({ ENGRAM_WEB_INSTANCE: "../x" }).details.problems).toMatchObject([
+      { variable: "ENGRAM_WEB_INSTANCE", key: "instance" },
+    ]);
+  });
+
   it("lists every problem at once, each naming its environment variable and its key", () => {
     const failure = failureOf({
       ENGRAM_WEB_PORT: "eighty",

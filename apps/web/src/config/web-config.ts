@@ -31,6 +31,23 @@ export const webConfigSchema = z
     dataDir: z.string().min(1).default("./.engram/data"),
     /** Live agents; the least recently used idle one is committed and dropped beyond it (seed 000: 25). */
     maxAgents: z.number().int().positive().default(25),
+    /**
+     * A web session whose memory is uncommitted and that nobody touched for this long (ms) is committed
+     * by the server's sweep, with no request needed (default 30 minutes).
+     */
+    idleCommitMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(30 * 60 * 1000),
+    /**
+     * This process's name for restart safety: a start after a killed run of the same name adopts the
+     * memory work that run left at once. One process per name at a time.
+     */
+    instance: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+      .default("web"),
     /** Largest chat message, in UTF-8 bytes. */
     maxMessageBytes: z
       .number()
@@ -59,6 +76,8 @@ export const WEB_ENV_VARIABLES = {
   databaseUrl: ["DATABASE_URL", "text"],
   dataDir: ["ENGRAM_DATA_DIR", "text"],
   maxAgents: ["ENGRAM_WEB_MAX_AGENTS", "number"],
+  idleCommitMs: ["ENGRAM_WEB_IDLE_COMMIT_MS", "number"],
+  instance: ["ENGRAM_WEB_INSTANCE", "text"],
   uiDir: ["ENGRAM_WEB_UI_DIR", "text"],
   logLevel: ["ENGRAM_LOG_LEVEL", "text"],
 } as const satisfies Partial<Record<WebSettingKey, readonly [string, "text" | "number"]>>;

@@ -14,13 +14,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { routeTable } from "@engram/sessions/http";
 import { describeEachBackend } from "@engram/store/testing";
 import { pathSpellings, rawHttpRequest } from "@engram/testkit/http-boundary";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createWebApp, type WebApp } from "../app/create-web-app.js";
 import { parseWebConfig } from "../config/web-config.js";
 import { WebClient } from "../test-support/web-client.js";
-import { routeTable } from "./route-table.js";
 
 const TOKEN = "correct-horse-battery";
 /** The UI files of the fixture; the static routes serving them (and `/`) are public. */

@@ -8,6 +8,7 @@ import {
   type TranscriptStore,
   type WebSessionStore,
 } from "@engram/core";
+import { answerClientError, parseInput, recordRoutes, sendFrameworkError } from "@engram/sessions/http";
 import { isConnectionFailure } from "@engram/store";
 import fastifyStatic from "@fastify/static";
 import Fastify, {
@@ -16,13 +17,10 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from "fastify";
-import type { WebAgentPool } from "../agents/web-agent-pool.js";
 import type { ChatService } from "../chat/chat-service.js";
 import type { ChatStreamEvent, ChatStreams } from "../chat/chat-streams.js";
-import { answerClientError, sendFrameworkError } from "./boundary-errors.js";
 import { memoryRoutes, type OpenedMemory } from "./memory-routes.js";
 import type { MessagingFeed } from "./messaging-feed.js";
-import { parseInput } from "./parse-input.js";
 import {
   branchBody,
   chatStartBody,
@@ -37,7 +35,6 @@ import {
   streamQuery,
   undoBody,
 } from "./request-schemas.js";
-import { recordRoutes } from "./route-table.js";
 import { uiRoutes } from "./ui-routes.js";
 import type { WebAuth } from "./web-auth.js";
 
@@ -51,13 +48,10 @@ declare module "fastify" {
 export interface BuildWebServerProps {
   readonly sessions: WebSessionStore;
   readonly transcripts: TranscriptStore;
-  readonly agents: WebAgentPool;
   readonly chat: ChatService;
   readonly streams: ChatStreams;
   readonly messaging: MessagingFeed;
   readonly auth: WebAuth;
-  /** Runs the boundary commit of a session left for good (in the background). */
-  readonly commitInBackground: (sessionId: string) => void;
   readonly checkHealth?: () => Promise<void>;
   readonly uiDir?: string | undefined;
   /** Opens the web owner's memory scope for `GET/DELETE /api/memory` (absent: nothing to list). */
@@ -107,7 +101,7 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     clientErrorHandler: answerClientError,
   });
   recordRoutes(app);
-  const { sessions, agents, chat, streams, messaging, auth } = props;
+  const { sessions, chat, streams, messaging, auth } = props;
   const openStreams = new Set<() => void>();
   // "The web session list changed" for /api/events: every successful state change of a session, and
   // the end of each chat turn (its messages and title are saved by then).
@@ -213,8 +207,9 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
         ...(body.profile === undefined ? {} : { profile: body.profile }),
         ...(body.projectId === undefined ? {} : { projectId: body.projectId }),
       });
-      // Leaving a session for a new one is a real boundary (seed 000): its memory is committed.
-      if (body.prevSessionId !== undefined) props.commitInBackground(body.prevSessionId);
+      // Leaving a session (`prevSessionId` or any other) for a new one is a boundary (seed 000): the
+      // owner's other sessions are committed before the new one's first recall.
+      await chat.enter(session.id);
       return reply.status(201).send({ session });
     });
 
@@ -222,6 +217,8 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
       const id = sessionIdParam(request.params);
       const session = await sessions.get(id);
       if (!session) throw new EngramError("SESSION_NOT_FOUND", `No web session ${id}`);
+      // Opening a session is a boundary too: the owner left whichever one was open.
+      await chat.enter(id);
       return { session: { ...session, streaming: streams.isActive(id) } };
     });
 
@@ -274,6 +271,7 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
         ...(m.toolCallId ? { toolCallId: m.toolCallId } : {}),
       }));
       const saved = copied.length > 0 ? (await sessions.appendMessages(child.id, copied)).summary : child;
+      await chat.enter(child.id);
       return reply.status(201).send({ session: saved });
     });
 
@@ -372,18 +370,7 @@ export function buildWebServer(props: BuildWebServerProps): FastifyInstance {
     });
 
     scope.get("/session/:id/memory", async (request) => {
-      const id = sessionIdParam(request.params);
-      const state = agents.memoryState(id);
-      const byProvider = new Map<string, string>();
-      for (const recall of state.lastRecalls) byProvider.set(recall.provider, recall.text);
-      return {
-        providers: [...agents.providerNames()].map((name) => ({
-          name,
-          lastRecall: byProvider.get(name) ?? null,
-        })),
-        uncommittedTurns: state.uncommittedTurns,
-        lastCommit: state.lastCommit,
-      };
+      return chat.memoryPanel(sessionIdParam(request.params));
     });
 
     // --- messaging sessions (the gateway's) -----------------------------------------------------

@@ -10,6 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { routeTable } from "@engram/sessions/http";
 import { type DB, PostgresTranscriptStore } from "@engram/store";
 import { describeEachBackend } from "@engram/store/testing";
 import { fuzzHttpRoutes } from "@engram/testkit/http-boundary";
@@ -18,7 +19,6 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createWebApp, type WebApp } from "../app/create-web-app.js";
 import { parseWebConfig } from "../config/web-config.js";
 import { WebClient } from "../test-support/web-client.js";
-import { routeTable } from "./route-table.js";
 
 const TOKEN = "correct-horse-battery";
 const REQUESTS = 1000;

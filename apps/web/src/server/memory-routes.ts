@@ -7,7 +7,7 @@ import {
 } from "@engram/core";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { parseInput } from "./parse-input.js";
+import { parseInput } from "@engram/sessions/http";
 import { idField, keySegmentField, labelField } from "./request-schemas.js";
 
 /** A host's memory for one scope, opened for browsing (`EngramHost.openSession` gives one). */

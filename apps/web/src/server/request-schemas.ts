@@ -1,6 +1,6 @@
 import { findIdViolation, findKeySegmentViolation, findTextViolation, toStorableText } from "@engram/core";
+import type { IdIssueParams } from "@engram/sessions/http";
 import { z } from "zod";
-import type { IdIssueParams } from "./parse-input.js";
 
 /**
  * The fields of the web API's bodies and queries, checked at the route so the store never sees what it

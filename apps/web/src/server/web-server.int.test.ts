@@ -164,23 +164,17 @@ describeEachBackend("web server over HTTP", (db) => {
     }
   });
 
-  it("commits memory only at the boundary: a new session from the old one recalls the fact; nothing per turn", async () => {
+  it("commits memory at the server's boundary, never per turn: a new session recalls what the old one said", async () => {
     const first = await newSession();
     await client.chat(first, "I prefer tabs over spaces");
     let panel = (await client.request("GET", `/api/session/${first}/memory`)).json;
     expect(panel).toMatchObject({ uncommittedTurns: 1, lastCommit: null });
     expect(panel.providers.map((p: { name: string }) => p.name)).toEqual(["holographic"]);
 
-    // Before any boundary, another session recalls nothing.
-    const unrelated = await newSession();
-    const early = await client.chat(unrelated, "what do I prefer?");
-    expect(early.reply).not.toContain("tabs");
-
-    const second = await newSession({ prevSessionId: first });
-    panel = await eventually(
-      async () => (await client.request("GET", `/api/session/${first}/memory`)).json,
-      (p) => p.lastCommit?.status === "committed",
-    );
+    // A new session is a boundary, with or without `prevSessionId` (a reload names none): the owner's
+    // other sessions are committed before it answers.
+    const second = await newSession();
+    panel = (await client.request("GET", `/api/session/${first}/memory`)).json;
     expect(panel).toMatchObject({ uncommittedTurns: 0, lastCommit: { status: "committed" } });
     const recalled = await client.chat(second, "what do I prefer?");
     expect(recalled.reply).toContain("tabs over spaces");
@@ -195,6 +189,29 @@ describeEachBackend("web server over HTTP", (db) => {
     // The recalled memory is never written into the transcript.
     const saved = (await client.request("GET", `/api/session/${second}`)).json.session.messages;
     for (const m of saved) expect(m.content).not.toContain("<memory-context>");
+  });
+
+  it("counts uncommitted turns on the active transcript and reads the last commit from the database, across restarts", async () => {
+    const id = await newSession();
+    await client.chat(id, "one");
+    await client.chat(id, "two");
+    const panel = async () => (await client.request("GET", `/api/session/${id}/memory`)).json;
+    expect((await panel()).uncommittedTurns).toBe(2);
+    expect((await client.request("POST", `/api/session/${id}/undo`, {})).status).toBe(200);
+    expect((await panel()).uncommittedTurns).toBe(1);
+    const retried = await client.request("POST", `/api/session/${id}/retry`, {});
+    expect(retried.status).toBe(202);
+    await client.events(`/api/chat/stream?streamId=${retried.json.streamId}`, (e) => e.event === "done");
+    expect((await panel()).uncommittedTurns).toBe(1);
+
+    await newSession(); // a boundary: the session is committed
+    const committed = await panel();
+    expect(committed).toMatchObject({ uncommittedTurns: 0, lastCommit: { status: "committed" } });
+    await app.close({ drainDeadlineMs: 5_000 });
+    app = createWebApp({ config: parseWebConfig({}), db: db(), messagingPollMs: 100 });
+    client = new WebClient(await listen(app));
+    await client.init();
+    expect(await panel()).toMatchObject({ uncommittedTurns: 0, lastCommit: committed.lastCommit });
   });
 
   it("undoes, retries and branches through the API", async () => {

@@ -9,6 +9,7 @@
  * the update again.
  */
 import type { SessionSource } from "@engram/core";
+import { EchoTurnRunner } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
 import {
   postTelegramUpdate,
@@ -21,7 +22,6 @@ import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import { parseGatewayConfig } from "../../config/gateway-config.js";
-import { EchoTurnRunner } from "../../turns/echo-turn-runner.js";
 import { TELEGRAM_WEBHOOK_PATH, type TelegramAdapter } from "./telegram-adapter.js";
 
 const SECRET = "webhook_secret-0123";

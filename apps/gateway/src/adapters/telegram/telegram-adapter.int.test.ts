@@ -3,6 +3,7 @@
  * over real HTTP: Telegram's side is played by the testkit's stand-in Bot API server on loopback.
  */
 import type { SessionSource } from "@engram/core";
+import { EchoTurnRunner, TurnFailedError } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
 import {
   postTelegramUpdate,
@@ -13,9 +14,7 @@ import {
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../../app/create-gateway.js";
 import { parseGatewayConfig } from "../../config/gateway-config.js";
-import { manualClock } from "../../routing/test-support/session-router.scenarios.js";
-import { TurnFailedError } from "../../turns/agent-turn-runner.js";
-import { EchoTurnRunner } from "../../turns/echo-turn-runner.js";
+import { manualClock } from "../../test-support/manual-clock.js";
 import { TELEGRAM_WEBHOOK_PATH, type TelegramAdapter } from "./telegram-adapter.js";
 
 const GATEWAY_TOKEN = "test-token-0123456789";

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { EngramError, InvalidArgumentError, isEngramError, type SessionSource } from "@engram/core";
+import { autoResetNotice } from "@engram/sessions";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
-import { autoResetNotice } from "../../turns/reset-notices.js";
 import { failureReply } from "../failure-reply.js";
 import type { InboundHandler, PlatformAdapter } from "../platform-adapter.js";
 import { splitMessageText } from "./split-message-text.js";

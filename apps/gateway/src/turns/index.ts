@@ -1,7 +1,0 @@
-export * from "./agent-turn-runner.js";
-export * from "./echo-turn-runner.js";
-export * from "./gateway-turn-handler.js";
-export * from "./keyed-serial-queue.js";
-export * from "./reset-notices.js";
-export * from "./session-expiry-watcher.js";
-export type * from "./turn-runner.js";

@@ -1,0 +1,3 @@
+export * from "./commit-records.js";
+export type * from "./runtime-observer.js";
+export * from "./session-runtime.js";
