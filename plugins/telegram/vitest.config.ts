@@ -1,0 +1,3 @@
+import { engramVitestConfig } from "@engram/vitest-config";
+
+export default engramVitestConfig();
