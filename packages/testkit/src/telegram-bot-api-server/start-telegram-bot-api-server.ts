@@ -51,9 +51,9 @@ export interface TelegramBotApiServerHandle {
    * Queues updates for `getUpdates` (long polling), as Telegram holds them for a bot without a
    * webhook; a waiting `getUpdates` is answered at once. Each needs its `update_id`.
    */
-  pushUpdates(...updates: readonly { readonly update_id: number }[]): void;
+  pushUpdates(...updates: readonly Readonly<Record<string, unknown>>[]): void;
   /** The updates not yet confirmed (a `getUpdates` with an `offset` past them confirms them). */
-  readonly pendingUpdates: readonly { readonly update_id: number }[];
+  readonly pendingUpdates: readonly Readonly<Record<string, unknown>>[];
   /** The highest `offset` a `getUpdates` asked with (Telegram forgot every update below it). */
   readonly confirmedOffset: number | undefined;
   /** Forgets the recorded calls and messages, the queued updates and the scripted failures. */
@@ -90,7 +90,7 @@ export async function startTelegramBotApiServer(
   const nextMessageId = new Map<string, number>();
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
-  let updates: { readonly update_id: number }[] = [];
+  let updates: Readonly<Record<string, unknown>>[] = [];
   let confirmedOffset: number | undefined;
   const updateWaiters = new Set<() => void>();
   const wakeUpdateWaiters = () => {
@@ -166,7 +166,7 @@ export async function startTelegramBotApiServer(
       const offset = asInteger(params.offset);
       if (offset !== undefined) {
         // Asking from an offset confirms every update before it: Telegram forgets them.
-        updates = updates.filter((update) => update.update_id >= offset);
+        updates = updates.filter((update) => (update.update_id as number) >= offset);
         confirmedOffset = Math.max(confirmedOffset ?? offset, offset);
       }
       const limit = Math.min(Math.max(asInteger(params.limit) ?? 100, 1), 100);

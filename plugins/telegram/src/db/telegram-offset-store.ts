@@ -31,11 +31,12 @@ interface OffsetTables {
 }
 
 /** The offsets in the host's database (PostgreSQL or PGlite), table `telegram_update_offsets`. */
-export class PostgresTelegramOffsetStore implements TelegramOffsetStore {
+export class PostgresTelegramOffsetStore<T = unknown> implements TelegramOffsetStore {
   readonly #db: Kysely<OffsetTables>;
 
-  constructor(db: Kysely<unknown>) {
-    this.#db = db as Kysely<OffsetTables>;
+  /** `db`: the host's database (any table types; the adapter's own table is migrated by `prepare`). */
+  constructor(db: Kysely<T>) {
+    this.#db = db as unknown as Kysely<OffsetTables>;
   }
 
   async prepare(): Promise<void> {
