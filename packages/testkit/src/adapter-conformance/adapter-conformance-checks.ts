@@ -61,12 +61,22 @@ const eventOf = (props: Omit<ConformanceEvent, "eventId">): ConformanceEvent => 
   ...props,
 });
 
-const CHATS: Record<SessionSource["chatType"], Omit<ConformanceEvent, "eventId" | "text">> = {
+const DEFAULT_CHATS: Record<SessionSource["chatType"], Omit<ConformanceEvent, "eventId" | "text">> = {
   dm: { chatType: "dm", chatId: "7101", userId: "7101" },
   group: { chatType: "group", chatId: "-7201", userId: "7102" },
   thread: { chatType: "thread", chatId: "-1007301", userId: "7103", threadId: "42" },
   channel: { chatType: "channel", chatId: "-1007401" },
 };
+
+/** The initializer's chats over the defaults. */
+function chatsOf(init: AdapterTestInitializer): typeof DEFAULT_CHATS {
+  const chats = { ...DEFAULT_CHATS };
+  for (const [chatType, chat] of Object.entries(init.chats ?? {})) {
+    const type = chatType as SessionSource["chatType"];
+    if (chat) chats[type] = { chatType: type, ...chat };
+  }
+  return chats;
+}
 
 /** Starts the adapter with `runtime`, runs `body`, and always stops it. */
 async function withAdapter(
@@ -99,6 +109,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "source-mapping",
     title: "maps each chat type to its session source (platform, chat, user, thread) with a message id",
     async run(init) {
+      const CHATS = chatsOf(init);
       for (const chatType of init.chatTypes ?? (["dm", "group", "thread", "channel"] as const)) {
         const runtime = new ScriptedRuntime(() => ({ reply: null }));
         await withAdapter(init, runtime, async (adapter) => {
@@ -140,6 +151,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "reply-in-chat",
     title: "posts the reply into the chat (and thread) the message came from",
     async run(init) {
+      const CHATS = chatsOf(init);
       const runtime = new ScriptedRuntime(() => ({ reply: "pong" }));
       await withAdapter(init, runtime, async (adapter) => {
         for (const chatType of ["dm", "thread"] as const) {
@@ -161,6 +173,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "redelivery-dedupe",
     title: "a redelivered event carries the same message id and is not answered twice",
     async run(init) {
+      const CHATS = chatsOf(init);
       const runtime = new ScriptedRuntime(() => ({ reply: "once" }));
       await withAdapter(init, runtime, async (adapter) => {
         const event = eventOf({ ...CHATS.dm, text: "said once" });
@@ -181,6 +194,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "reply-splitting",
     title: "splits a long reply into messages within the platform's cap, in order, losing nothing",
     async run(init) {
+      const CHATS = chatsOf(init);
       const words = Array.from({ length: Math.ceil((init.maxMessageLength * 2.5) / 8) }, (_, i) =>
         `w${i % 1000}`.padEnd(7, "x"),
       );
@@ -205,6 +219,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "refusal-answered",
     title: "a message the runtime refuses (4xx) is acknowledged and the refusal is answered in the chat",
     async run(init) {
+      const CHATS = chatsOf(init);
       const runtime = new ScriptedRuntime(() => ({ throwAfterStored: new SessionNotFoundError("s-404") }));
       await withAdapter(init, runtime, async (adapter) => {
         expectAcknowledged(
@@ -223,6 +238,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "failure-answered",
     title: "a turn that fails after the message was saved is answered in the chat, not left silent",
     async run(init) {
+      const CHATS = chatsOf(init);
       const runtime = new ScriptedRuntime(() => ({
         throwAfterStored: new EngramError("MODEL_FAILED", "the model did not answer"),
       }));
@@ -241,6 +257,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "unsaved-not-acknowledged",
     title: "an event whose message could not be saved is not acknowledged, so the platform delivers it again",
     async run(init) {
+      const CHATS = chatsOf(init);
       let failing = true;
       const runtime = new ScriptedRuntime(() =>
         failing
@@ -271,6 +288,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "forged-event-refused",
     title: "an event with a wrong signature or secret is refused before it reaches the runtime",
     async run(init) {
+      const CHATS = chatsOf(init);
       const runtime = new ScriptedRuntime(() => ({ reply: "must not" }));
       await withAdapter(init, runtime, async (adapter) => {
         if (!adapter.deliverForged) skipCheck("the transport has no signature or secret");
@@ -289,6 +307,7 @@ export const ADAPTER_CHECKS: readonly AdapterCheck[] = [
     id: "send-to-source",
     title: "send delivers to the chat and thread of a source, and refuses a source of another platform",
     async run(init) {
+      const CHATS = chatsOf(init);
       const runtime = new ScriptedRuntime(() => ({ reply: null }));
       await withAdapter(init, runtime, async (adapter) => {
         await adapter.send({ platform: adapter.platform, chatType: "dm", chatId: CHATS.dm.chatId }, "notice");

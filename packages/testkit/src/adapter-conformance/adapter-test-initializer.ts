@@ -35,6 +35,12 @@ export interface ConformanceEvent {
   readonly text: string;
 }
 
+export interface ConformanceChat {
+  readonly chatId: string;
+  readonly userId?: string;
+  readonly threadId?: string;
+}
+
 /** What the platform (the initializer's stand-in) got from the adapter. */
 export interface ConformanceSentMessage {
   readonly chatId: string;
@@ -77,6 +83,11 @@ export interface AdapterTestInitializer {
   readonly maxMessageLength: number;
   /** Chat types the platform has (default all four). */
   readonly chatTypes?: readonly SessionSource["chatType"][];
+  /**
+   * The chats the checks talk in, per chat type, in the platform's own id format (defaults are
+   * Telegram-like numbers: `7101`, `-7201`, `-1007301` with thread `42`, `-1007401`).
+   */
+  readonly chats?: Partial<Record<SessionSource["chatType"], ConformanceChat>>;
   start(inbound: ConformanceInboundHandler): Promise<RunningConformanceAdapter>;
   beforeAll?(): Promise<void>;
   afterAll?(): Promise<void>;
