@@ -17,6 +17,7 @@ import {
 } from "@engram/testkit/telegram-bot-api-server";
 import Fastify from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MemoryTelegramOffsetStore } from "./db/telegram-offset-store.js";
 import { TELEGRAM_MAX_MESSAGE_LENGTH, TELEGRAM_WEBHOOK_PATH, TelegramAdapter } from "./telegram-adapter.js";
 
 const SECRET = "conformance_secret-1";
@@ -94,6 +95,64 @@ const telegramWebhook: AdapterTestInitializer = {
     await botApi.close();
   },
 };
+
+/**
+ * Long polling: an event is pushed to the stand-in's queue and counts as acknowledged once the adapter
+ * confirmed it (asked `getUpdates` from past it); one still unconfirmed after a while is not. No
+ * secret: the forged-event check is skipped.
+ */
+const telegramPolling: AdapterTestInitializer = {
+  name: "telegram (long polling)",
+  maxMessageLength: TELEGRAM_MAX_MESSAGE_LENGTH,
+  async start(inbound) {
+    botApi.reset();
+    const adapter = new TelegramAdapter({
+      botToken: botApi.token,
+      apiBaseUrl: botApi.baseUrl,
+      polling: { offsets: new MemoryTelegramOffsetStore(), timeoutSeconds: 1, retryDelayMs: 20 },
+    });
+    const server = Fastify();
+    adapter.register(server, inbound);
+    await adapter.start();
+    return {
+      platform: adapter.platform,
+      async deliver(event) {
+        botApi.pushUpdates(updateOf(event));
+        const deadline = Date.now() + 1500;
+        while (Date.now() < deadline) {
+          if ((botApi.confirmedOffset ?? 0) > event.eventId) return { acknowledged: true };
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        return { acknowledged: false };
+      },
+      send: (source, text) => adapter.send(source, text),
+      sent: () =>
+        botApi.sentMessages.map((message) => ({
+          chatId: String(message.chatId),
+          ...(message.messageThreadId === undefined ? {} : { threadId: String(message.messageThreadId) }),
+          text: message.text,
+        })),
+      whenIdle: () => adapter.whenIdle(),
+      async stop() {
+        await adapter.stop();
+        await server.close();
+      },
+    };
+  },
+};
+
+describe(`adapter conformance: ${telegramPolling.name}`, () => {
+  beforeAll(() => telegramWebhook.beforeAll?.());
+  afterAll(() => telegramWebhook.afterAll?.());
+  for (const check of ADAPTER_CHECKS) {
+    it(check.title, async () => {
+      const result = await runAdapterCheck(check, telegramPolling);
+      if (check.id === "forged-event-refused")
+        expect(result).toMatchObject({ ok: true, skipped: expect.any(String) });
+      else expect(result).toEqual({ ok: true });
+    });
+  }
+});
 
 describe(`adapter conformance: ${telegramWebhook.name}`, () => {
   beforeAll(() => telegramWebhook.beforeAll?.());
