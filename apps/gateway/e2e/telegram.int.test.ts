@@ -95,13 +95,17 @@ describeE2E(
         (error: Error) => error.message,
       );
       expect(failure).toContain("exited before listening (code 1");
-      // main prints InvalidGatewayConfigError's message, every issue on its own line, each naming the
-      // environment variable and the config key.
-      expect(failure).toContain("Invalid configuration of the Engram gateway");
-      for (const field of ["telegramBotToken", "telegramWebhookSecret", "telegramApiBaseUrl"]) {
-        expect(failure).toContain(field);
+      // main prints the start-up problems (here the Telegram adapter plugin's, which the environment
+      // enabled), every one on its own line, each naming the environment variable and the setting.
+      expect(failure).toContain("Engram cannot start: 3 configuration problems");
+      for (const variable of [
+        "ENGRAM_TELEGRAM_BOT_TOKEN (botToken)",
+        "ENGRAM_TELEGRAM_WEBHOOK_SECRET (webhookSecret)",
+        "ENGRAM_TELEGRAM_API_BASE_URL (apiBaseUrl)",
+      ]) {
+        expect(failure).toContain(variable);
       }
-      expect(failure).toContain("ENGRAM_TELEGRAM_BOT_TOKEN (telegramBotToken): must look like");
+      expect(failure).toContain("ENGRAM_TELEGRAM_BOT_TOKEN (botToken): must look like");
     });
   },
   { manualStart: true },

@@ -24,10 +24,12 @@ const APP_DIR = fileURLToPath(new URL("..", import.meta.url));
 
 async function main(): Promise<void> {
   const config = gatewayConfigFromEnv();
+  // Every configuration problem (engram.config.json, the plugins', the adapters') is reported before
+  // the database is touched: composed once without it (no plugin does I/O before it is used).
+  const checked = await composeHost({ appDirs: [APP_DIR], loadAdapters: true });
+  await checked.close();
   if (process.argv.includes("--check-config")) {
-    const host = await composeHost({ appDirs: [APP_DIR] });
-    console.log(["Gateway configuration is valid:", ...formatHostSummary(host.describe())].join("\n"));
-    await host.close();
+    console.log(["Gateway configuration is valid:", ...formatHostSummary(checked.describe())].join("\n"));
     return;
   }
   let log: FastifyBaseLogger | undefined;
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
     db: database.db,
     logger: pino({ level: config.logLevel }),
     appDirs: [APP_DIR],
+    loadAdapters: true,
     ...(clockFile ? { clock: new OffsetFileClock(clockFile) } : {}),
   }).catch(async (error: unknown) => {
     await database.close();

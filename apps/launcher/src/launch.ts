@@ -105,6 +105,7 @@ export async function launchEngram(props: LaunchProps = {}): Promise<Engram> {
       ...(props.cwd ? { cwd: props.cwd } : {}),
       logger: pino(logger),
       appDirs: [LAUNCHER_DIR],
+      loadAdapters: true,
     });
     const composed = host;
     const gateway = createGateway({

@@ -18,7 +18,7 @@ async function checkConfig(): Promise<void> {
   const env = launchEnv(process.env);
   gatewayConfigFromEnv(env);
   webConfigFromEnv(env);
-  const host = await composeHost({ env, appDirs: [LAUNCHER_DIR] });
+  const host = await composeHost({ env, appDirs: [LAUNCHER_DIR], loadAdapters: true });
   console.log(["Engram configuration is valid:", ...formatHostSummary(host.describe())].join("\n"));
   await host.close();
 }

@@ -5,6 +5,7 @@
  * runtime (router, turn pipeline, commands, expiry sweep, restart recovery).
  * Each area has its own index; this file is the table of contents.
  */
+export * from "./adapters/index.js";
 export * from "./commands/index.js";
 export * from "./config/index.js";
 export * from "./db/index.js";

@@ -13,6 +13,7 @@ import {
 import {
   createDefaultHost,
   type EngramHost,
+  type PlatformAdapter,
   type RestartRecovery,
   type RestoreReport,
   type SessionExpiryWatcher,
@@ -24,8 +25,6 @@ import {
 import type { DB } from "@engram/store";
 import type { FastifyInstance, FastifyServerOptions } from "fastify";
 import type { Kysely } from "kysely";
-import type { PlatformAdapter } from "../adapters/platform-adapter.js";
-import { TelegramAdapter } from "../adapters/telegram/telegram-adapter.js";
 import type { GatewayConfig } from "../config/gateway-config.js";
 import { buildGatewayServer } from "../server/build-gateway-server.js";
 import { GatewayMetrics } from "../server/gateway-metrics.js";
@@ -60,8 +59,9 @@ export interface CreateGatewayProps {
    */
   readonly coordinator?: MemoryCommitCoordinator;
   /**
-   * Platforms in addition to the ones the configuration enables (Telegram when its bot token is set):
-   * tests and embedders with an adapter of their own.
+   * Platforms in addition to the host's (`host.adapters`: the adapter plugins `engram.config.json`
+   * enables, Telegram when `ENGRAM_TELEGRAM_BOT_TOKEN` is set): tests and embedders with an adapter
+   * of their own.
    */
   readonly extraAdapters?: readonly PlatformAdapter[];
   /**
@@ -221,7 +221,7 @@ export function createGateway(props: CreateGatewayProps): Gateway {
       },
     },
   });
-  const adapters = [...adaptersFromConfig(props.config), ...(props.extraAdapters ?? [])];
+  const adapters = [...host.adapters, ...(props.extraAdapters ?? [])];
   const byPlatform = new Map<string, PlatformAdapter>();
   for (const adapter of adapters) {
     if (byPlatform.has(adapter.platform)) {
@@ -285,21 +285,6 @@ export function createGateway(props: CreateGatewayProps): Gateway {
     listen,
     close,
   };
-}
-
-/** The adapters the configuration enables. The composition root is the only place that builds them. */
-function adaptersFromConfig(config: GatewayConfig): PlatformAdapter[] {
-  const adapters: PlatformAdapter[] = [];
-  if (config.telegramBotToken && config.telegramWebhookSecret) {
-    adapters.push(
-      new TelegramAdapter({
-        botToken: config.telegramBotToken,
-        webhookSecret: config.telegramWebhookSecret,
-        apiBaseUrl: config.telegramApiBaseUrl,
-      }),
-    );
-  }
-  return adapters;
 }
 
 /** A {@link Logger} writing to a pino logger that exists only once `get` can answer. */

@@ -1,9 +1,14 @@
 import type { SessionSource } from "@engram/core";
-import { CONTINUATION_NOTE, EchoTurnRunner, migrateSessions, type SessionsDB } from "@engram/sessions";
+import {
+  CONTINUATION_NOTE,
+  EchoTurnRunner,
+  migrateSessions,
+  type PlatformAdapter,
+  type SessionsDB,
+} from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
 import type { Kysely } from "kysely";
 import { afterEach, expect, it } from "vitest";
-import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
 import { manualClock } from "../test-support/manual-clock.js";

@@ -171,44 +171,4 @@ describe("gateway configuration", () => {
       gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1", ENGRAM_GATEWAY_THREAD_SESSIONS_PER_USER: "yes" }),
     ).toThrow(expect.objectContaining({ code: "INVALID_CONFIG" }));
   });
-
-  it("reads the Telegram settings and defaults the Bot API base URL", () => {
-    const config = gatewayConfigFromEnv({
-      ENGRAM_GATEWAY_DEV: "1",
-      ENGRAM_TELEGRAM_BOT_TOKEN: "123456:AAE-secret_part",
-      ENGRAM_TELEGRAM_WEBHOOK_SECRET: "hook_secret-1",
-    });
-    expect(config).toMatchObject({
-      telegramBotToken: "123456:AAE-secret_part",
-      telegramWebhookSecret: "hook_secret-1",
-      telegramApiBaseUrl: "https://api.telegram.org",
-    });
-    expect(gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1" }).telegramBotToken).toBeUndefined();
-  });
-
-  it("lists every Telegram problem: a token without a secret, a bad secret, a bad token, a bad base URL", () => {
-    const issuesOf = (env: Record<string, string>) => {
-      try {
-        gatewayConfigFromEnv({ ENGRAM_GATEWAY_DEV: "1", ...env });
-      } catch (error) {
-        expect(error).toMatchObject({ code: "INVALID_CONFIG" });
-        return (error as { details: { problems: Array<{ key: string }> } }).details.problems.map(
-          (problem) => problem.key,
-        );
-      }
-      return expect.unreachable();
-    };
-    expect(issuesOf({ ENGRAM_TELEGRAM_BOT_TOKEN: "123:abc" })).toEqual(["telegramWebhookSecret"]);
-    expect(issuesOf({ ENGRAM_TELEGRAM_WEBHOOK_SECRET: "abc" })).toEqual(["telegramBotToken"]);
-    expect(
-      issuesOf({
-        ENGRAM_TELEGRAM_BOT_TOKEN: "not a token",
-        ENGRAM_TELEGRAM_WEBHOOK_SECRET: "has spaces!",
-        ENGRAM_TELEGRAM_API_BASE_URL: "ftp://example.org",
-      }),
-    ).toEqual(["telegramBotToken", "telegramWebhookSecret", "telegramApiBaseUrl"]);
-    expect(
-      issuesOf({ ENGRAM_TELEGRAM_BOT_TOKEN: "123:abc", ENGRAM_TELEGRAM_WEBHOOK_SECRET: "x".repeat(257) }),
-    ).toEqual(["telegramWebhookSecret"]);
-  });
 });

@@ -103,36 +103,9 @@ const gatewayConfigFields = z.object({
    */
   instanceTtlMs: z.number().int().min(300).default(30_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  /** Telegram bot token (`<bot id>:<secret>`); the Telegram adapter runs when it is set. */
-  telegramBotToken: z
-    .string()
-    .regex(/^\d+:[A-Za-z0-9_-]+$/, "must look like <bot id>:<secret> (digits, a colon, A-Za-z0-9_-)")
-    .optional(),
-  /** `secret_token` of `setWebhook`, checked on every webhook request; required with a bot token. */
-  telegramWebhookSecret: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{1,256}$/, "must be 1-256 characters of A-Za-z0-9_- (Telegram's rule)")
-    .optional(),
-  telegramApiBaseUrl: z
-    .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
-    .default("https://api.telegram.org"),
 });
 
 export const gatewayConfigSchema = gatewayConfigFields.superRefine((config, ctx) => {
-  if (config.telegramBotToken && !config.telegramWebhookSecret) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["telegramWebhookSecret"],
-      message: "is required with a Telegram bot token",
-    });
-  }
-  if (config.telegramWebhookSecret && !config.telegramBotToken) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["telegramBotToken"],
-      message: "is required with a Telegram webhook secret",
-    });
-  }
   if (!config.token && !(config.devMode && isLoopbackHost(config.host))) {
     ctx.addIssue({
       code: "custom",
@@ -177,9 +150,6 @@ export const GATEWAY_ENV_VARIABLES = {
   routeMaxAgeDays: ["ENGRAM_GATEWAY_ROUTE_MAX_AGE_DAYS", "number"],
   instanceTtlMs: ["ENGRAM_GATEWAY_INSTANCE_TTL_MS", "number"],
   logLevel: ["ENGRAM_LOG_LEVEL", "text"],
-  telegramBotToken: ["ENGRAM_TELEGRAM_BOT_TOKEN", "text"],
-  telegramWebhookSecret: ["ENGRAM_TELEGRAM_WEBHOOK_SECRET", "text"],
-  telegramApiBaseUrl: ["ENGRAM_TELEGRAM_API_BASE_URL", "text"],
 } as const satisfies Record<GatewaySettingKey, readonly [string, EnvKind]>;
 
 const CONFIG_FILE_VARIABLE = "ENGRAM_GATEWAY_CONFIG_FILE";
@@ -208,7 +178,7 @@ export function parseGatewayConfig(input: unknown, props: GatewayConfigSourcePro
  * Reads configuration from an optional JSON file (`ENGRAM_GATEWAY_CONFIG_FILE`, keys as in
  * {@link GatewayConfig}) and the environment, which wins; {@link GATEWAY_ENV_VARIABLES} names the
  * variable of every key (`ENGRAM_GATEWAY_PORT`, `ENGRAM_GATEWAY_TOKEN`, `DATABASE_URL`,
- * `ENGRAM_DATA_DIR`, `ENGRAM_TELEGRAM_BOT_TOKEN`, ...). Flags take `1`/`true`/`0`/`false`,
+ * `ENGRAM_DATA_DIR`, ...; platform adapters read their own, see `@engram/sessions`). Flags take `1`/`true`/`0`/`false`,
  * `ENGRAM_GATEWAY_RESET_POLICY` takes JSON.
  *
  * Every problem is listed in one error: unreadable text in a variable, unknown keys in the file and

@@ -10,6 +10,7 @@
  * nowhere answers 404), and never run its handler.
  */
 
+import { TELEGRAM_SECRET_HEADER, TelegramAdapter } from "@engram/adapter-telegram";
 import { EchoTurnRunner } from "@engram/sessions";
 import { routeTable } from "@engram/sessions/http";
 import { describeEachBackend } from "@engram/store/testing";
@@ -19,7 +20,6 @@ import {
   type TelegramBotApiServerHandle,
 } from "@engram/testkit/telegram-bot-api-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { TELEGRAM_SECRET_HEADER } from "../adapters/telegram/telegram-adapter.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
 
@@ -49,12 +49,16 @@ describeEachBackend("gateway auth on every route and spelling", (db) => {
     runner = new EchoTurnRunner();
     const config = parseGatewayConfig({
       token: TOKEN,
-      telegramBotToken: botApi.token,
-      telegramWebhookSecret: SECRET,
-      telegramApiBaseUrl: botApi.baseUrl,
       expirySweepIntervalMs: 0,
     });
-    gateway = createGateway({ config, db: db(), runner });
+    gateway = createGateway({
+      config,
+      db: db(),
+      runner,
+      extraAdapters: [
+        new TelegramAdapter({ botToken: botApi.token, webhookSecret: SECRET, apiBaseUrl: botApi.baseUrl }),
+      ],
+    });
     base = (await gateway.listen({ host: "127.0.0.1", port: 0 })).address;
   });
   afterAll(async () => {

@@ -7,6 +7,7 @@
  * every 4xx is a JSON error with a catalog code, and the server is healthy afterwards.
  */
 
+import { TELEGRAM_SECRET_HEADER, TelegramAdapter } from "@engram/adapter-telegram";
 import { EchoTurnRunner } from "@engram/sessions";
 import { routeTable } from "@engram/sessions/http";
 import { describeEachBackend } from "@engram/store/testing";
@@ -17,7 +18,6 @@ import {
   telegramMessageUpdate,
 } from "@engram/testkit/telegram-bot-api-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { TELEGRAM_SECRET_HEADER, type TelegramAdapter } from "../adapters/telegram/telegram-adapter.js";
 import { createGateway, type Gateway } from "../app/create-gateway.js";
 import { parseGatewayConfig } from "../config/gateway-config.js";
 
@@ -34,12 +34,16 @@ describeEachBackend("gateway HTTP fuzzing", (db) => {
     botApi = await startTelegramBotApiServer();
     const config = parseGatewayConfig({
       token: TOKEN,
-      telegramBotToken: botApi.token,
-      telegramWebhookSecret: SECRET,
-      telegramApiBaseUrl: botApi.baseUrl,
       expirySweepIntervalMs: 0,
     });
-    gateway = createGateway({ config, db: db(), runner: new EchoTurnRunner() });
+    gateway = createGateway({
+      config,
+      db: db(),
+      runner: new EchoTurnRunner(),
+      extraAdapters: [
+        new TelegramAdapter({ botToken: botApi.token, webhookSecret: SECRET, apiBaseUrl: botApi.baseUrl }),
+      ],
+    });
     base = (await gateway.listen({ host: "127.0.0.1", port: 0 })).address;
   });
   afterAll(async () => {

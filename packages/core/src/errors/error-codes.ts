@@ -40,6 +40,10 @@ export const ERROR_CODES = {
     status: 500,
     summary: "Two memory providers share a provider name or a tool name.",
   },
+  ADAPTER_CONFLICT: {
+    status: 500,
+    summary: "Two platform adapters are configured for one platform.",
+  },
   // agents
   MODEL_FAILED: { status: 502, summary: "The model call failed; the turn was not completed or saved." },
   // messaging platforms

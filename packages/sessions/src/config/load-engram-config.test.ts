@@ -26,6 +26,52 @@ describe("engram.config.schema.json", () => {
   });
 });
 
+describe("loadEngramConfig: adapters", () => {
+  it("enables no adapter without a file or Telegram variables", () => {
+    expect(loadEngramConfig({ cwd: dir, env: {} }).adapters).toEqual([]);
+  });
+
+  it("enables Telegram from its variables when the file names no adapters, each variable naming its setting", () => {
+    const loaded = loadEngramConfig({
+      cwd: dir,
+      env: { ENGRAM_TELEGRAM_BOT_TOKEN: "1:a", ENGRAM_TELEGRAM_MODE: "polling" },
+    });
+    expect(loaded.adapters).toEqual([
+      {
+        plugin: "@engram/adapter-telegram",
+        config: { botToken: "1:a", mode: "polling" },
+        path: "(@engram/adapter-telegram, enabled by the environment)",
+        variables: {
+          botToken: "ENGRAM_TELEGRAM_BOT_TOKEN",
+          webhookSecret: "ENGRAM_TELEGRAM_WEBHOOK_SECRET",
+          apiBaseUrl: "ENGRAM_TELEGRAM_API_BASE_URL",
+          mode: "ENGRAM_TELEGRAM_MODE",
+        },
+      },
+    ]);
+  });
+
+  it("takes the file's adapters, the variables overriding the file's Telegram settings", () => {
+    write("engram.config.json", {
+      adapters: [
+        { plugin: "@engram/adapter-telegram", config: { botToken: "1:file", mode: "polling" } },
+        { plugin: "example-adapter", config: { x: 1 } },
+      ],
+    });
+    const loaded = loadEngramConfig({ cwd: dir, env: { ENGRAM_TELEGRAM_BOT_TOKEN: "2:env" } });
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.adapters.map((entry) => [entry.path, entry.config])).toEqual([
+      ["adapters[0]", { botToken: "2:env", mode: "polling" }],
+      ["adapters[1]", { x: 1 }],
+    ]);
+  });
+
+  it("an empty adapters list turns the environment's default off", () => {
+    write("engram.config.json", { adapters: [] });
+    expect(loadEngramConfig({ cwd: dir, env: { ENGRAM_TELEGRAM_BOT_TOKEN: "1:a" } }).adapters).toEqual([]);
+  });
+});
+
 describe("loadEngramConfig", () => {
   it("defaults to Holographic with extraction when there is no file", () => {
     const loaded = loadEngramConfig({ cwd: dir, env: {} });

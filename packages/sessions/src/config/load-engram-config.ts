@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
+  DEFAULT_ADAPTER_VARIABLES,
   DEFAULT_MEMORY_PROVIDERS,
   ENGRAM_CONFIG_FILE,
   type EngramConfig,
@@ -16,6 +17,12 @@ export interface MemoryProviderEntry {
   readonly config?: unknown;
   /** Where it was named, for problems: `memory.providers[0]`, `ENGRAM_MEMORY_PROVIDERS[1]` or `(default)`. */
   readonly path: string;
+  /**
+   * Keys of `config` an environment variable can set, with the variable: problems with them name
+   * the variable (`ENGRAM_TELEGRAM_BOT_TOKEN (adapters[0].config.botToken)`, or `(botToken)` for an
+   * adapter only the environment enabled).
+   */
+  readonly variables?: Readonly<Record<string, string>>;
 }
 
 /** What {@link loadEngramConfig} found. */
@@ -27,6 +34,8 @@ export interface LoadedEngramConfig {
   readonly config: EngramConfig;
   /** Memory providers to load, in order (after `ENGRAM_MEMORY_PROVIDERS` and defaults). */
   readonly providers: readonly MemoryProviderEntry[];
+  /** Adapter plugins to load, in order (the file's `adapters`, else those the environment enables). */
+  readonly adapters: readonly MemoryProviderEntry[];
   /** Everything wrong with the file or the environment; empty when it can be used. */
   readonly problems: readonly StartupProblem[];
 }
@@ -79,7 +88,8 @@ export function loadEngramConfig(props: LoadEngramConfigProps = {}): LoadedEngra
       }))
     : DEFAULT_MEMORY_PROVIDERS.map((entry) => ({ ...entry, path: "(default memory provider)" }));
   const providers = providersFromEnv(env, config, problems) ?? fromFile;
-  return { file, dir: file === undefined ? cwd : dirname(file), config, providers, problems };
+  const adapters = adaptersOf(env, config);
+  return { file, dir: file === undefined ? cwd : dirname(file), config, providers, adapters, problems };
 }
 
 function findConfigFile(env: NodeJS.ProcessEnv, cwd: string, problems: StartupProblem[]): string | undefined {
@@ -145,4 +155,34 @@ function providersFromEnv(
     );
   });
   return entries;
+}
+
+/**
+ * The file's adapters (or, without an `adapters` key, the defaults whose variables are set), each
+ * with the values of its environment variables laid over its configuration.
+ */
+function adaptersOf(env: NodeJS.ProcessEnv, config: EngramConfig): MemoryProviderEntry[] {
+  const set = (variable: string) => {
+    const value = env[variable];
+    return value !== undefined && value.trim() !== "" ? value : undefined;
+  };
+  const listed: { plugin: string; config?: Record<string, unknown>; path: string }[] = config.adapters
+    ? config.adapters.map((entry, index) => ({ ...entry, path: `adapters[${index}]` }))
+    : Object.entries(DEFAULT_ADAPTER_VARIABLES)
+        .filter(([, variables]) => Object.values(variables).some((variable) => set(variable) !== undefined))
+        .map(([plugin]) => ({ plugin, path: `(${plugin}, enabled by the environment)` }));
+  return listed.map((entry) => {
+    const variables = DEFAULT_ADAPTER_VARIABLES[entry.plugin] ?? {};
+    const overlay: Record<string, unknown> = {};
+    for (const [key, variable] of Object.entries(variables)) {
+      const value = set(variable);
+      if (value !== undefined) overlay[key] = value;
+    }
+    return {
+      plugin: entry.plugin,
+      config: { ...entry.config, ...overlay },
+      path: entry.path,
+      ...(Object.keys(variables).length > 0 ? { variables } : {}),
+    };
+  });
 }

@@ -6,7 +6,7 @@ import { EngramError, type ErrorCode } from "@engram/core";
  * (`ENGRAM_CONFIG`) or a file.
  */
 export interface StartupProblem {
-  /** `INVALID_CONFIG`, `PLUGIN_NOT_FOUND`, `PLUGIN_INVALID`, `PLUGIN_INCOMPATIBLE` or `PROVIDER_CONFLICT`. */
+  /** `INVALID_CONFIG`, `PLUGIN_NOT_FOUND`, `PLUGIN_INVALID`, `PLUGIN_INCOMPATIBLE`, `PROVIDER_CONFLICT` or `ADAPTER_CONFLICT`. */
   readonly code: ErrorCode;
   readonly path: string;
   readonly message: string;

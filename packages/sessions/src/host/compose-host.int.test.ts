@@ -145,6 +145,66 @@ describe("composeHost with plugins named in engram.config.json", () => {
   });
 });
 
+describe("composeHost with adapter plugins named in engram.config.json", () => {
+  const adapters = (...entries: object[]) => ({ memory: { providers: [] }, adapters: entries });
+
+  it("builds each configured adapter from its plugin's factory, with the host's services", async () => {
+    fixtures.writeConfig(
+      adapters(
+        { plugin: "fixture-chat", config: { platform: "chat-a" } },
+        { plugin: "fixture-chat", config: { platform: "chat-b" } },
+      ),
+    );
+    const host = await composeHost({ cwd: fixtures.dir, env: {}, loadAdapters: true });
+    try {
+      expect(host.adapters.map((adapter) => adapter.platform)).toEqual(["chat-a", "chat-b"]);
+      expect((host.adapters[0] as unknown as { hasClock: boolean }).hasClock).toBe(true);
+      expect(host.adapterPlugins).toEqual([
+        { path: "adapters[0]", plugin: "fixture-chat", version: "1.0.0", platforms: ["chat-a"] },
+        { path: "adapters[1]", plugin: "fixture-chat", version: "1.0.0", platforms: ["chat-b"] },
+      ]);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it("loads no adapters for a host that does not ask for them", async () => {
+    fixtures.writeConfig(adapters({ plugin: "fixture-missing" }));
+    const host = await composeHost({ cwd: fixtures.dir, env: {} });
+    expect(host.adapters).toEqual([]);
+    await host.close();
+  });
+
+  it("lists every adapter problem together with the memory ones: unknown package, bad config, a failing factory, two adapters for one platform", async () => {
+    fixtures.writeConfig({
+      memory: { providers: [{ plugin: "fixture-missing" }] },
+      adapters: [
+        { plugin: "fixture-chat", config: { platform: "chat" } },
+        { plugin: "fixture-absent-adapter" },
+        { plugin: "fixture-chat", config: {} },
+        { plugin: "fixture-chat", config: { platform: "explode" } },
+        { plugin: "fixture-chat", config: { platform: "chat" } },
+      ],
+    });
+    let problems: readonly StartupProblem[] = [];
+    try {
+      await (await composeHost({ cwd: fixtures.dir, env: {}, loadAdapters: true })).close();
+    } catch (error) {
+      if (!(error instanceof EngramConfigError)) throw error;
+      problems = error.problems;
+    }
+    expect(problems.map((p) => [p.code, p.path])).toEqual([
+      ["PLUGIN_NOT_FOUND", "memory.providers[0].plugin"],
+      ["PLUGIN_NOT_FOUND", "adapters[1].plugin"],
+      ["INVALID_CONFIG", "adapters[2].config.platform"],
+      ["PLUGIN_INVALID", "adapters[3]"],
+      ["ADAPTER_CONFLICT", "adapters[4]"],
+    ]);
+    expect(problems[3]?.message).toContain("no connection settings");
+    expect(problems[4]?.message).toBe('platform "chat" is already served by adapters[0] (fixture-chat)');
+  });
+});
+
 describe("formatHostSummary", () => {
   it("lists the model, each memory provider with its availability and tools, adapters and the file", async () => {
     fixtures.writeConfig(

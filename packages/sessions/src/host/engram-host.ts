@@ -13,8 +13,10 @@ import holographicPlugin from "@engram/provider-holographic";
 import { type DB, registerPostgresPorts } from "@engram/store";
 import type { Kysely } from "kysely";
 import { type DependencyContainer, container as globalContainer } from "tsyringe";
+import type { PlatformAdapter } from "../adapters/platform-adapter.js";
 import { DEFAULT_MEMORY_PROVIDERS } from "../config/engram-config.js";
 import { EngramConfigError } from "../config/startup-problem.js";
+import type { InstalledAdapterPlugin } from "../plugins/install-adapter-plugins.js";
 import { type InstalledMemoryPlugin, installMemoryPluginSync } from "../plugins/install-memory-plugins.js";
 import { CHAT_MODEL } from "./host-tokens.js";
 import { openSessionMemory, type SessionMemory } from "./session-memory.js";
@@ -60,6 +62,9 @@ export interface HostDescription {
 export interface EngramHostProps {
   readonly container: DependencyContainer;
   readonly memory: readonly InstalledMemoryPlugin[];
+  /** The adapters the configured adapter plugins built (default none). */
+  readonly adapters?: readonly PlatformAdapter[];
+  readonly adapterPlugins?: readonly InstalledAdapterPlugin[];
   readonly configFile?: string;
 }
 
@@ -71,12 +76,17 @@ export interface EngramHostProps {
 export class EngramHost {
   readonly container: DependencyContainer;
   readonly memory: readonly InstalledMemoryPlugin[];
+  /** Platform adapters built from the configured adapter plugins; the host's server mounts them. */
+  readonly adapters: readonly PlatformAdapter[];
+  readonly adapterPlugins: readonly InstalledAdapterPlugin[];
   readonly configFile: string | undefined;
   #closing: Promise<void> | undefined;
 
   constructor(props: EngramHostProps) {
     this.container = props.container;
     this.memory = props.memory;
+    this.adapters = props.adapters ?? [];
+    this.adapterPlugins = props.adapterPlugins ?? [];
     this.configFile = props.configFile;
   }
 

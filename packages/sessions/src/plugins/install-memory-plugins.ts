@@ -171,8 +171,15 @@ function toolNames(provider: { getToolSchemas(): readonly { name: string }[] }):
   return provider.getToolSchemas().map((schema) => schema.name);
 }
 
-/** A failed `installPlugin` as problems: the range, or each bad key of the configuration. */
-function installProblems(entry: MemoryProviderEntry, plugin: EngramPlugin, error: unknown): StartupProblem[] {
+/**
+ * A failed `installPlugin` as problems: the range, or each bad key of the configuration (named by its
+ * environment variable when one set it).
+ */
+export function installProblems(
+  entry: MemoryProviderEntry,
+  plugin: EngramPlugin,
+  error: unknown,
+): StartupProblem[] {
   const at = (path: string, code: StartupProblem["code"], message: string): StartupProblem => ({
     code,
     path,
@@ -186,9 +193,14 @@ function installProblems(entry: MemoryProviderEntry, plugin: EngramPlugin, error
     ];
   }
   if (isEngramError(error) && error.code === "INVALID_CONFIG") {
-    return configProblems(error.cause).map((issue) =>
-      at(formatConfigPath(issue.path, `${entry.path}.config`), "INVALID_CONFIG", issue.message),
-    );
+    return configProblems(error.cause).map((issue) => {
+      const path = formatConfigPath(issue.path, `${entry.path}.config`);
+      const variable = entry.variables?.[String(issue.path[0])];
+      if (!variable) return at(path, "INVALID_CONFIG", issue.message);
+      // An entry only the environment made has no key in a file: the variable and the setting name it.
+      const key = entry.path.startsWith("(") ? formatConfigPath(issue.path) : path;
+      return at(`${variable} (${key})`, "INVALID_CONFIG", issue.message);
+    });
   }
   return [at(entry.path, "PLUGIN_INVALID", `register failed: ${messageOf(error)}`)];
 }

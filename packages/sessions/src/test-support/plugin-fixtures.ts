@@ -48,7 +48,8 @@ export interface PluginFixtures {
  * and these packages: `fixture-notes` (default export; provider `notes` with tool `fact_store`, which
  * the Holographic provider offers too), `fixture-recall` (named export only; provider `recall` with
  * tool `recall_notes`), `fixture-future` (needs core ^2.0.0), `fixture-nothing` (no plugin) and
- * `fixture-twins` (two named plugins, no default).
+ * `fixture-twins` (two named plugins, no default), and the adapter plugin `fixture-chat` (platform from
+ * its config; `explode` makes its factory throw).
  */
 export function createPluginFixtures(): PluginFixtures {
   const dir = mkdtempSync(join(tmpdir(), "engram-plugins-"));
@@ -85,6 +86,31 @@ export function createPluginFixtures(): PluginFixtures {
     `${using}export default fixturePlugin({ name: "fixture-future", engram: "^2.0.0", provider: "future", tools: [] });\n`,
   );
   pkg("fixture-nothing", "export const nothing = 1;\n");
+  // An adapter plugin: the platform it serves comes from its config; "explode" makes its factory throw.
+  pkg(
+    "fixture-chat",
+    `import { definePlugin, InvalidArgumentError } from "@engram/core";
+export default definePlugin({
+  name: "fixture-chat",
+  version: "1.0.0",
+  engram: "^0.1.0",
+  configSchema: {
+    parse(input) {
+      if (typeof input?.platform !== "string") throw new InvalidArgumentError("platform", "is required");
+      return input;
+    },
+  },
+  register(container, config) {
+    container.register(Symbol.for("engram.sessions.PlatformAdapterFactories"), {
+      useValue: (context) => {
+        if (config.platform === "explode") throw new Error("no connection settings");
+        return { platform: config.platform, hasClock: typeof context.clock?.now === "function", register() {}, async send() {} };
+      },
+    });
+  },
+});
+`,
+  );
   pkg(
     "fixture-twins",
     `${using}export const a = fixturePlugin({ name: "twin-a", provider: "a", tools: [] });\nexport const b = fixturePlugin({ name: "twin-b", provider: "b", tools: [] });\n`,

@@ -47,7 +47,16 @@ export interface TelegramBotApiServerHandle {
   failNext(count: number, failure: BotApiFailure, props?: { readonly method?: string }): void;
   /** Resolves once `count` messages were sent in total; rejects after `timeoutMs` (default 10000). */
   waitForSentMessages(count: number, timeoutMs?: number): Promise<readonly RecordedSendMessage[]>;
-  /** Forgets the recorded calls and messages and the scripted failures. */
+  /**
+   * Queues updates for `getUpdates` (long polling), as Telegram holds them for a bot without a
+   * webhook; a waiting `getUpdates` is answered at once. Each needs its `update_id`.
+   */
+  pushUpdates(...updates: readonly Readonly<Record<string, unknown>>[]): void;
+  /** The updates not yet confirmed (a `getUpdates` with an `offset` past them confirms them). */
+  readonly pendingUpdates: readonly Readonly<Record<string, unknown>>[];
+  /** The highest `offset` a `getUpdates` asked with (Telegram forgot every update below it). */
+  readonly confirmedOffset: number | undefined;
+  /** Forgets the recorded calls and messages, the queued updates and the scripted failures. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -63,8 +72,9 @@ interface PendingFailure {
 }
 
 /**
- * Starts a stand-in Telegram Bot API on 127.0.0.1 at a random port. It answers `getMe` and
- * `sendMessage` (`POST /bot<token>/<method>`, JSON or form body, or query parameters) like the real API
+ * Starts a stand-in Telegram Bot API on 127.0.0.1 at a random port. It answers `getMe`,
+ * `sendMessage`, `deleteWebhook` and `getUpdates` (long polling over updates queued with
+ * `pushUpdates`; an `offset` confirms the updates before it) (`POST /bot<token>/<method>`, JSON or form body, or query parameters) like the real API
  * (`{ ok: true, result }`; `{ ok: false, error_code, description, parameters? }` on failure, with the
  * same status), records every call, refuses a wrong token (401) or an unknown method (404), checks
  * `sendMessage`'s text (1-4096 characters) and fails scripted calls.
@@ -80,6 +90,12 @@ export async function startTelegramBotApiServer(
   const nextMessageId = new Map<string, number>();
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
+  let updates: Readonly<Record<string, unknown>>[] = [];
+  let confirmedOffset: number | undefined;
+  const updateWaiters = new Set<() => void>();
+  const wakeUpdateWaiters = () => {
+    for (const wake of [...updateWaiters]) wake();
+  };
 
   const answer = (
     res: ServerResponse,
@@ -144,6 +160,33 @@ export async function startTelegramBotApiServer(
         ok: true,
         result: { id: BOT_ID, is_bot: true, first_name: "Engram stand-in", username: botUsername },
       });
+    }
+    if (method === "deleteWebhook") return answer(res, method, params, 200, { ok: true, result: true });
+    if (method === "getUpdates") {
+      const offset = asInteger(params.offset);
+      if (offset !== undefined) {
+        // Asking from an offset confirms every update before it: Telegram forgets them.
+        updates = updates.filter((update) => (update.update_id as number) >= offset);
+        confirmedOffset = Math.max(confirmedOffset ?? offset, offset);
+      }
+      const limit = Math.min(Math.max(asInteger(params.limit) ?? 100, 1), 100);
+      const timeoutSeconds = Math.min(Math.max(asInteger(params.timeout) ?? 0, 0), 50);
+      if (updates.length === 0 && timeoutSeconds > 0) {
+        // Long polling: held until an update arrives, the timeout passes or the client goes away.
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            updateWaiters.delete(done);
+            req.socket.off("close", done);
+            resolve();
+          };
+          const timer = setTimeout(done, timeoutSeconds * 1000);
+          updateWaiters.add(done);
+          req.socket.once("close", done);
+        });
+        if (req.socket.destroyed) return;
+      }
+      return answer(res, method, params, 200, { ok: true, result: updates.slice(0, limit) });
     }
     if (method !== "sendMessage") return refuse(res, method, params, 404, "Not Found: method not found");
     const chatId = asId(params.chat_id);
@@ -223,7 +266,22 @@ export async function startTelegramBotApiServer(
         waiters.add(wake);
       });
     },
+    pushUpdates(...pushed) {
+      for (const update of pushed) {
+        if (!Number.isSafeInteger(update.update_id)) throw new RangeError("update_id must be an integer");
+      }
+      updates.push(...pushed);
+      wakeUpdateWaiters();
+    },
+    get pendingUpdates() {
+      return [...updates];
+    },
+    get confirmedOffset() {
+      return confirmedOffset;
+    },
     reset() {
+      updates = [];
+      confirmedOffset = undefined;
       sentMessages.length = 0;
       calls.length = 0;
       failures.length = 0;
@@ -232,6 +290,7 @@ export async function startTelegramBotApiServer(
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
+        wakeUpdateWaiters();
         server.close(() => resolve());
       }),
   };

@@ -69,6 +69,19 @@ export interface SendMessageParams {
   readonly allow_sending_without_reply?: boolean;
 }
 
+export interface GetUpdatesParams {
+  readonly offset?: number;
+  /** Long-poll wait in seconds (0: answer at once). */
+  readonly timeout?: number;
+  readonly limit?: number;
+  readonly allowed_updates?: readonly string[];
+}
+
+interface CallOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
 export interface TelegramBotApiProps {
   readonly token: string;
   /** Default {@link TELEGRAM_DEFAULT_API_BASE_URL}; a stand-in server in tests. */
@@ -113,6 +126,23 @@ export class TelegramBotApi {
     this.#sleep = props.sleep ?? defaultSleep;
   }
 
+  /**
+   * Long polling: the updates from `offset` on, waiting up to `timeout` seconds for one. Asking with an
+   * `offset` confirms every update before it, which Telegram then forgets. `signal` aborts the wait.
+   */
+  getUpdates(params: GetUpdatesParams, signal?: AbortSignal): Promise<unknown[]> {
+    return this.call<unknown[]>("getUpdates", params, {
+      // The server holds the request for `timeout` seconds: the client's own timeout must outlast it.
+      timeoutMs: this.#timeoutMs + (params.timeout ?? 0) * 1000,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  /** Removes the webhook (Telegram refuses `getUpdates` while one is set); pending updates are kept. */
+  deleteWebhook(): Promise<boolean> {
+    return this.call<boolean>("deleteWebhook", { drop_pending_updates: false });
+  }
+
   getMe(): Promise<TelegramUser> {
     return this.call<TelegramUser>("getMe", {});
   }
@@ -122,10 +152,10 @@ export class TelegramBotApi {
   }
 
   /** @throws TelegramApiError when the call fails after the allowed 429 retries. */
-  async call<T>(method: string, params: object): Promise<T> {
+  async call<T>(method: string, params: object, options: CallOptions = {}): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#callOnce<T>(method, params);
+        return await this.#callOnce<T>(method, params, options);
       } catch (error) {
         const retryAfter = error instanceof TelegramApiError ? error.retryAfterSeconds : undefined;
         const throttled = error instanceof TelegramApiError && error.status === 429;
@@ -136,14 +166,16 @@ export class TelegramBotApi {
     }
   }
 
-  async #callOnce<T>(method: string, params: object): Promise<T> {
+  async #callOnce<T>(method: string, params: object, options: CallOptions): Promise<T> {
     let response: Response;
     try {
       response = await fetch(`${this.#base}/${method}`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify(params),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: options.signal
+          ? AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs)])
+          : AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs),
       });
     } catch (error) {
       // The fetch error names the URL (and so the token) in some runtimes: keep only its kind.

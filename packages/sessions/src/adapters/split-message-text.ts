@@ -1,13 +1,11 @@
-/** Telegram's cap on one message's text, in UTF-16 code units (after entity parsing; we send plain text). */
-export const TELEGRAM_MAX_MESSAGE_LENGTH = 4096;
-
 /**
- * Splits `text` into chunks of at most `maxLength` UTF-16 code units, in order. A chunk ends at the
+ * Splits a reply for a platform that caps one message's length (Telegram 4096, Discord 2000, ...):
+ * splits `text` into chunks of at most `maxLength` UTF-16 code units, in order. A chunk ends at the
  * last line break of its window, else at the last space, when that keeps it at least half full;
  * otherwise it is cut hard, never inside a surrogate pair. The separator a chunk ends at is dropped,
  * so the chunks joined by their separators give the text back.
  */
-export function splitMessageText(text: string, maxLength = TELEGRAM_MAX_MESSAGE_LENGTH): string[] {
+export function splitMessageText(text: string, maxLength: number): string[] {
   if (!Number.isInteger(maxLength) || maxLength < 2)
     throw new RangeError("maxLength must be an integer >= 2");
   const chunks: string[] = [];

@@ -2,6 +2,8 @@
  * The Telegram adapter inside a real gateway (createGateway on PGlite and Postgres, EchoTurnRunner)
  * over real HTTP: Telegram's side is played by the testkit's stand-in Bot API server on loopback.
  */
+
+import { TELEGRAM_WEBHOOK_PATH, TelegramAdapter } from "@engram/adapter-telegram";
 import type { SessionSource } from "@engram/core";
 import { EchoTurnRunner, TurnFailedError } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
@@ -12,10 +14,9 @@ import {
   telegramMessageUpdate,
 } from "@engram/testkit/telegram-bot-api-server";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { createGateway, type Gateway } from "../../app/create-gateway.js";
-import { parseGatewayConfig } from "../../config/gateway-config.js";
-import { manualClock } from "../../test-support/manual-clock.js";
-import { TELEGRAM_WEBHOOK_PATH, type TelegramAdapter } from "./telegram-adapter.js";
+import { parseGatewayConfig } from "../config/gateway-config.js";
+import { manualClock } from "../test-support/manual-clock.js";
+import { createGateway, type Gateway } from "./create-gateway.js";
 
 const GATEWAY_TOKEN = "test-token-0123456789";
 const SECRET = "webhook_secret-0123";
@@ -39,18 +40,18 @@ describeEachBackend("Telegram adapter over HTTP", (db) => {
     await botApi.close();
   });
 
-  const configFor = (botToken: string) =>
-    parseGatewayConfig({
-      token: GATEWAY_TOKEN,
-      telegramBotToken: botToken,
-      telegramWebhookSecret: SECRET,
-      telegramApiBaseUrl: botApi.baseUrl,
-      expirySweepIntervalMs: 0,
-    });
+  const config = parseGatewayConfig({ token: GATEWAY_TOKEN, expirySweepIntervalMs: 0 });
+  const telegram = (botToken = botApi.token) =>
+    new TelegramAdapter({ botToken, webhookSecret: SECRET, apiBaseUrl: botApi.baseUrl });
 
   beforeEach(async () => {
     botApi.reset();
-    gateway = createGateway({ config: configFor(botApi.token), db: db(), runner: new EchoTurnRunner() });
+    gateway = createGateway({
+      config,
+      db: db(),
+      runner: new EchoTurnRunner(),
+      extraAdapters: [telegram()],
+    });
     const { address } = await gateway.listen({ host: "127.0.0.1", port: 0 });
     webhook = `${address}${TELEGRAM_WEBHOOK_PATH}`;
     adapter = gateway.adapterFor("telegram") as TelegramAdapter;
@@ -80,15 +81,12 @@ describeEachBackend("Telegram adapter over HTTP", (db) => {
     await gateway.close({ drainDeadlineMs: 5000 });
     const clock = manualClock(Date.UTC(2026, 0, 10, 12));
     const runner = new EchoTurnRunner();
-    const config = parseGatewayConfig({
+    const idleConfig = parseGatewayConfig({
       token: GATEWAY_TOKEN,
-      telegramBotToken: botApi.token,
-      telegramWebhookSecret: SECRET,
-      telegramApiBaseUrl: botApi.baseUrl,
       expirySweepIntervalMs: 0,
       resetPolicy: { mode: "idle", idleMinutes: 60 },
     });
-    gateway = createGateway({ config, db: db(), runner, clock });
+    gateway = createGateway({ config: idleConfig, db: db(), runner, clock, extraAdapters: [telegram()] });
     webhook = `${(await gateway.listen({ host: "127.0.0.1", port: 0 })).address}${TELEGRAM_WEBHOOK_PATH}`;
     adapter = gateway.adapterFor("telegram") as TelegramAdapter;
     await deliver(update({ messageId: 1, chat: aliceDm, from: alice, text: "hello" }));
@@ -350,7 +348,8 @@ describeEachBackend("Telegram adapter over HTTP", (db) => {
 
   it("fails start-up with PLATFORM_FAILED when the Bot API refuses the token", async () => {
     const wrong = createGateway({
-      config: configFor("42:wrong_token"),
+      config,
+      extraAdapters: [telegram("42:wrong_token")],
       db: db(),
       runner: new EchoTurnRunner(),
     });

@@ -8,6 +8,8 @@
  * only once the message is in the transcript; a failed write answers the error, so Telegram delivers
  * the update again.
  */
+
+import { TELEGRAM_WEBHOOK_PATH, TelegramAdapter } from "@engram/adapter-telegram";
 import type { SessionSource } from "@engram/core";
 import { EchoTurnRunner } from "@engram/sessions";
 import { describeEachBackend } from "@engram/store/testing";
@@ -20,9 +22,8 @@ import {
 } from "@engram/testkit/telegram-bot-api-server";
 import { sql } from "kysely";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
-import { createGateway, type Gateway } from "../../app/create-gateway.js";
-import { parseGatewayConfig } from "../../config/gateway-config.js";
-import { TELEGRAM_WEBHOOK_PATH, type TelegramAdapter } from "./telegram-adapter.js";
+import { parseGatewayConfig } from "../config/gateway-config.js";
+import { createGateway, type Gateway } from "./create-gateway.js";
 
 const SECRET = "webhook_secret-0123";
 const alice = { id: 501, first_name: "Alice", username: "alice" };
@@ -48,12 +49,16 @@ describeEachBackend("Telegram webhook acknowledges only saved messages", (db) =>
     runner = new EchoTurnRunner();
     const config = parseGatewayConfig({
       token: "test-token-0123456789",
-      telegramBotToken: botApi.token,
-      telegramWebhookSecret: SECRET,
-      telegramApiBaseUrl: botApi.baseUrl,
       expirySweepIntervalMs: 0,
     });
-    gateway = createGateway({ config, db: db(), runner });
+    gateway = createGateway({
+      config,
+      db: db(),
+      runner,
+      extraAdapters: [
+        new TelegramAdapter({ botToken: botApi.token, webhookSecret: SECRET, apiBaseUrl: botApi.baseUrl }),
+      ],
+    });
     webhook = `${(await gateway.listen({ host: "127.0.0.1", port: 0 })).address}${TELEGRAM_WEBHOOK_PATH}`;
     adapter = gateway.adapterFor("telegram") as TelegramAdapter;
   });

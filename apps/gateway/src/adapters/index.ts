@@ -1,2 +1,0 @@
-export type * from "./platform-adapter.js";
-export * from "./telegram/index.js";
