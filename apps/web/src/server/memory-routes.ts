@@ -5,9 +5,9 @@ import {
   type ProviderInitContext,
   type RememberedFact,
 } from "@engram/core";
+import { parseInput } from "@engram/sessions/http";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { parseInput } from "@engram/sessions/http";
 import { idField, keySegmentField, labelField } from "./request-schemas.js";
 
 /** A host's memory for one scope, opened for browsing (`EngramHost.openSession` gives one). */

@@ -1,6 +1,6 @@
 import type { Clock, Logger, SessionSource } from "@engram/core";
 import type { FastifyInstance } from "fastify";
-import type { InboundMessage } from "../turns/gateway-turn-handler.js";
+import type { InboundMessage } from "../turns/session-turn-handler.js";
 import type { TurnReply } from "../turns/turn-reply.js";
 
 /** Where an adapter hands inbound messages: the host's session runtime (routing, agent, transcript). */
