@@ -194,6 +194,14 @@ export class ChatService {
 }
 
 function errorData(error: unknown): Record<string, unknown> {
-  if (isEngramError(error)) return { code: error.code, message: error.message };
+  if (isEngramError(error)) {
+    // Only the model server's status goes out with the code: enough to say what to set, nothing internal.
+    const status = error.details?.status;
+    return {
+      code: error.code,
+      message: error.message,
+      ...(typeof status === "number" ? { details: { status } } : {}),
+    };
+  }
   return { code: "INTERNAL", message: "The turn failed" };
 }

@@ -4,6 +4,7 @@ import {
   type Clock,
   type CommittableAgent,
   EngramError,
+  isEngramError,
   type MemoryCommitCoordinator,
   MemoryCommitFailedError,
   type MemoryProvider,
@@ -26,9 +27,11 @@ export const DEFAULT_AGENT_IDLE_TTL_MS = 60 * 60 * 1000;
 export class TurnFailedError extends EngramError {
   constructor(sessionId: string, cause: unknown) {
     const why = cause instanceof Error ? cause.message : String(cause);
+    // The model server's HTTP status tells a client what to fix (key, rate limit, model name).
+    const status = isEngramError(cause) ? cause.details?.status : undefined;
     super("MODEL_FAILED", `The turn of session ${JSON.stringify(sessionId)} failed: ${why}`, {
       cause,
-      details: { sessionId },
+      details: { sessionId, ...(typeof status === "number" ? { status } : {}) },
     });
     this.name = "TurnFailedError";
   }
