@@ -200,6 +200,13 @@ function describeModelFailure(message: string, details?: Record<string, unknown>
       title: "The model call failed",
       hint: "Check ENGRAM_MODEL (model name), ENGRAM_MODEL_BASE_URL (server, with /v1) and ENGRAM_MODEL_API_KEY; the server log has the model server's answer.",
     };
+  // Another 4xx: the server refused what was asked (model name, parameters, a too-long context).
+  if (status >= 400 && status < 500)
+    return {
+      kind: "model-rejected",
+      title: `The model server refused the request (HTTP ${status})`,
+      hint: "Check ENGRAM_MODEL (a model this server serves) and ENGRAM_MODEL_BASE_URL; the server log has the model server's answer.",
+    };
   return {
     kind: "model-error",
     title: `The model server failed (HTTP ${status})`,
