@@ -73,24 +73,29 @@ for (const backend of testBackends()) {
       await database?.destroy();
     });
 
-    it("(1) recalls a fact told before a reload in a new session started after it", async () => {
+    it("(1) recalls, after a reload, a fact in a new session started from a second tab with no session open", async () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
       await page.goto(web.url);
       await startNewSession(page);
       expect(await say(page, "I prefer tabs over spaces")).toContain("[offline model]");
 
-      // A reload opens no session: the next "New session" names no previous one.
+      // A reload keeps the open session (its URL); a second tab at the start page has none open, so
+      // its "New session" names no previous one: only the server's boundary can commit the first.
       await page.reload();
-      await page.getByText("Start a new session or pick one from the list.").waitFor();
-      await startNewSession(page);
-      const reply = await say(page, "what do I prefer?");
-      await shot(page, `${backend.name}-boundaries-1-after-reload`);
+      await page.locator("li.message.user", { hasText: "I prefer tabs over spaces" }).waitFor();
+      const tab = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await tab.goto(web.url);
+      await tab.getByText("Start a new session or pick one from the list.").waitFor();
+      await startNewSession(tab);
+      const reply = await say(tab, "what do I prefer?");
+      await shot(tab, `${backend.name}-boundaries-1-second-tab`);
       expect(reply).toContain("tabs over spaces");
-      await page
+      await tab
         .getByTestId("memory-panel")
         .getByText("tabs over spaces")
         .first()
         .waitFor({ timeout: 5_000 });
+      await tab.close();
       await page.close();
     }, 90_000);
 
