@@ -216,6 +216,8 @@ describe("Discord's own rules", () => {
       ]);
       // The first part answers the message it replies to.
       expect(discord.messages[0]?.replyTo).toBe(received[0]?.messageId);
+      // A model's answer may contain "@everyone" or a mention: it must never ping anyone.
+      for (const message of discord.messages) expect(message.allowedMentions).toEqual({ parse: [] });
     } finally {
       await stop();
     }

@@ -31,6 +31,8 @@ export interface RecordedDiscordMessage {
   readonly content: string;
   /** The message replied to (`message_reference.message_id`). */
   readonly replyTo?: string;
+  /** `allowed_mentions` as posted (what the message may ping). */
+  readonly allowedMentions?: unknown;
 }
 
 export interface DiscordMessageProps {
@@ -162,6 +164,7 @@ export async function startDiscordApiServer(
           channelId: channel.id,
           content,
           ...(typeof reference?.message_id === "string" ? { replyTo: reference.message_id } : {}),
+          ...(body?.allowed_mentions !== undefined ? { allowedMentions: body.allowed_mentions } : {}),
         });
         return send(200, {
           id,
