@@ -13,7 +13,7 @@ import {
   telegramMessageUpdate,
 } from "@engram/testkit/telegram-bot-api-server";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeE2E } from "./harness/index.js";
+import { describeE2E, E2E_TOKEN, GatewayProcess } from "./harness/index.js";
 
 type Person = "ana" | "ben";
 type Place = "dm" | "group";
@@ -219,6 +219,30 @@ for (const [platform, driverOf] of PLATFORMS) {
           driver.replies().filter((text) => text.includes("You said: counted once please")),
         ).toHaveLength(1);
       });
+
+      if (platform === "Discord") {
+        it("refuses to start on an invalid Discord configuration, naming each variable", async () => {
+          const started = GatewayProcess.start({
+            env: {
+              ENGRAM_GATEWAY_TOKEN: E2E_TOKEN,
+              ...gateway().database.env(),
+              ENGRAM_DISCORD_BOT_TOKEN: "short",
+              ENGRAM_DISCORD_RESPOND_TO: "everyone",
+            },
+            readyTimeoutMs: 15_000,
+          });
+          const failure = await started.then(
+            async (unexpected) => {
+              await unexpected.kill("SIGKILL");
+              return "";
+            },
+            (error: Error) => error.message,
+          );
+          expect(failure).toContain("exited before listening (code 1");
+          expect(failure).toContain("ENGRAM_DISCORD_BOT_TOKEN (botToken): must be a Discord bot token");
+          expect(failure).toContain("ENGRAM_DISCORD_RESPOND_TO (respondTo)");
+        });
+      }
     },
     { manualStart: true },
   );
