@@ -262,6 +262,42 @@ describe("Discord's own rules", () => {
     }
   });
 
+  it("resumes a dropped gateway session: what was missed is answered, what is replayed again is not", async () => {
+    received.length = 0;
+    const { adapter, dispatch, stop } = await mount(echo);
+    try {
+      const dm = (id: number, content: string) => ({
+        id: snowflakeOf(id),
+        channelId: DM_CHANNEL,
+        authorId: "700000000000000005",
+        content,
+      });
+      await dispatch(dm(970, "before the drop"));
+      await adapter.whenIdle();
+      const resumesBefore = discord.gatewayOps.filter((op) => op === 6).length;
+      discord.replayOnNextResume(2);
+      discord.dropConnections();
+      // Sent while the bot is disconnected: Discord keeps it for the RESUME.
+      discord.dispatchMessage(dm(971, "while disconnected"));
+      const received0 = adapter.messagesReceived;
+      await discord.whenResumed();
+      const deadline = Date.now() + 5000;
+      while (adapter.messagesReceived < received0 + 2 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      await adapter.whenIdle();
+      expect(discord.gatewayOps.filter((op) => op === 6).length).toBe(resumesBefore + 1);
+      // The replay carried the first message again and the missed one.
+      expect(adapter.messagesReceived).toBeGreaterThanOrEqual(received0 + 2);
+      expect(received.map((m) => m.text)).toEqual(["before the drop", "while disconnected"]);
+      expect(discord.messages.map((m) => m.content)).toEqual([
+        "echo: before the drop",
+        "echo: while disconnected",
+      ]);
+    } finally {
+      await stop();
+    }
+  });
+
   it("a message in a thread is a thread session under its parent channel, answered in the thread", async () => {
     received.length = 0;
     const { adapter, dispatch, stop } = await mount(echo, { respondTo: "all" });

@@ -66,10 +66,28 @@ export interface DiscordApiServerHandle {
   whenReady(count?: number): Promise<void>;
   /** Dispatches MESSAGE_CREATE to every READY client (a redelivery: the same props again). */
   dispatchMessage(props: DiscordMessageProps): void;
+  /**
+   * Closes every READY connection with `code` (default 4000, resumable): the client reconnects and
+   * sends RESUME; events dispatched meanwhile are replayed then.
+   */
+  dropConnections(code?: number): void;
+  /** The next RESUME also replays the last `count` events the client already had (at-least-once). */
+  replayOnNextResume(count: number): void;
+  /** Resolves once `count` RESUMEs (in all) were accepted. */
+  whenResumed(count?: number): Promise<void>;
   /** Answers the next `count` message posts with 429 and `retry_after` seconds (Discord's body and headers). */
   failNextWith429(count: number, retryAfterSeconds: number): void;
   reset(): void;
   close(): Promise<void>;
+}
+
+interface GatewaySession {
+  readonly id: string;
+  ws: WebSocket | undefined;
+  /** The stand-in closed its connection: it may be resumed. */
+  dropped: boolean;
+  seq: number;
+  readonly log: { s: number; t: string; d: unknown }[];
 }
 
 const OP = { dispatch: 0, heartbeat: 1, identify: 2, resume: 6, hello: 10, heartbeatAck: 11 } as const;
@@ -79,7 +97,8 @@ const OP = { dispatch: 0, heartbeat: 1, identify: 2, resume: 6, hello: 10, heart
  * `GET /users/@me`, `GET /channels/{id}`, `POST /channels/{id}/messages` (2,000-character cap,
  * `50035` like Discord), scripted 429s with Discord's rate-limit headers. The gateway speaks JSON
  * without compression: HELLO, IDENTIFY (token checked, `4004` otherwise) -> READY, heartbeats acked,
- * MESSAGE_CREATE dispatched with increasing sequence numbers.
+ * MESSAGE_CREATE dispatched with increasing sequence numbers, RESUME of a known session replaying
+ * what was missed (then RESUMED), op 9 for an unknown one.
  */
 export async function startDiscordApiServer(
   props: { readonly token?: string; readonly heartbeatIntervalMs?: number } = {},
@@ -94,7 +113,11 @@ export async function startDiscordApiServer(
   const sockets = new Set<Socket>();
   const ready = new Set<WebSocket>();
   const readyWaiters: { count: number; resolve: () => void }[] = [];
-  const sequence = new WeakMap<WebSocket, number>();
+  const sessions = new Map<string, GatewaySession>();
+  const resumeWaiters: { count: number; resolve: () => void }[] = [];
+  let sessionCount = 0;
+  let resumes = 0;
+  let extraReplay = 0;
   let throttled = { remaining: 0, retryAfter: 0 };
   let nextId = 1_100_000_000_000_000_000n;
   let port = 0;
@@ -186,14 +209,31 @@ export async function startDiscordApiServer(
     if (!(req.url ?? "").startsWith("/gateway")) return socket.destroy();
     gateway.handleUpgrade(req, socket, head, (ws) => gateway.emit("connection", ws));
   });
-  const dispatch = (ws: WebSocket, event: string, data: unknown) => {
-    const seq = (sequence.get(ws) ?? 0) + 1;
-    sequence.set(ws, seq);
-    ws.send(JSON.stringify({ op: OP.dispatch, t: event, s: seq, d: data }));
+  /** Every dispatch of a session is logged with its sequence number, so a RESUME can replay it. */
+  const dispatch = (session: GatewaySession, event: string, data: unknown) => {
+    const seq = ++session.seq;
+    session.log.push({ s: seq, t: event, d: data });
+    if (session.log.length > 1000) session.log.shift();
+    if (session.ws && ready.has(session.ws))
+      session.ws.send(JSON.stringify({ op: OP.dispatch, t: event, s: seq, d: data }));
+  };
+  const markReady = (ws: WebSocket) => {
+    ready.add(ws);
+    for (const waiter of [...readyWaiters]) {
+      if (ready.size >= waiter.count) {
+        readyWaiters.splice(readyWaiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
   };
   gateway.on("connection", (ws) => {
     ws.send(JSON.stringify({ op: OP.hello, d: { heartbeat_interval: heartbeatInterval }, s: null, t: null }));
-    ws.on("close", () => ready.delete(ws));
+    ws.on("close", () => {
+      ready.delete(ws);
+      // A connection the client closed ends its session; one the stand-in dropped stays resumable.
+      for (const session of sessions.values())
+        if (session.ws === ws && !session.dropped) sessions.delete(session.id);
+    });
     ws.on("message", (raw) => {
       let payload: { op?: unknown; d?: unknown };
       try {
@@ -207,33 +247,59 @@ export async function startDiscordApiServer(
         ws.send(JSON.stringify({ op: OP.heartbeatAck, d: null, s: null, t: null }));
         return;
       }
-      if (payload.op === OP.identify || payload.op === OP.resume) {
-        const given = (payload.d as { token?: unknown } | null)?.token;
-        if (given !== token) return ws.close(4004, "Authentication failed.");
-        // A RESUME is refused (op 9, not resumable): the client identifies afresh.
-        if (payload.op === OP.resume) {
+      if (payload.op !== OP.identify && payload.op !== OP.resume) return;
+      const d = (payload.d ?? {}) as {
+        token?: unknown;
+        intents?: unknown;
+        session_id?: unknown;
+        seq?: unknown;
+      };
+      if (d.token !== token) return ws.close(4004, "Authentication failed.");
+      if (payload.op === OP.resume) {
+        const session = typeof d.session_id === "string" ? sessions.get(d.session_id) : undefined;
+        if (!session) {
+          // Not resumable (op 9, d false): the client identifies afresh.
           ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
           return;
         }
-        const intents = (payload.d as { intents?: unknown }).intents;
-        identifiedIntents.push(typeof intents === "number" ? intents : 0);
-        dispatch(ws, "READY", {
-          v: 10,
-          user: { id: STAND_IN_DISCORD_BOT_ID, username: "engram", discriminator: "0", bot: true },
-          guilds: [],
-          session_id: `stand-in-session-${Date.now()}`,
-          resume_gateway_url: `ws://127.0.0.1:${port}/gateway`,
-          shard: [0, 1],
-          application: { id: STAND_IN_DISCORD_BOT_ID, flags: 0 },
-        });
-        ready.add(ws);
-        for (const waiter of [...readyWaiters]) {
-          if (ready.size >= waiter.count) {
-            readyWaiters.splice(readyWaiters.indexOf(waiter), 1);
+        session.ws = ws;
+        session.dropped = false;
+        markReady(ws);
+        // Replays what the client missed after its last sequence number, and as many it already
+        // had as `replayOnNextResume` asked for (at-least-once delivery).
+        const from = (typeof d.seq === "number" ? d.seq : 0) - extraReplay;
+        extraReplay = 0;
+        for (const entry of session.log.filter((e) => e.s > from && e.t !== "READY" && e.t !== "RESUMED"))
+          ws.send(JSON.stringify({ op: OP.dispatch, t: entry.t, s: entry.s, d: entry.d }));
+        dispatch(session, "RESUMED", null);
+        resumes += 1;
+        for (const waiter of [...resumeWaiters]) {
+          if (resumes >= waiter.count) {
+            resumeWaiters.splice(resumeWaiters.indexOf(waiter), 1);
             waiter.resolve();
           }
         }
+        return;
       }
+      identifiedIntents.push(typeof d.intents === "number" ? d.intents : 0);
+      const session: GatewaySession = {
+        id: `stand-in-session-${++sessionCount}`,
+        ws,
+        dropped: false,
+        seq: 0,
+        log: [],
+      };
+      sessions.set(session.id, session);
+      markReady(ws);
+      dispatch(session, "READY", {
+        v: 10,
+        user: { id: STAND_IN_DISCORD_BOT_ID, username: "engram", discriminator: "0", bot: true },
+        guilds: [],
+        session_id: session.id,
+        resume_gateway_url: `ws://127.0.0.1:${port}/gateway`,
+        shard: [0, 1],
+        application: { id: STAND_IN_DISCORD_BOT_ID, flags: 0 },
+      });
     });
   });
 
@@ -278,7 +344,23 @@ export async function startDiscordApiServer(
         pinned: false,
         type: 0,
       };
-      for (const ws of ready) dispatch(ws, "MESSAGE_CREATE", data);
+      // A session whose connection the stand-in dropped logs it too: its RESUME replays it.
+      for (const session of sessions.values()) dispatch(session, "MESSAGE_CREATE", data);
+    },
+    dropConnections(code = 4000) {
+      for (const session of sessions.values()) {
+        if (!session.ws || !ready.has(session.ws)) continue;
+        session.dropped = true;
+        ready.delete(session.ws);
+        session.ws.close(code, "stand-in dropped the connection");
+      }
+    },
+    replayOnNextResume(count) {
+      extraReplay = count;
+    },
+    whenResumed(count = 1) {
+      if (resumes >= count) return Promise.resolve();
+      return new Promise((resolve) => resumeWaiters.push({ count, resolve }));
     },
     failNextWith429(count, retryAfterSeconds) {
       throttled = { remaining: count, retryAfter: retryAfterSeconds };
