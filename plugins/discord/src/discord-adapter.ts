@@ -82,8 +82,7 @@ export class DiscordAdapter implements PlatformAdapter {
   #botId = "";
   #inbound: InboundHandler | undefined;
   #log: Logger | undefined;
-  /** MESSAGE_CREATE events received (tests wait on it). */
-  messagesReceived = 0;
+  #messagesReceived = 0;
 
   constructor(props: DiscordAdapterProps) {
     if (props.botToken.trim() === "") throw new InvalidArgumentError("botToken", "must not be empty");
@@ -120,13 +119,18 @@ export class DiscordAdapter implements PlatformAdapter {
     const me = await client.api.users.getCurrent();
     this.#botId = me.id;
     client.on(GatewayDispatchEvents.MessageCreate, ({ data }) => {
-      this.messagesReceived += 1;
+      this.#messagesReceived += 1;
       this.#onMessage(data);
     });
     gateway.on("error", (error) => this.#log?.warn({ err: error }, "discord gateway error"));
     this.#gateway = gateway;
     await gateway.connect();
     this.#log?.info({ bot: me.username, id: me.id }, "discord bot ready");
+  }
+
+  /** MESSAGE_CREATE events received from the gateway, replays included. */
+  get messagesReceived(): number {
+    return this.#messagesReceived;
   }
 
   async stop(): Promise<void> {
