@@ -51,7 +51,7 @@ export const engramConfigSchema = z
       .optional()
       .describe(
         "Messaging platforms (adapter plugins), each with its configuration. Without this key: " +
-          "Telegram when ENGRAM_TELEGRAM_BOT_TOKEN is set, Slack when ENGRAM_SLACK_BOT_TOKEN is set.",
+          "Telegram when ENGRAM_TELEGRAM_BOT_TOKEN is set, Discord when ENGRAM_DISCORD_BOT_TOKEN is set, Slack when ENGRAM_SLACK_BOT_TOKEN is set.",
       ),
   })
   .describe("Engram host configuration (engram.config.json).");
@@ -79,6 +79,12 @@ export const DEFAULT_ADAPTER_VARIABLES: Readonly<Record<string, Readonly<Record<
       webhookSecret: "ENGRAM_TELEGRAM_WEBHOOK_SECRET",
       apiBaseUrl: "ENGRAM_TELEGRAM_API_BASE_URL",
       mode: "ENGRAM_TELEGRAM_MODE",
+    }),
+    "@engram/adapter-discord": Object.freeze({
+      botToken: "ENGRAM_DISCORD_BOT_TOKEN",
+      respondTo: "ENGRAM_DISCORD_RESPOND_TO",
+      prefix: "ENGRAM_DISCORD_PREFIX",
+      apiUrl: "ENGRAM_DISCORD_API_URL",
     }),
     "@engram/adapter-slack": Object.freeze({
       botToken: "ENGRAM_SLACK_BOT_TOKEN",

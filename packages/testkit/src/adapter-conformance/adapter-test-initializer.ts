@@ -88,6 +88,11 @@ export interface AdapterTestInitializer {
    * Telegram-like numbers: `7101`, `-7201`, `-1007301` with thread `42`, `-1007401`).
    */
   readonly chats?: Partial<Record<SessionSource["chatType"], ConformanceChat>>;
+  /**
+   * Why the platform never delivers an event again (a gateway connection has no acknowledgement):
+   * set, the check that an unsaved event is left unacknowledged for redelivery is skipped with it.
+   */
+  readonly noRedelivery?: string;
   start(inbound: ConformanceInboundHandler): Promise<RunningConformanceAdapter>;
   beforeAll?(): Promise<void>;
   afterAll?(): Promise<void>;
