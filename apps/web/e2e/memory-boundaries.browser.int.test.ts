@@ -90,11 +90,7 @@ for (const backend of testBackends()) {
       const reply = await say(tab, "what do I prefer?");
       await shot(tab, `${backend.name}-boundaries-1-second-tab`);
       expect(reply).toContain("tabs over spaces");
-      await tab
-        .getByTestId("memory-panel")
-        .getByText("tabs over spaces")
-        .first()
-        .waitFor({ timeout: 5_000 });
+      await tab.getByTestId("memory-panel").getByText("tabs over spaces").first().waitFor({ timeout: 5_000 });
       await tab.close();
       await page.close();
     }, 90_000);

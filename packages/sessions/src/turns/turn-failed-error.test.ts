@@ -10,7 +10,10 @@ describe("TurnFailedError", () => {
   });
 
   it("has no status when the model was never reached", () => {
-    const error = new TurnFailedError("s1", new ModelCallError("gpt-x", undefined, new Error("ECONNREFUSED")));
+    const error = new TurnFailedError(
+      "s1",
+      new ModelCallError("gpt-x", undefined, new Error("ECONNREFUSED")),
+    );
     expect(error.details).toEqual({ sessionId: "s1" });
   });
 });

@@ -98,7 +98,10 @@ describe("describing a failure", () => {
       hint: expect.stringContaining("ENGRAM_MODEL_BASE_URL"),
     });
     expect(model(500).kind).toBe("model-error");
-    expect(model(400)).toMatchObject({ kind: "model-rejected", hint: expect.stringContaining("ENGRAM_MODEL") });
+    expect(model(400)).toMatchObject({
+      kind: "model-rejected",
+      hint: expect.stringContaining("ENGRAM_MODEL"),
+    });
     expect(model(undefined, "The turn stopped: model_error")).toMatchObject({
       kind: "model-failed",
       hint: expect.stringContaining("ENGRAM_MODEL_API_KEY"),
