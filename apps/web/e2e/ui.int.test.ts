@@ -387,7 +387,8 @@ describe.skipIf(!hasChromium)("the web UI in Chromium", () => {
         await page.locator("li.message.assistant:not(.live)", { hasText: "Noted." }).waitFor();
         model.script({ text: "You like tabs." });
         await send(page, `what do I prefer in ${viewport.name} projects? tabs?`);
-        const reply = page.locator("li.message.assistant", { hasText: "You like tabs." }).last();
+        // The saved reply, not the live one it replaces (a click on the live one would be lost with it).
+        const reply = page.locator("li.message.assistant:not(.live)", { hasText: "You like tabs." }).last();
         await reply.waitFor();
         const recall = reply.locator("details.recall");
         await recall.locator("summary").click();
