@@ -88,6 +88,34 @@ describeEachBackend("OpenAI-compatible API streams the model's tokens as they co
     ]);
   });
 
+  it("streams the text of every model call of a tool round and sums their usage", async () => {
+    model.script(
+      {
+        text: "Let me look. ",
+        toolCalls: [{ name: "no_such_tool", arguments: "{}" }],
+        usage: { promptTokens: 10, completionTokens: 4 },
+      },
+      { text: "Found nothing.", usage: { promptTokens: 20, completionTokens: 3 } },
+    );
+    const stream = await client.chat.completions.create({
+      model: "engram",
+      user: "toolsmith",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: "Look it up" }],
+    });
+    let text = "";
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    // As OpenAI's API would show it; the stored reply is the final text.
+    expect(text).toBe("Let me look. Found nothing.");
+    expect(usage).toEqual({ prompt_tokens: 30, completion_tokens: 7, total_tokens: 37 });
+    expect((await transcriptOf("toolsmith")).at(-1)).toEqual(["assistant", "Found nothing."]);
+  });
+
   it("reports usage in a non-streamed answer: the model's, else an estimate for a repeat", async () => {
     model.script({ text: "Calm today.", usage: { promptTokens: 30, completionTokens: 3 } });
     const request = {
