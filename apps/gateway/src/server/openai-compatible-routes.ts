@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
+import type { AgentEvent, TokenUsage } from "@engram/agent";
 import {
   EngramError,
   InvalidArgumentError,
@@ -52,8 +53,15 @@ export interface OpenAICompatibleProps {
  *   as one turn; resent history is never appended again. An exact repeat of a request is answered
  *   with the reply already given (its conversation's hash is the turn's platform message id).
  * - `stream: true` answers in Server-Sent Events in the `chat.completion.chunk` shape, ending with
- *   `data: [DONE]`; the reply is sent once the turn completed (comments keep the connection alive
- *   meanwhile).
+ *   `data: [DONE]`: the model's text deltas are sent as the model produces them (comments keep the
+ *   connection alive while it thinks). A repeat answered with the reply already given sends it whole
+ *   at the end. Text the model says before a tool call is streamed too, as OpenAI's own API does,
+ *   while the stored reply is the turn's final text.
+ * - `usage`: in every non-streamed answer, and as the last chunk (empty `choices`) of a stream that
+ *   asked for it with `stream_options.include_usage`. The tokens the model reported for the turn,
+ *   summed over its model calls (so prompt tokens include the system prompt, recalled memory and tool
+ *   rounds); when it reported none (a repeat answered from the transcript, a model endpoint that
+ *   sends no usage) an estimate of one token per 4 characters of the new user text and the reply.
  * - Errors keep the gateway's `{ error: { code, message } }` shape and its statuses (OpenAI clients
  *   read `error.message` and `error.code` from it).
  */
@@ -92,11 +100,19 @@ export function registerOpenAICompatibleRoutes(scope: FastifyInstance, props: Op
     // Reconciling and running are one step per session in this process, so two requests resending
     // the same history cannot both see it as new.
     const lane = `${source.chatId}\n${source.userId ?? ""}`;
-    const turn = () => lanes.run(lane, () => runTurn(props, source, conversation.turns));
+    const turn = (onEvent: (event: AgentEvent) => void) =>
+      lanes.run(lane, () => runTurn(props, source, conversation.turns, onEvent));
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
-    if (body.stream) return streamAnswer(reply, turn, { id, created, model: body.model, keepAliveMs });
-    const answer = completedAnswer(await turn());
+    if (body.stream) {
+      const includeUsage = body.stream_options?.include_usage === true;
+      return streamAnswer(reply, turn, { id, created, model: body.model, keepAliveMs, includeUsage });
+    }
+    let reported: TokenUsage | undefined;
+    const ran = await turn((event) => {
+      if (event.type === "usage") reported = event.usage;
+    });
+    const answer = completedAnswer(ran.turn);
     reply.header("x-engram-session-id", answer.sessionId);
     return {
       id,
@@ -111,8 +127,28 @@ export function registerOpenAICompatibleRoutes(scope: FastifyInstance, props: Op
           logprobs: null,
         },
       ],
+      usage: usageOf(reported, ran.prompt, answer.text),
     };
   });
+}
+
+/** The `usage` object of an answer: what the model reported, else an estimate (see the routes' doc). */
+function usageOf(reported: TokenUsage | undefined, prompt: string, completion: string) {
+  if (reported && reported.totalTokens > 0) {
+    return {
+      prompt_tokens: reported.promptTokens,
+      completion_tokens: reported.completionTokens,
+      total_tokens: reported.totalTokens,
+    };
+  }
+  const estimate = (text: string) => Math.ceil(text.length / 4);
+  const promptTokens = estimate(prompt);
+  const completionTokens = estimate(completion);
+  return {
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: promptTokens + completionTokens,
+  };
 }
 
 /** The session source a request names: `X-Engram-Session` (the conversation) and `user` (the person). */
@@ -138,11 +174,18 @@ function sourceOf(header: string | string[] | undefined, body: ChatCompletionBod
   });
 }
 
+/** A turn the API ran (or answered as a repeat), with the user text it sent to the agent. */
+interface RanTurn {
+  readonly turn: TurnReply;
+  readonly prompt: string;
+}
+
 async function runTurn(
   props: OpenAICompatibleProps,
   source: SessionSource,
   incoming: readonly ConversationTurn[],
-): Promise<TurnReply> {
+  onEvent: (event: AgentEvent) => void,
+): Promise<RanTurn> {
   const current = await props.currentTranscript(source);
   const stored: ConversationTurn[] = [];
   for (const m of current.messages) {
@@ -150,13 +193,16 @@ async function runTurn(
       stored.push({ role: m.role, content: m.content });
   }
   const turns = newUserTurns(incoming, stored);
-  return props.handler.handle({
+  const text = turns.map((t) => t.content).join("\n\n");
+  const turn = await props.handler.handle({
     source,
-    text: turns.map((t) => t.content).join("\n\n"),
+    text,
+    onEvent,
     // The same conversation sent again (a client's retry) is the same platform message: the handler
     // answers it with the reply already given instead of running it twice, across processes too.
     messageId: `openai-${createHash("sha256").update(JSON.stringify(incoming)).digest("hex").slice(0, 48)}`,
   });
+  return { turn, prompt: text };
 }
 
 /** The reply text of a finished turn, or the error an OpenAI client should see instead. */
@@ -176,6 +222,8 @@ interface StreamProps {
   readonly created: number;
   readonly model: string;
   readonly keepAliveMs: number;
+  /** `stream_options.include_usage`: a last chunk with empty `choices` carries `usage`. */
+  readonly includeUsage: boolean;
 }
 
 /** Characters per streamed content chunk. */
@@ -183,7 +231,7 @@ const CHUNK_CHARS = 64;
 
 async function streamAnswer(
   reply: FastifyReply,
-  turn: () => Promise<TurnReply>,
+  turn: (onEvent: (event: AgentEvent) => void) => Promise<RanTurn>,
   props: StreamProps,
 ): Promise<void> {
   reply.hijack();
@@ -197,26 +245,52 @@ async function streamAnswer(
   const write = (text: string) => {
     if (!raw.destroyed && !raw.writableEnded) raw.write(text);
   };
-  const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
+  const event = (fields: Record<string, unknown>) =>
     write(
       `data: ${JSON.stringify({
         id: props.id,
         object: "chat.completion.chunk",
         created: props.created,
         model: props.model,
-        choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }],
+        ...fields,
       })}\n\n`,
     );
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null) =>
+    event({ choices: [{ index: 0, delta, finish_reason: finishReason, logprobs: null }] });
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    chunk({ role: "assistant", content: "" }, null);
+  };
+  // Text streamed since the agent's last tool call: the start of the reply the turn ends with.
+  let sinceToolCall = "";
+  let reported: TokenUsage | undefined;
+  const onEvent = (agentEvent: AgentEvent) => {
+    if (agentEvent.type === "text" && agentEvent.delta) {
+      start();
+      sinceToolCall += agentEvent.delta;
+      chunk({ content: agentEvent.delta }, null);
+    } else if (agentEvent.type === "tool_call") {
+      sinceToolCall = "";
+    } else if (agentEvent.type === "usage") {
+      reported = agentEvent.usage;
+    }
+  };
   write(": engram is thinking\n\n");
   const keepAlive = setInterval(() => write(": keep-alive\n\n"), props.keepAliveMs);
   try {
     // The turn runs to its end even when the client went away: its message is stored and answered.
-    const answer = completedAnswer(await turn());
-    chunk({ role: "assistant", content: "" }, null);
-    for (let i = 0; i < answer.text.length; i += CHUNK_CHARS) {
-      chunk({ content: answer.text.slice(i, i + CHUNK_CHARS) }, null);
+    const ran = await turn(onEvent);
+    const answer = completedAnswer(ran.turn);
+    start();
+    // What the deltas did not carry: all of a repeat's reply (it ran nothing), else normally nothing.
+    const rest = answer.text.startsWith(sinceToolCall) ? answer.text.slice(sinceToolCall.length) : "";
+    for (let i = 0; i < rest.length; i += CHUNK_CHARS) {
+      chunk({ content: rest.slice(i, i + CHUNK_CHARS) }, null);
     }
     chunk({}, "stop");
+    if (props.includeUsage) event({ choices: [], usage: usageOf(reported, ran.prompt, answer.text) });
     write("data: [DONE]\n\n");
   } catch (error) {
     // The status line is gone: the error travels as an event, which OpenAI clients raise.

@@ -56,7 +56,16 @@ export interface InboundMessage {
    * platform that got its acknowledgement never has to redeliver. Not called when `handle` fails first.
    */
   readonly onStored?: () => void;
+  /**
+   * Receives what the agent does while this message's turn runs (text deltas, tool calls, usage), as
+   * `SessionRuntime.runSessionTurn`'s `onEvent` does: a client streams the reply as it is produced.
+   * Never called for a command or for a repeat answered with the reply already given.
+   */
+  readonly onEvent?: TurnInput["onEvent"];
 }
+
+/** The callbacks of an {@link InboundMessage} its turn calls back. */
+type TurnHooks = Pick<InboundMessage, "onStored" | "onEvent">;
 
 /** How {@link SessionTurnHandler.continueInterrupted} ended. */
 export type ContinuationOutcome =
@@ -293,10 +302,8 @@ export class SessionTurnHandler {
     const run = command
       ? this.#enqueue(sessionKey, () => this.#commands.run(command, source))
       : messageId === undefined
-        ? this.#enqueue(sessionKey, () =>
-            this.#turn(source, sessionKey, text, undefined, timestamp, message.onStored),
-          )
-        : this.#deliver(source, sessionKey, text, messageId, timestamp, message.onStored);
+        ? this.#enqueue(sessionKey, () => this.#turn(source, sessionKey, text, undefined, timestamp, message))
+        : this.#deliver(source, sessionKey, text, messageId, timestamp, message);
     try {
       const reply = await run;
       // A command's effect is durable once it ran (a message turn said so when its message was saved).
@@ -331,13 +338,13 @@ export class SessionTurnHandler {
     text: string,
     messageId: string,
     timestamp: number | undefined,
-    onStored: (() => void) | undefined,
+    hooks: TurnHooks,
   ): Promise<TurnReply> {
     const key = deliveryKey(sessionKey, messageId);
     // Read and registered without an await in between: of racing deliveries exactly one registers.
     const original = this.#deliveries.get(key);
-    if (original) return this.#retryOf(original, source, sessionKey, text, messageId, timestamp, onStored);
-    const delivery = this.#deliverOnce(source, sessionKey, text, messageId, timestamp, onStored);
+    if (original) return this.#retryOf(original, source, sessionKey, text, messageId, timestamp, hooks);
+    const delivery = this.#deliverOnce(source, sessionKey, text, messageId, timestamp, hooks);
     this.#deliveries.set(key, delivery);
     const forget = () => {
       if (this.#deliveries.get(key) === delivery) this.#deliveries.delete(key);
@@ -354,7 +361,7 @@ export class SessionTurnHandler {
     text: string,
     messageId: string,
     timestamp: number | undefined,
-    onStored: (() => void) | undefined,
+    hooks: TurnHooks,
   ): Promise<TurnReply> {
     const settled = await this.#within(
       original.then(
@@ -365,7 +372,7 @@ export class SessionTurnHandler {
     if (settled === TIMED_OUT) return this.#pendingDuplicate(sessionKey, messageId);
     // The original failed: whatever it stored (maybe its message, maybe nothing) decides this one.
     if (settled === undefined)
-      return this.#deliverOnce(source, sessionKey, text, messageId, timestamp, onStored);
+      return this.#deliverOnce(source, sessionKey, text, messageId, timestamp, hooks);
     const { reply } = settled;
     if (reply.duplicate) return reply;
     return {
@@ -387,14 +394,14 @@ export class SessionTurnHandler {
     text: string,
     messageId: string,
     timestamp: number | undefined,
-    onStored: (() => void) | undefined,
+    hooks: TurnHooks,
   ): Promise<TurnReply> {
     const { transcripts } = this.#props;
     const lookup = transcripts.findPlatformMessage(sessionKey, messageId);
     let answered = false;
     const inLane = this.#enqueue(sessionKey, async (): Promise<TurnReply> => {
       const earlier = await lookup;
-      if (!earlier) return this.#turn(source, sessionKey, text, messageId, timestamp, onStored);
+      if (!earlier) return this.#turn(source, sessionKey, text, messageId, timestamp, hooks);
       if (answered) return duplicateOf(earlier);
       // This task holds the key (here and, through the key lock, in every process): every turn of the
       // key that began before it is over, so what is stored now is final.
@@ -444,7 +451,7 @@ export class SessionTurnHandler {
     text: string,
     messageId: string | undefined,
     timestamp: number | undefined,
-    onStored: (() => void) | undefined,
+    hooks: TurnHooks,
   ): Promise<TurnReply> {
     const { transcripts, routingIndex } = this.#props;
     const route = await this.#route(source);
@@ -459,7 +466,7 @@ export class SessionTurnHandler {
       ...(timestamp === undefined ? {} : { createdAt: timestamp }),
     };
     const appended = await transcripts.appendMessage(sessionId, userMessage);
-    onStored?.();
+    hooks.onStored?.();
     if (appended.duplicate) {
       // A retry that slipped past the check before the queue (it raced its original, here or in
       // another process). This task holds the key, so the original's turn is over: its record is final.
@@ -483,6 +490,7 @@ export class SessionTurnHandler {
       history,
       systemNotes,
       ...(route.modelOverride ? { modelOverride: route.modelOverride } : {}),
+      ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
       onCompleted: (completed) => this.#saveCompleted(sessionId, completed, transcript),
     });
     // Stopped: the user's message stays, nothing else of the turn is saved or counted.
