@@ -1,4 +1,4 @@
-import { type Kysely, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { BankDisposition, HindsightServerDB } from "./db/schema.js";
 import { HttpError } from "./http/fastapi-errors.js";
 import { BodyReader } from "./http/request-validation.js";
@@ -75,6 +75,26 @@ export function parsePage(query: URLSearchParams): Page {
 
 const iso = (value: Date | string | null | undefined) =>
   value === null || value === undefined ? null : new Date(value).toISOString();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A memory unit as `memories/list` and `memories/{memory_id}` show it. */
+function memoryUnitItem(row: Selectable<HindsightServerDB["hindsight_units"]>): Record<string, unknown> {
+  return {
+    id: row.id,
+    text: row.text,
+    context: row.context ?? "",
+    date: iso(row.occurred_start ?? row.mentioned_at),
+    fact_type: row.fact_type,
+    mentioned_at: iso(row.mentioned_at),
+    occurred_start: iso(row.occurred_start),
+    occurred_end: iso(row.occurred_end),
+    entities: row.entities.join(", "),
+    tags: row.tags,
+    document_id: row.document_id,
+    source_fact_ids: row.source_fact_ids,
+  };
+}
 
 /**
  * Banks and documents of the stand-in server, as Hindsight's management API shows them: bank
@@ -208,24 +228,24 @@ export class HindsightBankAdmin {
       .offset(page.offset)
       .execute();
     return {
-      items: rows.map((row) => ({
-        id: row.id,
-        text: row.text,
-        context: row.context ?? "",
-        date: iso(row.occurred_start ?? row.mentioned_at),
-        fact_type: row.fact_type,
-        mentioned_at: iso(row.mentioned_at),
-        occurred_start: iso(row.occurred_start),
-        occurred_end: iso(row.occurred_end),
-        entities: row.entities.join(", "),
-        tags: row.tags,
-        document_id: row.document_id,
-        source_fact_ids: row.source_fact_ids,
-      })),
+      items: rows.map(memoryUnitItem),
       total: Number(total.n),
       limit: page.limit,
       offset: page.offset,
     };
+  }
+
+  /** One memory unit (`GET /memories/{memory_id}`): the listing's item shape; 404 when the bank lacks it. */
+  async memory(bankId: string, memoryId: string): Promise<Record<string, unknown>> {
+    if (!UUID.test(memoryId)) throw new HttpError(404, `Memory unit '${memoryId}' not found`);
+    const row = await this.db
+      .selectFrom("hindsight_units")
+      .selectAll()
+      .where("bank_id", "=", bankId)
+      .where("id", "=", memoryId.toLowerCase())
+      .executeTakeFirst();
+    if (!row) throw new HttpError(404, `Memory unit '${memoryId}' not found`);
+    return { ...memoryUnitItem(row), bank_id: bankId };
   }
 
   /** `ListDocumentsResponse`: documents most recently updated first, optionally by id substring. */
