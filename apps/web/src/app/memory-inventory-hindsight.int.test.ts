@@ -98,12 +98,14 @@ describeEachBackend("web memory API with Hindsight from engram.config.json", (db
       { name: "hindsight", canList: true, canDelete: true, canEdit: false },
     ]);
     const facts = listed.json.facts as ListedFact[];
-    const heron = facts.find((fact) => fact.content.includes("violet-heron"));
+    const heron = facts.find((fact) => fact.content === "I prefer the violet-heron web theme.");
     expect(heron).toMatchObject({
       provider: "hindsight",
       sourceSessionId: first,
       createdAt: expect.any(Number),
     });
+    // Listed once (the raw fact), not again as the observation derived from it.
+    expect(facts.filter((fact) => fact.content === "I prefer the violet-heron web theme.")).toHaveLength(1);
     expect(JSON.stringify(facts)).not.toContain("9931");
     // The list asked the owner's bank, nothing else.
     const listPaths = server.requests
@@ -135,6 +137,7 @@ describeEachBackend("web memory API with Hindsight from engram.config.json", (db
     client.csrf = true;
     expect((await client.request("DELETE", `/api/memory/hindsight/${heron?.id}`)).status).toBe(204);
     expect((await client.request("DELETE", `/api/memory/hindsight/${heron?.id}`)).status).toBe(404);
+    // Hindsight deletes by document: the session's other facts (the offline model's echo) go too.
     const after = (await client.request("GET", "/api/memory")).json.facts as ListedFact[];
     expect(JSON.stringify(after)).not.toContain("violet-heron");
     const recalled = await fetch(

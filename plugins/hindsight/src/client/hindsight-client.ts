@@ -86,13 +86,14 @@ export class HindsightClient {
     );
   }
 
-  /** Memory units of a bank, newest first; `q` filters by text. */
+  /** Memory units of a bank, newest first; `type` and `q` (text) filter them. */
   listMemories(
     bankId: string,
-    query: { q?: string; limit?: number; offset?: number } = {},
+    query: { type?: string; q?: string; limit?: number; offset?: number } = {},
     options?: RequestOptions,
   ): Promise<ListMemoryUnitsResponse> {
     const params = new URLSearchParams();
+    if (query.type) params.set("type", query.type);
     if (query.q) params.set("q", query.q);
     if (query.limit !== undefined) params.set("limit", String(query.limit));
     if (query.offset !== undefined) params.set("offset", String(query.offset));

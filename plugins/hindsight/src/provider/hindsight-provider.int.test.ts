@@ -463,9 +463,21 @@ describeEachBackend<HindsightServerDB>(
         expect(searched.length).toBeGreaterThan(0);
         expect(searched.every((fact) => fact.content.toLowerCase().includes("bees"))).toBe(true);
         expect(await alice.listMemories({ limit: 1 })).toHaveLength(1);
-        const listRequest = server.requests.findLast((request) => request.path.endsWith("/memories/list"));
-        expect(listRequest?.path).toBe(`/v1/default/banks/${prefix}-alice/memories/list`);
-        expect(listRequest?.query).toBe("?limit=1");
+        // Raw facts only: the observation derived from each is not listed a second time.
+        expect(new Set(texts).size).toBe(texts.length);
+        expect(facts.every((fact) => fact.category === "world" || fact.category === "experience")).toBe(true);
+        const listRequests = server.requests.filter(
+          (request) => request.path.includes(`/${prefix}-`) && request.path.endsWith("/memories/list"),
+        );
+        expect(new Set(listRequests.map((request) => request.path))).toEqual(
+          new Set([`/v1/default/banks/${prefix}-alice/memories/list`]),
+        );
+        expect(
+          listRequests
+            .slice(-2)
+            .map((request) => request.query)
+            .sort(),
+        ).toEqual(["?type=experience&limit=1", "?type=world&limit=1"]);
       });
 
       it("deletes a fact for good (no longer listed nor recalled) and never another scope's fact", async () => {

@@ -497,14 +497,24 @@ export class HindsightProvider extends MemoryProvider implements MemoryInventory
   }
 
   /**
-   * The memory units of the current session's bank (never another scope's), newest first, or those
-   * whose text matches `query`. Reads only: recall is not touched.
+   * The facts of the current session's bank (never another scope's), newest first, or those whose text
+   * matches `query`: the raw facts (`world` and `experience`), not the observations Hindsight derives
+   * from them (those go with their facts and would list each fact twice). Reads only: recall is not
+   * touched.
    */
   async listMemories(options: ListMemoriesOptions = {}): Promise<RememberedFact[]> {
     const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? DEFAULT_LIST_LIMIT)), MAX_LIST_LIMIT);
     const query = options.query?.trim();
-    const response = await this.client.listMemories(this.bankId, { ...(query ? { q: query } : {}), limit });
-    return response.items.map(toRememberedFact);
+    // `memories/list` filters by one type at a time.
+    const pages = await Promise.all(
+      LISTED_FACT_TYPES.map((type) =>
+        this.client.listMemories(this.bankId, { type, ...(query ? { q: query } : {}), limit }),
+      ),
+    );
+    return pages
+      .flatMap((page) => page.items.map(toRememberedFact))
+      .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))
+      .slice(0, limit);
   }
 
   /**
@@ -550,6 +560,7 @@ export class HindsightProvider extends MemoryProvider implements MemoryInventory
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DEFAULT_LIST_LIMIT = 100;
+const LISTED_FACT_TYPES = ["world", "experience"] as const;
 /** Hindsight's `memories/list` caps `limit` at 1000; hosts ask for at most 500. */
 const MAX_LIST_LIMIT = 500;
 
