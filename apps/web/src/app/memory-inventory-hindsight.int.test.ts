@@ -2,7 +2,7 @@
  * The memory view's API with Hindsight named in `engram.config.json` (composed as `main.ts` does),
  * against the testkit's Hindsight stand-in over HTTP: a fact told in a web session is listed by
  * `GET /api/memory` with its source session, another scope's bank is never listed nor deletable, and
- * `DELETE /api/memory/hindsight/:id` forgets the fact for good.
+ * `PATCH` corrects it and `DELETE /api/memory/hindsight/:id` forgets it for good.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,7 +64,7 @@ describeEachBackend("web memory API with Hindsight from engram.config.json", (db
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("lists a fact told in a web session, never another scope's, and deletes it for good", async () => {
+  it("lists a fact told in a web session, never another scope's, corrects it and deletes it for good", async () => {
     // Someone else's bank on the same server (another memory scope of the same template).
     const seeded = await fetch(`${server.url}/v1/default/banks/engram-someone-else/memories`, {
       method: "POST",
@@ -95,7 +95,7 @@ describeEachBackend("web memory API with Hindsight from engram.config.json", (db
     const listed = await client.request("GET", "/api/memory");
     expect(listed.status).toBe(200);
     expect(listed.json.providers).toEqual([
-      { name: "hindsight", canList: true, canDelete: true, canEdit: false },
+      { name: "hindsight", canList: true, canDelete: true, canEdit: true },
     ]);
     const facts = listed.json.facts as ListedFact[];
     const heron = facts.find((fact) => fact.content === "I prefer the violet-heron web theme.");
@@ -131,6 +131,24 @@ describeEachBackend("web memory API with Hindsight from engram.config.json", (db
       await fetch(`${server.url}/v1/default/banks/engram-someone-else/memories/list?q=locker`)
     ).json()) as { items: { id: string }[] };
     expect(stillThere.items).toContainEqual(expect.objectContaining({ id: otherUnit?.id }));
+
+    // Correcting: the owner's fact changes; another scope's fact is a 404 and stays as it was.
+    const patched = await client.request("PATCH", `/api/memory/hindsight/${heron?.id}`, {
+      content: "I prefer the violet-heron dark web theme.",
+    });
+    expect(patched.status).toBe(200);
+    expect(patched.json.fact).toMatchObject({
+      id: heron?.id,
+      provider: "hindsight",
+      content: "I prefer the violet-heron dark web theme.",
+    });
+    const foreignPatch = await client.request("PATCH", `/api/memory/hindsight/${otherUnit?.id}`, {
+      content: "mine now",
+    });
+    expect([foreignPatch.status, foreignPatch.json.error.code]).toEqual([404, "NOT_FOUND"]);
+    expect(JSON.stringify((await client.request("GET", "/api/memory?q=dark")).json.facts)).toContain(
+      "violet-heron dark",
+    );
 
     client.csrf = false;
     expect((await client.request("DELETE", `/api/memory/hindsight/${heron?.id}`)).status).toBe(403);

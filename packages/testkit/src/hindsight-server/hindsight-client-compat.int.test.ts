@@ -79,7 +79,7 @@ describe("the Hindsight stand-in server with the real hindsight-client", () => {
     expect(await client.getDocument("compat", "missing")).toBeNull();
   });
 
-  it("reads one memory unit by id in the listing's shape, only from its own bank", async () => {
+  it("reads and corrects one memory unit by id in the listing's shape, only from its own bank", async () => {
     const [listed] = (await client.listMemories("compat", { q: "genmaicha", type: "world" })).items;
     expect(listed).toBeDefined();
     // getMemory has no HindsightClient method in 0.9.x; the generated SDK calls it.
@@ -103,6 +103,26 @@ describe("the Hindsight stand-in server with the real hindsight-client", () => {
       path: { bank_id: "fresh", memory_id: String(listed?.id ?? "") },
     });
     expect(elsewhere.response.status).toBe(404);
+
+    const patched = await sdk.updateMemory({
+      client: sdkClient,
+      path: { bank_id: "compat", memory_id: String(listed?.id ?? "") },
+      body: { text: "Ada prefers sencha tea." },
+    });
+    expect(patched.error).toBeUndefined();
+    expect(patched.data).toMatchObject({
+      id: listed?.id,
+      text: "Ada prefers sencha tea.",
+      fact_type: "world",
+    });
+    const observations = await client.listMemories("compat", { type: "observation", q: "tea" });
+    expect(observations.items.map((item) => item.text)).toEqual(["Ada prefers sencha tea."]);
+    const invalid = await sdk.updateMemory({
+      client: sdkClient,
+      path: { bank_id: "compat", memory_id: String(listed?.id ?? "") },
+      body: { text: 42 as unknown as string },
+    });
+    expect(invalid.response.status).toBe(422);
   });
 
   it("deletes a document with its memory units, lists banks, and deletes a bank", async () => {

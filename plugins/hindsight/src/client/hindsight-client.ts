@@ -10,6 +10,7 @@ import type {
   ReflectResponse,
   RetainRequest,
   RetainResponse,
+  UpdateMemoryRequest,
   VersionResponse,
 } from "./hindsight-wire.js";
 
@@ -115,6 +116,22 @@ export class HindsightClient {
     );
   }
 
+  /** Corrects a memory unit (`UpdateMemoryRequest`); Hindsight re-derives its observations (404 when unknown). */
+  updateMemory(
+    bankId: string,
+    memoryId: string,
+    body: UpdateMemoryRequest,
+    options?: RequestOptions,
+  ): Promise<unknown> {
+    return this.request(
+      "update memory",
+      "PATCH",
+      this.bank(bankId, `/memories/${encodeURIComponent(memoryId)}`),
+      body,
+      { ...options, idempotent: true },
+    );
+  }
+
   /** Deletes a document and every memory unit extracted from it (404 when unknown). */
   deleteDocument(
     bankId: string,
@@ -132,7 +149,7 @@ export class HindsightClient {
 
   private async request<T>(
     operation: string,
-    method: "GET" | "POST" | "DELETE",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
     body: unknown,
     options: RequestOptions & { idempotent?: boolean } = {},

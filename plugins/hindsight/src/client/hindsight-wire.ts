@@ -110,6 +110,13 @@ export interface ListMemoryUnitsResponse {
   offset: number;
 }
 
+/** `PATCH /v1/default/banks/{bank_id}/memories/{memory_id}` (fields this client sends) */
+export interface UpdateMemoryRequest {
+  /** New fact text: Hindsight re-embeds it and re-derives its observations. */
+  text?: string;
+  context?: string;
+}
+
 /** `DELETE /v1/default/banks/{bank_id}/documents/{document_id}` */
 export interface DeleteDocumentResponse {
   success: boolean;

@@ -480,6 +480,39 @@ describeEachBackend<HindsightServerDB>(
         ).toEqual(["?type=experience&limit=1", "?type=world&limit=1"]);
       });
 
+      it("corrects a fact's text (recalled as corrected, old text gone) and never another scope's fact", async () => {
+        const prefix = uniqueId("invupd");
+        const alice = await scoped(prefix, "alice", "s-alice");
+        const bob = await scoped(prefix, "bob", "s-bob");
+        await alice.handleToolCall("hindsight_retain", { content: "Alice's favourite tea is sencha." });
+        await bob.handleToolCall("hindsight_retain", { content: "Bob's favourite tea is oolong." });
+        const [tea] = await alice.listMemories({ query: "sencha" });
+        const [bobTea] = await bob.listMemories({ query: "oolong" });
+        expect(tea && bobTea).toBeDefined();
+
+        const updated = await alice.updateMemory(tea?.id ?? "", "Alice's favourite tea is gyokuro.");
+        expect(updated).toMatchObject({
+          id: tea?.id,
+          content: "Alice's favourite tea is gyokuro.",
+          sourceSessionId: "s-alice",
+        });
+        expect((await alice.listMemories()).map((fact) => fact.content)).toEqual([
+          "Alice's favourite tea is gyokuro.",
+        ]);
+        // Recall (observations by default) sees the corrected fact, not the old one.
+        const recalled = JSON.stringify(
+          await alice.handleToolCall("hindsight_recall", { query: "favourite tea" }),
+        );
+        expect(recalled).toContain("gyokuro");
+        expect(recalled).not.toContain("sencha");
+
+        expect(await alice.updateMemory(bobTea?.id ?? "", "mine now")).toBeUndefined();
+        expect((await bob.listMemories()).map((fact) => fact.content)).toEqual([
+          "Bob's favourite tea is oolong.",
+        ]);
+        expect(await alice.updateMemory("not-a-uuid", "x")).toBeUndefined();
+      });
+
       it("deletes a fact for good (no longer listed nor recalled) and never another scope's fact", async () => {
         const prefix = uniqueId("invdel");
         const alice = await scoped(prefix, "alice", "s-alice");

@@ -542,6 +542,21 @@ export class HindsightProvider extends MemoryProvider implements MemoryInventory
     return true;
   }
 
+  /**
+   * Corrects a fact's text (`PATCH …/memories/{id}`; Hindsight re-derives what it concluded from it)
+   * and reads it back; `undefined` for an id that is not a unit of the current bank.
+   */
+  async updateMemory(id: string, content: string): Promise<RememberedFact | undefined> {
+    if (!UUID.test(id)) return undefined;
+    try {
+      await this.client.updateMemory(this.bankId, id, { text: content });
+      return toRememberedFact(await this.client.getMemory(this.bankId, id));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
   override async shutdown(): Promise<void> {
     if (this.closed) return;
     this.flush();
