@@ -1,6 +1,7 @@
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { App } from "./app.js";
+import { loadMarkdown } from "./components/markdown.js";
 import "./styles.css";
 
 createRoot(document.getElementById("root") as HTMLElement).render(
@@ -8,3 +9,5 @@ createRoot(document.getElementById("root") as HTMLElement).render(
     <App />
   </StrictMode>,
 );
+// Fetched right after the first screen, off its critical path.
+void loadMarkdown();

@@ -1,5 +1,7 @@
-import { type Kysely, sql } from "kysely";
+import { randomUUID } from "node:crypto";
+import { type Kysely, type Selectable, sql } from "kysely";
 import type { BankDisposition, HindsightServerDB } from "./db/schema.js";
+import { extractEntities } from "./extraction.js";
 import { HttpError } from "./http/fastapi-errors.js";
 import { BodyReader } from "./http/request-validation.js";
 
@@ -75,6 +77,26 @@ export function parsePage(query: URLSearchParams): Page {
 
 const iso = (value: Date | string | null | undefined) =>
   value === null || value === undefined ? null : new Date(value).toISOString();
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A memory unit as `memories/list` and `memories/{memory_id}` show it. */
+function memoryUnitItem(row: Selectable<HindsightServerDB["hindsight_units"]>): Record<string, unknown> {
+  return {
+    id: row.id,
+    text: row.text,
+    context: row.context ?? "",
+    date: iso(row.occurred_start ?? row.mentioned_at),
+    fact_type: row.fact_type,
+    mentioned_at: iso(row.mentioned_at),
+    occurred_start: iso(row.occurred_start),
+    occurred_end: iso(row.occurred_end),
+    entities: row.entities.join(", "),
+    tags: row.tags,
+    document_id: row.document_id,
+    source_fact_ids: row.source_fact_ids,
+  };
+}
 
 /**
  * Banks and documents of the stand-in server, as Hindsight's management API shows them: bank
@@ -208,24 +230,75 @@ export class HindsightBankAdmin {
       .offset(page.offset)
       .execute();
     return {
-      items: rows.map((row) => ({
-        id: row.id,
-        text: row.text,
-        context: row.context ?? "",
-        date: iso(row.occurred_start ?? row.mentioned_at),
-        fact_type: row.fact_type,
-        mentioned_at: iso(row.mentioned_at),
-        occurred_start: iso(row.occurred_start),
-        occurred_end: iso(row.occurred_end),
-        entities: row.entities.join(", "),
-        tags: row.tags,
-        document_id: row.document_id,
-        source_fact_ids: row.source_fact_ids,
-      })),
+      items: rows.map(memoryUnitItem),
       total: Number(total.n),
       limit: page.limit,
       offset: page.offset,
     };
+  }
+
+  /** One memory unit (`GET /memories/{memory_id}`): the listing's item shape; 404 when the bank lacks it. */
+  async memory(bankId: string, memoryId: string): Promise<Record<string, unknown>> {
+    if (!UUID.test(memoryId)) throw new HttpError(404, `Memory unit '${memoryId}' not found`);
+    const row = await this.db
+      .selectFrom("hindsight_units")
+      .selectAll()
+      .where("bank_id", "=", bankId)
+      .where("id", "=", memoryId.toLowerCase())
+      .executeTakeFirst();
+    if (!row) throw new HttpError(404, `Memory unit '${memoryId}' not found`);
+    return { ...memoryUnitItem(row), bank_id: bankId };
+  }
+
+  /**
+   * `PATCH /memories/{memory_id}` (`UpdateMemoryRequest`): new `text` and/or `context` of a raw fact.
+   * As the real server does, new text re-indexes the fact, drops the observations derived from it and
+   * re-consolidates (here: one observation mirroring the new text). Other fields of the request are
+   * accepted and left as they are. 404 when the bank lacks the unit.
+   */
+  async updateMemory(bankId: string, memoryId: string, raw: unknown): Promise<Record<string, unknown>> {
+    const reader = new BodyReader(raw ?? {});
+    const text = reader.string("text");
+    const context = reader.string("context");
+    if (text !== undefined && text.trim() === "")
+      reader.fail("text", "string_too_short", "Text must not be empty", text);
+    reader.done();
+    if (!UUID.test(memoryId)) throw new HttpError(404, `Memory unit '${memoryId}' not found`);
+    const id = memoryId.toLowerCase();
+    await this.db.transaction().execute(async (trx) => {
+      const unit = await trx
+        .selectFrom("hindsight_units")
+        .selectAll()
+        .where("bank_id", "=", bankId)
+        .where("id", "=", id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!unit) throw new HttpError(404, `Memory unit '${memoryId}' not found`);
+      await trx
+        .updateTable("hindsight_units")
+        .set({
+          ...(text === undefined ? {} : { text, entities: sql`${sql.val(extractEntities(text))}::text[]` }),
+          ...(context === undefined ? {} : { context: context === "" ? null : context }),
+        })
+        .where("id", "=", id)
+        .execute();
+      if (text === undefined || unit.fact_type === "observation") return;
+      await trx
+        .deleteFrom("hindsight_units")
+        .where("bank_id", "=", bankId)
+        .where("fact_type", "=", "observation")
+        .where(sql<boolean>`${id} = any(source_fact_ids)`)
+        .execute();
+      await sql`
+        insert into hindsight_units
+          (id, bank_id, document_id, text, fact_type, context, metadata, mentioned_at, occurred_start, occurred_end,
+           tags, entities, source_fact_ids)
+        select ${randomUUID()}, bank_id, document_id, text, 'observation', context, metadata, mentioned_at,
+               occurred_start, occurred_end, tags, entities, array[id]
+        from hindsight_units where id = ${id}
+      `.execute(trx);
+    });
+    return this.memory(bankId, id);
   }
 
   /** `ListDocumentsResponse`: documents most recently updated first, optionally by id substring. */

@@ -1,7 +1,7 @@
 /**
  * The stand-in server against the real `@vectorize-io/hindsight-client` 0.9.x: every call a memory
  * integration makes (version, banks and their profiles, retain, recall, reflect, memory and document
- * listings, document and bank deletion) gets a real answer, not a 404. Before issue #16 the server
+ * listings, one memory unit, document and bank deletion) gets a real answer, not a 404. Before issue #16 the server
  * answered 404 to listMemories, createBank, getBankProfile, listDocuments, deleteDocument, listBanks
  * and deleteBank, and an untyped recall returned every fact twice.
  */
@@ -77,6 +77,52 @@ describe("the Hindsight stand-in server with the real hindsight-client", () => {
       original_text: "Ada prefers genmaicha tea. Ada lives in Lisbon.",
     });
     expect(await client.getDocument("compat", "missing")).toBeNull();
+  });
+
+  it("reads and corrects one memory unit by id in the listing's shape, only from its own bank", async () => {
+    const [listed] = (await client.listMemories("compat", { q: "genmaicha", type: "world" })).items;
+    expect(listed).toBeDefined();
+    // getMemory has no HindsightClient method in 0.9.x; the generated SDK calls it.
+    const sdkClient = createClient(
+      createConfig({ baseUrl: server.url, headers: { Authorization: `Bearer ${key}` } }),
+    );
+    const found = await sdk.getMemory({
+      client: sdkClient,
+      path: { bank_id: "compat", memory_id: String(listed?.id ?? "") },
+    });
+    expect(found.error).toBeUndefined();
+    expect(found.data).toMatchObject({
+      id: listed?.id,
+      text: listed?.text,
+      document_id: "doc-1",
+      fact_type: "world",
+      bank_id: "compat",
+    });
+    const elsewhere = await sdk.getMemory({
+      client: sdkClient,
+      path: { bank_id: "fresh", memory_id: String(listed?.id ?? "") },
+    });
+    expect(elsewhere.response.status).toBe(404);
+
+    const patched = await sdk.updateMemory({
+      client: sdkClient,
+      path: { bank_id: "compat", memory_id: String(listed?.id ?? "") },
+      body: { text: "Ada prefers sencha tea." },
+    });
+    expect(patched.error).toBeUndefined();
+    expect(patched.data).toMatchObject({
+      id: listed?.id,
+      text: "Ada prefers sencha tea.",
+      fact_type: "world",
+    });
+    const observations = await client.listMemories("compat", { type: "observation", q: "tea" });
+    expect(observations.items.map((item) => item.text)).toEqual(["Ada prefers sencha tea."]);
+    const invalid = await sdk.updateMemory({
+      client: sdkClient,
+      path: { bank_id: "compat", memory_id: String(listed?.id ?? "") },
+      body: { text: 42 as unknown as string },
+    });
+    expect(invalid.response.status).toBe(422);
   });
 
   it("deletes a document with its memory units, lists banks, and deletes a bank", async () => {

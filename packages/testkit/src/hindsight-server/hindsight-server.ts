@@ -81,7 +81,7 @@ async function readBody(req: IncomingMessage): Promise<{ raw: string; json: unkn
 /**
  * Starts a Hindsight-compatible HTTP server on 127.0.0.1: the paths and JSON shapes of Hindsight's
  * OpenAPI spec (0.9.x) for `/health`, `/version`, retain, recall, reflect, operation status, bank
- * profiles (create/update, get, list, delete), memory-unit and document listings and document
+ * profiles (create/update, get, list, delete), memory-unit and document listings, memory-unit get and update and document
  * get/delete, with FastAPI-style errors. Memory lives in Postgres or PGlite, in the server's own tables (migrated here,
  * own migration table). Extraction and retrieval are deterministic stand-ins for Hindsight's models.
  */
@@ -118,6 +118,19 @@ export async function startHindsightServer(props: HindsightServerProps = {}): Pr
       method: "GET",
       path: /^\/memories\/list$/,
       handler: async (bankId, _body, _rest, query) => [200, await admin.listMemories(bankId, query)],
+    },
+    {
+      method: "GET",
+      path: /^\/memories\/(?!list$|recall$)([^/]+)$/,
+      handler: async (bankId, _body, [memoryId = ""]) => [200, await admin.memory(bankId, memoryId)],
+    },
+    {
+      method: "PATCH",
+      path: /^\/memories\/(?!list$|recall$)([^/]+)$/,
+      handler: async (bankId, body, [memoryId = ""]) => [
+        200,
+        await admin.updateMemory(bankId, memoryId, body),
+      ],
     },
     {
       method: "GET",

@@ -1,5 +1,8 @@
 import { HindsightRequestError } from "./hindsight-request-error.js";
 import type {
+  DeleteDocumentResponse,
+  ListMemoryUnitsResponse,
+  MemoryUnit,
   OperationStatusResponse,
   RecallRequest,
   RecallResponse,
@@ -7,6 +10,7 @@ import type {
   ReflectResponse,
   RetainRequest,
   RetainResponse,
+  UpdateMemoryRequest,
   VersionResponse,
 } from "./hindsight-wire.js";
 
@@ -83,9 +87,69 @@ export class HindsightClient {
     );
   }
 
+  /** Memory units of a bank, newest first; `type` and `q` (text) filter them. */
+  listMemories(
+    bankId: string,
+    query: { type?: string; q?: string; limit?: number; offset?: number } = {},
+    options?: RequestOptions,
+  ): Promise<ListMemoryUnitsResponse> {
+    const params = new URLSearchParams();
+    if (query.type) params.set("type", query.type);
+    if (query.q) params.set("q", query.q);
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    if (query.offset !== undefined) params.set("offset", String(query.offset));
+    const search = params.size > 0 ? `?${params}` : "";
+    return this.request("list memories", "GET", this.bank(bankId, `/memories/list${search}`), undefined, {
+      ...options,
+      idempotent: true,
+    });
+  }
+
+  /** One memory unit of a bank (404 when the bank holds no unit with that id). */
+  getMemory(bankId: string, memoryId: string, options?: RequestOptions): Promise<MemoryUnit> {
+    return this.request(
+      "get memory",
+      "GET",
+      this.bank(bankId, `/memories/${encodeURIComponent(memoryId)}`),
+      undefined,
+      { ...options, idempotent: true },
+    );
+  }
+
+  /** Corrects a memory unit (`UpdateMemoryRequest`); Hindsight re-derives its observations (404 when unknown). */
+  updateMemory(
+    bankId: string,
+    memoryId: string,
+    body: UpdateMemoryRequest,
+    options?: RequestOptions,
+  ): Promise<unknown> {
+    return this.request(
+      "update memory",
+      "PATCH",
+      this.bank(bankId, `/memories/${encodeURIComponent(memoryId)}`),
+      body,
+      { ...options, idempotent: true },
+    );
+  }
+
+  /** Deletes a document and every memory unit extracted from it (404 when unknown). */
+  deleteDocument(
+    bankId: string,
+    documentId: string,
+    options?: RequestOptions,
+  ): Promise<DeleteDocumentResponse> {
+    return this.request(
+      "delete document",
+      "DELETE",
+      this.bank(bankId, `/documents/${encodeURIComponent(documentId)}`),
+      undefined,
+      { ...options, idempotent: true },
+    );
+  }
+
   private async request<T>(
     operation: string,
-    method: "GET" | "POST",
+    method: "GET" | "POST" | "PATCH" | "DELETE",
     path: string,
     body: unknown,
     options: RequestOptions & { idempotent?: boolean } = {},

@@ -89,6 +89,41 @@ export interface ReflectResponse {
   based_on?: { memories?: ReflectFact[] } | null;
 }
 
+/** One item of `GET /v1/default/banks/{bank_id}/memories/list` (`ListMemoryUnitsResponse`). */
+export interface MemoryUnit {
+  id: string;
+  text: string;
+  context?: string | null;
+  date?: string | null;
+  fact_type?: string | null;
+  mentioned_at?: string | null;
+  occurred_start?: string | null;
+  occurred_end?: string | null;
+  tags?: string[] | null;
+  document_id?: string | null;
+}
+
+export interface ListMemoryUnitsResponse {
+  items: MemoryUnit[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** `PATCH /v1/default/banks/{bank_id}/memories/{memory_id}` (fields this client sends) */
+export interface UpdateMemoryRequest {
+  /** New fact text: Hindsight re-embeds it and re-derives its observations. */
+  text?: string;
+  context?: string;
+}
+
+/** `DELETE /v1/default/banks/{bank_id}/documents/{document_id}` */
+export interface DeleteDocumentResponse {
+  success: boolean;
+  document_id?: string;
+  memory_units_deleted?: number;
+}
+
 /** `GET /v1/default/banks/{bank_id}/operations/{operation_id}` */
 export type OperationStatus = "pending" | "processing" | "completed" | "failed" | "cancelled" | "not_found";
 

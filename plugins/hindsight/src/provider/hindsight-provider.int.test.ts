@@ -2,6 +2,7 @@ import "reflect-metadata";
 import {
   installPlugin,
   isEngramError,
+  isMemoryInventory,
   MEMORY_PROVIDER_FACTORIES,
   MemoryManager,
   type MemoryProviderFactory,
@@ -423,6 +424,122 @@ describeEachBackend<HindsightServerDB>(
         code: "UNAUTHORIZED",
       });
       expect(await provider.prefetch("x", { sessionId: "s-auth" })).toBe("");
+    });
+
+    describe("memory inventory", () => {
+      async function scoped(prefix: string, scope: string, sessionId: string): Promise<HindsightProvider> {
+        const provider = create(server, { bankIdTemplate: `${prefix}-{scope}` });
+        await provider.initialize(initContext(sessionId, { memoryScope: scope }));
+        return provider;
+      }
+
+      it("is a MemoryInventory that lists the facts of its own scope's bank, newest first, with source session", async () => {
+        const prefix = uniqueId("inv");
+        const alice = await scoped(prefix, "alice", "s-alice");
+        const bob = await scoped(prefix, "bob", "s-bob");
+        expect(isMemoryInventory(alice)).toBe(true);
+        await alice.handleToolCall("hindsight_retain", { content: "Alice keeps bees in Porto." });
+        await alice.handleToolCall("hindsight_retain", { content: "Alice plays the cello." });
+        await bob.handleToolCall("hindsight_retain", { content: "Bob keeps bees in Oslo." });
+
+        const facts = await alice.listMemories();
+        const texts = facts.map((fact) => fact.content);
+        expect(texts.some((text) => text.includes("cello"))).toBe(true);
+        expect(texts.some((text) => text.includes("Porto"))).toBe(true);
+        // Another scope's bank is never listed.
+        expect(texts.some((text) => text.includes("Bob") || text.includes("Oslo"))).toBe(false);
+        const cello = facts.find((fact) => fact.content.includes("cello"));
+        expect(cello).toMatchObject({
+          sourceSessionId: "s-alice",
+          id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        });
+        expect(typeof cello?.createdAt).toBe("number");
+        // Newest first: the cello was retained after the bees.
+        expect(texts.findIndex((text) => text.includes("cello"))).toBeLessThan(
+          texts.findIndex((text) => text.includes("Porto")),
+        );
+
+        const searched = await alice.listMemories({ query: "bees" });
+        expect(searched.length).toBeGreaterThan(0);
+        expect(searched.every((fact) => fact.content.toLowerCase().includes("bees"))).toBe(true);
+        expect(await alice.listMemories({ limit: 1 })).toHaveLength(1);
+        // Raw facts only: the observation derived from each is not listed a second time.
+        expect(new Set(texts).size).toBe(texts.length);
+        expect(facts.every((fact) => fact.category === "world" || fact.category === "experience")).toBe(true);
+        const listRequests = server.requests.filter(
+          (request) => request.path.includes(`/${prefix}-`) && request.path.endsWith("/memories/list"),
+        );
+        expect(new Set(listRequests.map((request) => request.path))).toEqual(
+          new Set([`/v1/default/banks/${prefix}-alice/memories/list`]),
+        );
+        expect(
+          listRequests
+            .slice(-2)
+            .map((request) => request.query)
+            .sort(),
+        ).toEqual(["?type=experience&limit=1", "?type=world&limit=1"]);
+      });
+
+      it("corrects a fact's text (recalled as corrected, old text gone) and never another scope's fact", async () => {
+        const prefix = uniqueId("invupd");
+        const alice = await scoped(prefix, "alice", "s-alice");
+        const bob = await scoped(prefix, "bob", "s-bob");
+        await alice.handleToolCall("hindsight_retain", { content: "Alice's favourite tea is sencha." });
+        await bob.handleToolCall("hindsight_retain", { content: "Bob's favourite tea is oolong." });
+        const [tea] = await alice.listMemories({ query: "sencha" });
+        const [bobTea] = await bob.listMemories({ query: "oolong" });
+        expect(tea && bobTea).toBeDefined();
+
+        const updated = await alice.updateMemory(tea?.id ?? "", "Alice's favourite tea is gyokuro.");
+        expect(updated).toMatchObject({
+          id: tea?.id,
+          content: "Alice's favourite tea is gyokuro.",
+          sourceSessionId: "s-alice",
+        });
+        expect((await alice.listMemories()).map((fact) => fact.content)).toEqual([
+          "Alice's favourite tea is gyokuro.",
+        ]);
+        // Recall (observations by default) sees the corrected fact, not the old one.
+        const recalled = JSON.stringify(
+          await alice.handleToolCall("hindsight_recall", { query: "favourite tea" }),
+        );
+        expect(recalled).toContain("gyokuro");
+        expect(recalled).not.toContain("sencha");
+
+        expect(await alice.updateMemory(bobTea?.id ?? "", "mine now")).toBeUndefined();
+        expect((await bob.listMemories()).map((fact) => fact.content)).toEqual([
+          "Bob's favourite tea is oolong.",
+        ]);
+        expect(await alice.updateMemory("not-a-uuid", "x")).toBeUndefined();
+      });
+
+      it("deletes a fact for good (no longer listed nor recalled) and never another scope's fact", async () => {
+        const prefix = uniqueId("invdel");
+        const alice = await scoped(prefix, "alice", "s-alice");
+        const bob = await scoped(prefix, "bob", "s-bob");
+        await alice.handleToolCall("hindsight_retain", { content: "Alice's locker code is 4711." });
+        await alice.handleToolCall("hindsight_retain", { content: "Alice likes green tea." });
+        await bob.handleToolCall("hindsight_retain", { content: "Bob's locker code is 1234." });
+        const [bobFact] = await bob.listMemories({ query: "locker" });
+        expect(bobFact).toBeDefined();
+
+        // Bob's id from Alice's provider: not hers, nothing happens.
+        expect(await alice.deleteMemory(bobFact?.id ?? "")).toBe(false);
+        expect((await bob.listMemories({ query: "locker" })).map((fact) => fact.id)).toContain(bobFact?.id);
+
+        const [locker] = await alice.listMemories({ query: "locker" });
+        expect(locker).toBeDefined();
+        expect(await alice.deleteMemory(locker?.id ?? "")).toBe(true);
+        expect(await alice.listMemories({ query: "locker" })).toEqual([]);
+        const recalled = await alice.handleToolCall("hindsight_recall", { query: "locker code" });
+        expect(JSON.stringify(recalled)).not.toContain("4711");
+        // The other fact (its own retain, so its own document) stays.
+        expect((await alice.listMemories({ query: "tea" })).length).toBeGreaterThan(0);
+
+        expect(await alice.deleteMemory(locker?.id ?? "")).toBe(false);
+        expect(await alice.deleteMemory("not-a-uuid")).toBe(false);
+        expect(await alice.deleteMemory("00000000-0000-4000-8000-000000000000")).toBe(false);
+      });
     });
 
     it("works through installPlugin and a MemoryManager", async () => {

@@ -6,12 +6,15 @@ import {
   isEngramError,
   type JsonObject,
   type JsonValue,
+  type ListMemoriesOptions,
   type Logger,
   type MemoryHookContext,
+  type MemoryInventory,
   MemoryProvider,
   type MemoryProviderCapabilities,
   noopLogger,
   type ProviderInitContext,
+  type RememberedFact,
   type SessionSwitchOptions,
   systemClock,
   ToolNotHandledError,
@@ -22,6 +25,7 @@ import {
   type Budget,
   FINISHED_OPERATION_STATUSES,
   type MemoryItem,
+  type MemoryUnit,
   type RecallResult,
 } from "../client/hindsight-wire.js";
 import { resolveBankId } from "../config/bank-id-template.js";
@@ -103,7 +107,7 @@ const PROCESS_TAG = `${Date.now().toString(36)}${randomBytes(3).toString("hex")}
  * whole session is re-sent (replace). Either way a new or resumed session never overwrites the
  * document of a session before it.
  */
-export class HindsightProvider extends MemoryProvider {
+export class HindsightProvider extends MemoryProvider implements MemoryInventory {
   readonly name = "hindsight";
   override readonly capabilities: Readonly<MemoryProviderCapabilities> = Object.freeze({
     tools: true,
@@ -492,6 +496,67 @@ export class HindsightProvider extends MemoryProvider {
     }
   }
 
+  /**
+   * The facts of the current session's bank (never another scope's), newest first, or those whose text
+   * matches `query`: the raw facts (`world` and `experience`), not the observations Hindsight derives
+   * from them (those go with their facts and would list each fact twice). Reads only: recall is not
+   * touched.
+   */
+  async listMemories(options: ListMemoriesOptions = {}): Promise<RememberedFact[]> {
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit ?? DEFAULT_LIST_LIMIT)), MAX_LIST_LIMIT);
+    const query = options.query?.trim();
+    // `memories/list` filters by one type at a time.
+    const pages = await Promise.all(
+      LISTED_FACT_TYPES.map((type) =>
+        this.client.listMemories(this.bankId, { type, ...(query ? { q: query } : {}), limit }),
+      ),
+    );
+    return pages
+      .flatMap((page) => page.items.map(toRememberedFact))
+      .sort((a, b) => (b.createdAt ?? 0) - (a.createdAt ?? 0))
+      .slice(0, limit);
+  }
+
+  /**
+   * Removes the fact for good. Hindsight (0.9) deletes by document, not by memory unit: this deletes
+   * the document the fact was extracted from, so every fact of that retained conversation (or of that
+   * deliberate retain) goes with it, observations derived from them included. `false` for an id that is
+   * not a unit of the current bank, or a unit without a document.
+   */
+  async deleteMemory(id: string): Promise<boolean> {
+    if (!UUID.test(id)) return false;
+    let unit: MemoryUnit;
+    try {
+      unit = await this.client.getMemory(this.bankId, id);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    if (!unit.document_id) return false;
+    try {
+      await this.client.deleteDocument(this.bankId, unit.document_id);
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+    return true;
+  }
+
+  /**
+   * Corrects a fact's text (`PATCH …/memories/{id}`; Hindsight re-derives what it concluded from it)
+   * and reads it back; `undefined` for an id that is not a unit of the current bank.
+   */
+  async updateMemory(id: string, content: string): Promise<RememberedFact | undefined> {
+    if (!UUID.test(id)) return undefined;
+    try {
+      await this.client.updateMemory(this.bankId, id, { text: content });
+      return toRememberedFact(await this.client.getMemory(this.bankId, id));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
   override async shutdown(): Promise<void> {
     if (this.closed) return;
     this.flush();
@@ -506,6 +571,34 @@ export class HindsightProvider extends MemoryProvider {
       this.writer.abort();
     }
   }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const DEFAULT_LIST_LIMIT = 100;
+const LISTED_FACT_TYPES = ["world", "experience"] as const;
+/** Hindsight's `memories/list` caps `limit` at 1000; hosts ask for at most 500. */
+const MAX_LIST_LIMIT = 500;
+
+function isNotFound(error: unknown): boolean {
+  return isEngramError(error) && error.details?.status === 404;
+}
+
+function epochMs(value: string | null | undefined): number | null {
+  if (!value) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** A memory unit as a person browsing their memory sees it; the session comes from its `session:` tag. */
+export function toRememberedFact(unit: MemoryUnit): RememberedFact {
+  const sessionTag = unit.tags?.find((tag) => tag.startsWith("session:"));
+  return {
+    id: unit.id,
+    content: unit.text,
+    category: unit.fact_type ?? null,
+    sourceSessionId: sessionTag ? sessionTag.slice("session:".length) : null,
+    createdAt: epochMs(unit.mentioned_at ?? unit.date),
+  };
 }
 
 /** Recall results as the prefetch block: a heading and one bullet per fact, with its date when known. */

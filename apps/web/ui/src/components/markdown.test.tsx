@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { cleanup, render, screen } from "@testing-library/react";
 import { afterEach, describe, expect, it } from "vitest";
-import { Markdown } from "./markdown.js";
+import { Markdown as LazyMarkdown } from "./markdown.js";
+import { MarkdownRenderer as Markdown } from "./markdown-renderer.js";
 
 afterEach(cleanup);
 
@@ -29,5 +30,12 @@ describe("message markdown", () => {
     expect(container.querySelector("img, script")).toBeNull();
     const link = container.querySelector("a");
     expect(link?.getAttribute("href") ?? "").not.toMatch(/^javascript:/i);
+  });
+
+  it("loads the renderer on demand: plain text first, then the same text as markdown", async () => {
+    const { container } = render(<LazyMarkdown text={"**late** bold"} />);
+    expect(container.querySelector(".plain")?.textContent).toBe("**late** bold");
+    expect(await screen.findByText("late", { selector: "strong" })).toBeTruthy();
+    expect(container.querySelector(".plain")).toBeNull();
   });
 });

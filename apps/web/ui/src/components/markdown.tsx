@@ -1,73 +1,32 @@
-import { type ComponentProps, isValidElement, type ReactNode, useState } from "react";
-import ReactMarkdown from "react-markdown";
-import rehypeHighlight from "rehype-highlight";
-import remarkGfm from "remark-gfm";
+import { lazy, Suspense } from "react";
+import type { MarkdownRenderer } from "./markdown-renderer.js";
+
+type RendererModule = { default: typeof MarkdownRenderer };
+let loading: Promise<RendererModule> | undefined;
 
 /**
- * GitHub-flavoured markdown for message text. Raw HTML in the text is never executed: react-markdown
- * builds React elements from the markdown tree and, without a raw-HTML plugin, leaves HTML out;
- * its default URL transform drops `javascript:` and other unsafe link targets.
+ * Starts loading the markdown renderer (a chunk of its own: the parser and highlight.js are most of
+ * the UI's weight) and resolves once it is there. The app starts it at once, so the first screen
+ * does not wait for it and the first reply rarely does.
  */
+export function loadMarkdown(): Promise<RendererModule> {
+  loading ??= import("./markdown-renderer.js").then((module) => ({ default: module.MarkdownRenderer }));
+  return loading;
+}
+
+const LazyMarkdown = lazy(loadMarkdown);
+
+/** Message text as markdown; until the renderer has loaded, the same text as plain lines. */
 export function Markdown({ text }: { text: string }) {
   return (
-    <div className="markdown">
-      <ReactMarkdown
-        remarkPlugins={[remarkGfm]}
-        rehypePlugins={[[rehypeHighlight, { detect: false, ignoreMissing: true }]]}
-        components={{ pre: CodeBlock, a: ExternalLink, table: ScrollTable }}
-      >
-        {text}
-      </ReactMarkdown>
-    </div>
-  );
-}
-
-function ExternalLink(props: ComponentProps<"a"> & { node?: unknown }) {
-  const { node: _node, ...rest } = props;
-  return <a {...rest} target="_blank" rel="noopener noreferrer" />;
-}
-
-function ScrollTable(props: ComponentProps<"table"> & { node?: unknown }) {
-  const { node: _node, ...rest } = props;
-  return (
-    <div className="table-scroll">
-      <table {...rest} />
-    </div>
-  );
-}
-
-function textOf(node: ReactNode): string {
-  if (typeof node === "string" || typeof node === "number") return String(node);
-  if (Array.isArray(node)) return node.map(textOf).join("");
-  if (isValidElement<{ children?: ReactNode }>(node)) return textOf(node.props.children);
-  return "";
-}
-
-function CodeBlock(props: ComponentProps<"pre"> & { node?: unknown }) {
-  const { node: _node, children, ...rest } = props;
-  const [copied, setCopied] = useState(false);
-  const code = textOf(children).replace(/\n$/, "");
-  const language = isValidElement<{ className?: string }>(children)
-    ? /language-([\w+-]+)/.exec(children.props.className ?? "")?.[1]
-    : undefined;
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(code);
-      setCopied(true);
-      setTimeout(() => setCopied(false), 1500);
-    } catch {
-      setCopied(false);
-    }
-  };
-  return (
-    <div className="code-block">
-      <div className="code-bar">
-        <span>{language ?? "text"}</span>
-        <button type="button" className="ghost small" onClick={() => void copy()} aria-label="Copy code">
-          {copied ? "Copied" : "Copy"}
-        </button>
-      </div>
-      <pre {...rest}>{children}</pre>
-    </div>
+    <Suspense
+      fallback={
+        <div className="markdown">
+          <p className="plain">{text}</p>
+        </div>
+      }
+    >
+      <LazyMarkdown text={text} />
+    </Suspense>
   );
 }

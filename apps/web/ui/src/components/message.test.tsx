@@ -3,7 +3,10 @@
  * (web sessions and the gateway's messaging sessions) showed it as the agent speaking ("Agent said:",
  * the assistant's bubble). It is a system note now, in every view.
  */
+import { text } from "node:stream/consumers";
+import type { ReactNode } from "react";
 import { renderToStaticMarkup } from "react-dom/server";
+import { prerenderToNodeStream } from "react-dom/static";
 import { describe, expect, it } from "vitest";
 import type { SessionMessage } from "../api/client.js";
 import { Message } from "./message.js";
@@ -12,6 +15,12 @@ const NOTE =
   "[System note: your previous turn in this conversation was interrupted by a gateway restart before it finished.]";
 const render = (message: Partial<SessionMessage>) =>
   renderToStaticMarkup(<Message message={{ id: 1, role: "user", content: "", createdAt: 0, ...message }} />);
+
+/** Markup once every lazy part (the markdown renderer) has loaded. */
+async function renderComplete(element: ReactNode): Promise<string> {
+  const { prelude } = await prerenderToNodeStream(element);
+  return text(prelude);
+}
 
 describe("a transcript message", () => {
   it("shows a restart continuation note as a system note, never as the agent speaking", () => {
@@ -33,8 +42,8 @@ describe("a transcript message", () => {
     expect(render({ role: "assistant", content: null })).toBe("");
   });
 
-  it("renders the agent's markdown and its model without the server's address", () => {
-    const html = renderToStaticMarkup(
+  it("renders the agent's markdown (once its renderer has loaded) and its model without the server's address", async () => {
+    const html = await renderComplete(
       <Message
         message={{ id: 1, role: "assistant", content: "**bold**", createdAt: 0 }}
         model="gpt-4o-mini@https://api.openai.com/v1"
