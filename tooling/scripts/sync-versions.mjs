@@ -49,7 +49,8 @@ export const ENGRAM_CORE_VERSION = ${JSON.stringify(manifest.version)};
   const peer = manifest.peerDependencies?.["@engram/core"];
   if (!peer) throw new Error(`${manifest.name}: a plugin must peer on @engram/core`);
   return {
-    file: join(dir, "src/plugin/package-version.ts"),
+    // Memory-provider plugins keep their plugin files in src/plugin/; adapter plugins directly in src/.
+    file: join(dir, existsSync(join(dir, "src/plugin")) ? "src/plugin" : "src", "package-version.ts"),
     text: `${HEADER}
 /** This plugin's version: its \`package.json\` version. */
 export const PLUGIN_VERSION = ${JSON.stringify(manifest.version)};

@@ -3,6 +3,7 @@ import { PLATFORM_ADAPTER_FACTORIES, type PlatformAdapterFactory } from "@engram
 import { z } from "zod";
 import { DiscordAdapter } from "./discord-adapter.js";
 import { DISCORD_RESPOND_TO } from "./discord-message.js";
+import { PLUGIN_ENGRAM_RANGE, PLUGIN_VERSION } from "./package-version.js";
 
 /** `adapters[].config` of `engram.config.json` for `@engram/adapter-discord`. */
 export const discordAdapterConfigSchema = z.strictObject({
@@ -26,8 +27,8 @@ export type DiscordAdapterConfig = z.output<typeof discordAdapterConfigSchema>;
 
 const discordPlugin = definePlugin<DiscordAdapterConfig>({
   name: "@engram/adapter-discord",
-  version: "0.1.0",
-  engram: "^0.1.0",
+  version: PLUGIN_VERSION,
+  engram: PLUGIN_ENGRAM_RANGE,
   configSchema: discordAdapterConfigSchema,
   register(container, config) {
     container.register<PlatformAdapterFactory>(PLATFORM_ADAPTER_FACTORIES, {

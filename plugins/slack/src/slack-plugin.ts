@@ -1,6 +1,7 @@
 import { definePlugin } from "@engram/core";
 import { PLATFORM_ADAPTER_FACTORIES, type PlatformAdapterFactory } from "@engram/sessions";
 import { z } from "zod";
+import { PLUGIN_ENGRAM_RANGE, PLUGIN_VERSION } from "./package-version.js";
 import { SlackAdapter } from "./slack-adapter.js";
 
 /** `adapters[].config` of `engram.config.json` for `@engram/adapter-slack`. */
@@ -18,8 +19,8 @@ export type SlackAdapterConfig = z.output<typeof slackAdapterConfigSchema>;
 
 const slackPlugin = definePlugin<SlackAdapterConfig>({
   name: "@engram/adapter-slack",
-  version: "0.1.0",
-  engram: "^0.1.0",
+  version: PLUGIN_VERSION,
+  engram: PLUGIN_ENGRAM_RANGE,
   configSchema: slackAdapterConfigSchema,
   register(container, config) {
     container.register<PlatformAdapterFactory>(PLATFORM_ADAPTER_FACTORIES, {

@@ -7,6 +7,7 @@ import {
 import type { Kysely } from "kysely";
 import { z } from "zod";
 import { PostgresTelegramOffsetStore, type TelegramOffsetStore } from "./db/telegram-offset-store.js";
+import { PLUGIN_ENGRAM_RANGE, PLUGIN_VERSION } from "./package-version.js";
 import { TelegramAdapter } from "./telegram-adapter.js";
 import { TELEGRAM_DEFAULT_API_BASE_URL } from "./telegram-bot-api.js";
 
@@ -88,8 +89,8 @@ class NoDatabaseOffsetStore implements TelegramOffsetStore {
 /** The Telegram adapter as an Engram plugin: `{ "plugin": "@engram/adapter-telegram", "config": {...} }`. */
 const telegramPlugin = definePlugin<TelegramAdapterConfig>({
   name: "@engram/adapter-telegram",
-  version: "0.1.0",
-  engram: "^0.1.0",
+  version: PLUGIN_VERSION,
+  engram: PLUGIN_ENGRAM_RANGE,
   configSchema: telegramAdapterConfigSchema,
   register(container, config) {
     container.register<PlatformAdapterFactory>(PLATFORM_ADAPTER_FACTORIES, {
