@@ -1,18 +1,13 @@
 import { Client, GatewayDispatchEvents, GatewayIntentBits } from "@discordjs/core";
 import { REST } from "@discordjs/rest";
 import { type SessionInfo, WebSocketManager } from "@discordjs/ws";
+import { EngramError, InvalidArgumentError, type Logger, type SessionSource } from "@engram/core";
 import {
-  EngramError,
-  InvalidArgumentError,
-  isEngramError,
-  type Logger,
-  type SessionSource,
-} from "@engram/core";
-import {
-  autoResetNotice,
   failureReply,
   type InboundHandler,
+  isRefusal,
   type PlatformAdapter,
+  replyText,
   splitMessageText,
 } from "@engram/sessions";
 import type { FastifyInstance } from "fastify";
@@ -220,12 +215,10 @@ export class DiscordAdapter implements PlatformAdapter {
           },
         });
         if (result.duplicate) return;
-        const notice =
-          result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
-        reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;
+        reply = replyText(result);
         break;
       } catch (error) {
-        const refused = isEngramError(error) && error.httpStatus < 500;
+        const refused = isRefusal(error);
         const delay = this.#retryDelays[attempt];
         if (!stored && !refused && delay !== undefined) {
           this.#log?.warn(

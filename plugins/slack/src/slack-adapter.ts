@@ -1,15 +1,10 @@
+import { EngramError, InvalidArgumentError, type Logger, type SessionSource } from "@engram/core";
 import {
-  EngramError,
-  InvalidArgumentError,
-  isEngramError,
-  type Logger,
-  type SessionSource,
-} from "@engram/core";
-import {
-  autoResetNotice,
   failureReply,
   type InboundHandler,
+  isRefusal,
   type PlatformAdapter,
+  replyText,
   splitMessageText,
 } from "@engram/sessions";
 import { type RetryOptions, WebClient } from "@slack/web-api";
@@ -161,11 +156,9 @@ export class SlackAdapter implements PlatformAdapter {
       });
       onStored();
       if (result.duplicate) return;
-      const notice =
-        result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
-      reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;
+      reply = replyText(result);
     } catch (error) {
-      const refused = isEngramError(error) && error.httpStatus < 500;
+      const refused = isRefusal(error);
       if (!stored && !refused) {
         this.#log?.warn(
           { err: error, messageId: message.messageId },

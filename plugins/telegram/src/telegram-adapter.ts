@@ -1,16 +1,11 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { EngramError, InvalidArgumentError, type Logger, type SessionSource } from "@engram/core";
 import {
-  EngramError,
-  InvalidArgumentError,
-  isEngramError,
-  type Logger,
-  type SessionSource,
-} from "@engram/core";
-import {
-  autoResetNotice,
   failureReply,
   type InboundHandler,
+  isRefusal,
   type PlatformAdapter,
+  replyText,
   splitMessageText,
 } from "@engram/sessions";
 import type { FastifyInstance } from "fastify";
@@ -302,13 +297,11 @@ export class TelegramAdapter implements PlatformAdapter {
         log?.info({ messageId: message.messageId }, "repeated telegram update ignored");
         return;
       }
-      const notice =
-        result.autoReset && result.reply !== null ? autoResetNotice(result.autoReset) : undefined;
-      reply = notice === undefined || result.reply === null ? result.reply : `${notice}\n\n${result.reply}`;
+      reply = replyText(result);
     } catch (error) {
       // A refused command or argument (4xx) is the person's to fix: final, so it is acknowledged and
       // answered in the chat. Only our own failures are errors.
-      const refused = isEngramError(error) && error.httpStatus < 500;
+      const refused = isRefusal(error);
       if (!stored && !refused) {
         // Nothing was saved: the webhook answers the error and Telegram delivers the update again.
         log?.warn(

@@ -1,4 +1,6 @@
-import { isEngramError } from "@engram/core";
+import { type EngramError, isEngramError } from "@engram/core";
+import { autoResetNotice } from "../turns/reset-notices.js";
+import type { TurnReply } from "../turns/turn-reply.js";
 
 /** Sent when the model failed: the message is saved, and the user can simply send it again. */
 export const TURN_FAILED_REPLY = "Sorry, I could not answer that just now. Please try again.";
@@ -24,4 +26,20 @@ export function failureReply(error: unknown): string {
   }
   if (error.httpStatus < 500) return error.message.endsWith(".") ? error.message : `${error.message}.`;
   return `Sorry, that failed on our side (${error.code}). Please try again later.`;
+}
+
+/**
+ * A failure that is the person's to fix (a 4xx: a refused command or argument): final, so an adapter
+ * acknowledges the event and answers it in the chat; any other failure before the message was saved
+ * is left for the platform to deliver again.
+ */
+export function isRefusal(error: unknown): error is EngramError {
+  return isEngramError(error) && error.httpStatus < 500;
+}
+
+/** The text to post for a turn's result: the reply, after the notice of an automatic reset if any. */
+export function replyText(result: TurnReply): string | null {
+  if (result.reply === null) return null;
+  const notice = result.autoReset ? autoResetNotice(result.autoReset) : undefined;
+  return notice === undefined ? result.reply : `${notice}\n\n${result.reply}`;
 }
